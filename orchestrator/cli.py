@@ -1,2 +1,124 @@
-def main():
-    raise SystemExit("not yet")
+"""Command line: parse arguments into values, hand them to the core, turn outcomes into exit codes.
+
+Exit status: 0 success, 1 a stack failed, 2 bad input or usage (nothing was run).
+With --json, one JSON document goes to stdout and everything for people to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from orchestrator import __version__, core, report
+from orchestrator.errors import InputError, OrchestratorError, Problem
+from orchestrator.project import Project
+from orchestrator.runner import RunOptions
+
+STACK_COMMANDS = ("plan", "apply", "destroy", "output")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors exit 2, like bad input
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="orchestrator", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, help="project root (default: nearest folder with stacks.yaml)")
+    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    per_env = argparse.ArgumentParser(add_help=False, parents=[common])
+    per_env.add_argument("env", metavar="ENV", help="environment name (environments/ENV.yaml)")
+    per_env.add_argument("--stack", action="append", default=[], metavar="NAME", help="only this stack (repeatable)")
+    per_env.add_argument("--provider", choices=("auto", "aws", "local"), default="auto",
+                         help="auto: local provider for environments that declare it, real AWS otherwise")
+    per_env.add_argument("--parallelism", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
+    per_env.add_argument("--auto-approve", action="store_true", help="apply without asking")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("render", parents=[per_env], help="print each stack's rendered tfvars")
+    commands.add_parser("validate", parents=[per_env], help="check environment, graph and templates; runs no Terraform")
+    commands.add_parser("plan", parents=[per_env], help="plan every stack to a saved plan (in parallel)")
+    commands.add_parser("apply", parents=[per_env], help="plan and apply stacks in dependency order")
+    commands.add_parser("destroy", parents=[per_env], help="destroy stacks in reverse dependency order")
+    commands.add_parser("output", parents=[per_env], help="show stacks' outputs from state")
+    graph = commands.add_parser("graph", parents=[per_env], help="print the stack DAG")
+    graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")
+    commands.add_parser("schema", parents=[common], help="print the environment JSON Schema")
+    return parser
+
+
+def _project(args) -> Project:
+    return Project.find(args.root)
+
+
+def _print_problems(console: Console, error: InputError) -> None:
+    console.print(f"[bold red]error[/]: {len(error.problems)} problem(s); nothing was run", highlight=False)
+    for problem in error.problems:
+        console.print(f"  {problem}", markup=False, highlight=False)
+
+
+def _dispatch(args, console: Console) -> int:
+    if args.command == "schema":
+        from orchestrator.schema import Environment
+
+        print(json.dumps(Environment.model_json_schema(), indent=2))
+        return 0
+    if args.parallelism < 1:
+        raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
+    project = _project(args)
+    if args.command in ("render", "validate", "graph"):
+        prepared = core.prepare(project, args.env, tuple(args.stack))
+        if args.command == "graph":
+            text = {"text": prepared.graph.as_text, "mermaid": prepared.graph.as_mermaid, "dot": prepared.graph.as_dot}[args.format]()
+            print(json.dumps({"env": args.env, "command": "graph", "edges": prepared.graph.edges(), "order": prepared.graph.order}) if args.json else text)
+        elif args.command == "render":
+            if args.json:
+                print(json.dumps({"env": args.env, "command": "render", "stacks": {n: r.tfvars for n, r in prepared.rendered.items()}}, indent=2))
+            else:
+                for name, rendered in prepared.rendered.items():
+                    print(f"# --- {name} ({project.display(prepared.graph.stacks[name].template)})")
+                    print(rendered.tfvars, end="")
+        else:
+            if args.json:
+                print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names}))
+            console.print(f"[green]{args.env} is valid[/]: {len(prepared.names)} stacks render cleanly", highlight=False)
+        return 0
+    options = RunOptions(
+        command=args.command,
+        env=args.env,
+        stacks=tuple(args.stack),
+        provider=args.provider,
+        parallelism=args.parallelism,
+        auto_approve=args.auto_approve,
+        plan_json=args.json,
+    )
+    results = core.run(project, options, console)
+    report.summary(console, args.env, args.command, results)
+    if args.json:
+        print(report.document(args.env, args.command, results))
+    return 1 if any(r.status in ("failed", "skipped") for r in results) else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    console = Console(stderr=True)
+    try:
+        code = _dispatch(args, console)
+    except InputError as error:
+        _print_problems(console, error)
+        if getattr(args, "json", False):
+            print(json.dumps({"env": getattr(args, "env", None), "command": args.command, "error": [str(p) for p in error.problems], "stacks": []}))
+        code = error.exit_code
+    except OrchestratorError as error:
+        console.print(f"[bold red]error[/]: {error}", highlight=False)
+        code = error.exit_code
+    except KeyboardInterrupt:
+        console.print("[bold red]interrupted[/]")
+        code = 130
+    sys.exit(code)

@@ -258,13 +258,16 @@ def json_messages(stdout: str) -> list[dict]:
     return messages
 
 
-def install_signal_forwarding() -> None:
+def install_signal_forwarding(on_signal=None) -> None:
     """First SIGINT/SIGTERM: forward to Terraform so it stops cleanly and writes state.
 
     A second one is forwarded too: Terraform treats it as the user's decision to force.
+    ``on_signal`` lets the caller stop starting new work.
     """
 
     def handler(signum, _frame):
+        if on_signal is not None:
+            on_signal()
         RUNNING.forward(signal.SIGINT)
 
     signal.signal(signal.SIGINT, handler)

@@ -1,0 +1,69 @@
+"""One command over one environment, from options to results; no argument parsing here."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from orchestrator import engine
+from orchestrator.environment import EnvironmentLoader, LoadedEnvironment
+from orchestrator.errors import InputError, Problem
+from orchestrator.graph import StackGraph, load_graph
+from orchestrator.progress import Progress
+from orchestrator.project import Project
+from orchestrator.render import RenderedStack, render_all
+from orchestrator.runner import Runner, RunOptions, StackResult
+
+
+@dataclass
+class Prepared:
+    env: LoadedEnvironment
+    graph: StackGraph
+    names: list[str]
+    rendered: dict[str, RenderedStack]
+
+
+def prepare(project: Project, env_name: str, stacks: tuple[str, ...] = ()) -> Prepared:
+    """Everything that needs no Terraform: load and validate, check the graph, render."""
+    problems = []
+    env = graph = None
+    try:
+        env = EnvironmentLoader(project).load(env_name)
+    except InputError as error:
+        problems.extend(error.problems)
+    try:
+        graph = load_graph(project)
+    except InputError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise InputError(problems)
+    names = graph.select(list(stacks))
+    return Prepared(env, graph, names, render_all(project, graph, env, names))
+
+
+def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> None:
+    """Environments marked require_approval apply only with --auto-approve or a typed 'yes'."""
+    if options.command != "apply" or not prepared.env.config.require_approval or options.auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise InputError(
+            [Problem("<command line>", "--auto-approve", f"environment {options.env!r} requires approval and there is no terminal to ask")]
+        )
+    console.print(f"Apply [bold]{', '.join(prepared.names)}[/] to [bold]{options.env}[/]? Type 'yes' to go on: ", end="")
+    if input().strip() != "yes":
+        raise InputError([Problem("<command line>", "--auto-approve", "apply was not approved")])
+
+
+def run(project: Project, options: RunOptions, console: Console) -> list[StackResult]:
+    prepared = prepare(project, options.env, options.stacks)
+    confirm_apply(console, prepared, options)
+    progress = Progress(console, f"{options.command} {options.env}")
+    runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
+
+    def interrupted() -> None:
+        runner.stop.set()
+
+    engine.install_signal_forwarding(interrupted)
+    return runner.run(prepared.names)

@@ -1,0 +1,347 @@
+"""Run a command over an environment's stacks: plan, apply, destroy, output.
+
+The core takes a ``RunOptions`` value (the CLI never reaches further than that), prepares each
+stack's working directory, and drives Terraform through ``engine``. Plans read their upstreams'
+outputs from state, so they all run side by side; applies and destroys follow the DAG.
+Placeholders stand in for outputs of never-applied upstreams in plans and are never applied.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator import engine, module_info, scheduler, workdir
+from orchestrator.environment import LoadedEnvironment
+from orchestrator.errors import InputError, Problem
+from orchestrator.graph import StackGraph
+from orchestrator.progress import Progress
+from orchestrator.project import Project
+from orchestrator.render import RenderedStack
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    command: str  # plan | apply | destroy | output
+    env: str
+    stacks: tuple[str, ...] = ()
+    provider: str = "auto"  # auto | aws | local
+    parallelism: int = 4
+    auto_approve: bool = False
+    plan_json: bool = False  # write `terraform show -json` of every saved plan
+
+
+@dataclass
+class StackResult:
+    name: str
+    status: str = "queued"  # ok | failed | skipped | no-changes (and queued while running)
+    changes: dict = field(default_factory=lambda: {"add": 0, "change": 0, "destroy": 0})
+    workdir: str | None = None
+    plan_json: str | None = None
+    outputs: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    placeholders: list[str] = field(default_factory=list)
+    error: str = ""
+    log: str | None = None
+
+    def report(self) -> dict:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "changes": self.changes,
+            "workdir": self.workdir,
+            "plan_json": self.plan_json,
+            "outputs": self.outputs,
+            "seconds": round(self.seconds, 3),
+            "placeholders": self.placeholders,
+            "error": self.error or None,
+            "log": self.log,
+        }
+
+
+class StackFailure(Exception):
+    """A Terraform step of one stack failed; the message holds Terraform's own error lines."""
+
+
+def fingerprint(values: dict) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _error_lines(result: engine.Result, log: Path) -> str:
+    """Terraform's error diagnostics of a failed step, for the summary."""
+    lines = []
+    for message in engine.json_messages(result.stdout):
+        diagnostic = message.get("diagnostic") or {}
+        if diagnostic.get("severity") == "error":
+            text = diagnostic.get("summary", "")
+            if diagnostic.get("address"):
+                text = f"{diagnostic['address']}: {text}"
+            if diagnostic.get("detail"):
+                text += f": {diagnostic['detail']}"
+            lines.append(text)
+    if not lines:
+        try:
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        except OSError:
+            tail = []
+        start = next((i for i, line in enumerate(tail) if "Error" in line), max(0, len(tail) - 8))
+        lines = [line.strip("│╷╵ ") for line in tail[start:] if line.strip("│╷╵ ")]
+    if result.interrupted:
+        lines.insert(0, "interrupted")
+    return "\n".join(lines[:12]) or f"terraform {result.command} exited with {result.returncode}"
+
+
+class Runner:
+    def __init__(
+        self,
+        project: Project,
+        env: LoadedEnvironment,
+        graph: StackGraph,
+        rendered: dict[str, RenderedStack],
+        options: RunOptions,
+        progress: Progress,
+    ):
+        self.project = project
+        self.env = env
+        self.graph = graph
+        self.rendered = rendered
+        self.options = options
+        self.progress = progress
+        self.local_provider = options.provider == "local" or (options.provider == "auto" and env.config.provider == "local")
+        self.binary = engine.resolve_binary()
+        self.environ = self._terraform_environment()
+        self.results: dict[str, StackResult] = {}
+        self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in graph.stacks}
+        self._output_locks: dict[str, threading.Lock] = {name: threading.Lock() for name in graph.stacks}
+        self._workdirs: dict[str, workdir.Workdir] = {}
+        self._state_outputs: dict[str, dict] = {}
+        self.stop = threading.Event()
+
+    # Environment of every Terraform process ---------------------------------------------------
+    def _terraform_environment(self) -> dict[str, str]:
+        from orchestrator import bundled_terraform
+
+        environ = dict(os.environ)
+        environ.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0")
+        environ.pop("TF_WORKSPACE", None)
+        bundled_terraform.prepare_environment(environ)
+        needs_aws = any("aws" in module_info.read(s.module_dir).providers for s in self.graph.stacks.values())
+        if self.local_provider:
+            # Never mix the stand-in provider with a real plugin cache.
+            environ.pop("TF_PLUGIN_CACHE_DIR", None)
+            if needs_aws:
+                try:
+                    from orchestrator.local_provider import cli_environment
+                except ImportError as error:  # pragma: no cover - packaging problem
+                    raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
+                base = workdir.env_dir(self.project, self.env.name, True)
+                environ.update(cli_environment(self.project.runs_dir / "local-provider", base / "cloud"))
+        else:
+            cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")
+            Path(cache).mkdir(parents=True, exist_ok=True)
+            environ["TF_PLUGIN_CACHE_DIR"] = cache
+        return environ
+
+    @contextmanager
+    def _plugin_cache_lock(self) -> Iterator[None]:
+        """Terraform's plugin cache is not safe under concurrent init: serialise inits that use it."""
+        cache = self.environ.get("TF_PLUGIN_CACHE_DIR")
+        if not cache:
+            yield
+            return
+        with open(Path(cache) / ".orchestrator-init.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # One stack's steps -------------------------------------------------------------------------
+    def terraform(self, name: str) -> engine.Terraform:
+        directory = self._workdirs[name]
+        return engine.Terraform(directory.path, directory.log, self.environ, self.binary)
+
+    def _check(self, result: engine.Result, name: str, ok_codes=(0,)) -> engine.Result:
+        if result.returncode not in ok_codes or result.interrupted and result.returncode != 0:
+            raise StackFailure(_error_lines(result, self._workdirs[name].log))
+        return result
+
+    def ensure_initialised(self, name: str) -> workdir.Workdir:
+        """Prepare the working directory and run init when its configuration changed. Locked per stack."""
+        with self._locks[name]:
+            if name in self._workdirs:
+                return self._workdirs[name]
+            directory = workdir.prepare(self.project, self.env, self.graph.stacks[name], self.local_provider)
+            self._workdirs[name] = directory
+            stamp = directory.init_fingerprint(f"{self.binary.path}\n{self.environ.get('TF_CLI_CONFIG_FILE')}")
+            if directory.needs_init(stamp):
+                with self._plugin_cache_lock():
+                    self._check(self.terraform(name).init(), name)
+                directory.mark_initialised(stamp)
+            return directory
+
+    def state_outputs(self, name: str) -> dict:
+        """Outputs of a stack as recorded in its state ({} when never applied)."""
+        with self._output_locks[name]:
+            if name not in self._state_outputs:
+                self.ensure_initialised(name)
+                result = self._check(self.terraform(name).output_json(), name)
+                raw = json.loads(result.stdout or "{}")
+                self._state_outputs[name] = {key: item["value"] for key, item in raw.items()}
+            return self._state_outputs[name]
+
+    def upstream_values(self, name: str, allow_placeholders: bool) -> tuple[dict, list[str]]:
+        """Values for the stack's upstream-fed variables, and which of them are placeholders."""
+        values, placeholders = {}, []
+        for item in self.graph.stacks[name].inputs:
+            upstream = self.results.get(item.stack)
+            if upstream is not None and upstream.status in ("ok", "no-changes") and self.options.command == "apply":
+                outputs = upstream.outputs
+            else:
+                outputs = self.state_outputs(item.stack)
+            if item.output in outputs:
+                values[item.variable] = outputs[item.output]
+            elif allow_placeholders:
+                values[item.variable] = item.placeholder_value()
+                placeholders.append(item.reference)
+            else:
+                raise StackFailure(
+                    f"upstream output {item.reference} is not in state: apply stack {item.stack!r} first"
+                )
+        return values, placeholders
+
+    def plan(self, name: str, destroy: bool = False) -> bool:
+        """Plan to the saved plan file; True when the plan has changes."""
+        result = self.results[name]
+        directory = self.ensure_initialised(name)
+        allow_placeholders = self.options.command == "plan" or destroy
+        upstream, placeholders = self.upstream_values(name, allow_placeholders)
+        result.placeholders = placeholders
+        directory.forget_plan()
+        directory.write_inputs(self.rendered[name].tfvars, upstream)
+        self.progress.update(name, "planning")
+        outcome = self._check(
+            self.terraform(name).plan([directory.env_tfvars, directory.upstream_tfvars], directory.plan_file, destroy=destroy),
+            name,
+            ok_codes=(0, 2),
+        )
+        for message in engine.json_messages(outcome.stdout):
+            if message.get("type") == "change_summary":
+                counts = message["changes"]
+                result.changes = {"add": counts.get("add", 0), "change": counts.get("change", 0), "destroy": counts.get("remove", 0)}
+        directory.write_json(
+            directory.plan_meta,
+            {
+                "env": self.env.name,
+                "stack": name,
+                "destroy": destroy,
+                "upstream_fingerprint": fingerprint(upstream),
+                "placeholders": placeholders,
+                "inputs_sha256": hashlib.sha256(self.rendered[name].tfvars.encode()).hexdigest(),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            },
+        )
+        if self.options.plan_json:
+            shown = self._check(self.terraform(name).show_json(directory.plan_file), name)
+            directory.plan_json.write_text(shown.stdout)
+            result.plan_json = str(directory.plan_json)
+        return outcome.returncode == 2
+
+    def apply_saved_plan(self, name: str) -> None:
+        directory = self._workdirs[name]
+        meta = json.loads(directory.plan_meta.read_text())
+        if meta["placeholders"] and not meta["destroy"]:
+            raise StackFailure(f"refusing to apply a plan made with placeholders for {', '.join(meta['placeholders'])}")
+        self.progress.update(name, "destroying" if meta["destroy"] else "applying")
+        self._check(self.terraform(name).apply(directory.plan_file), name)
+
+    # Commands ----------------------------------------------------------------------------------
+    def _guarded(self, name: str, step) -> bool:
+        """Run one stack's job; turn every failure into the stack's result, never an exception."""
+        result = self.results[name]
+        started = time.monotonic()
+        self.progress.update(name, "preparing")
+        try:
+            step(name)
+        except StackFailure as failure:
+            result.status, result.error = "failed", str(failure)
+        except Exception as error:  # a bug must still leave a readable summary
+            result.status, result.error = "failed", f"internal error: {error!r}\n{traceback.format_exc(limit=3)}"
+        finally:
+            result.seconds = time.monotonic() - started
+            if name in self._workdirs:
+                result.workdir = str(self._workdirs[name].path)
+                result.log = str(self._workdirs[name].log)
+            self.progress.update(name, result.status, result)
+        return result.status in ("ok", "no-changes")
+
+    def _plan_job(self, name: str) -> None:
+        changed = self.plan(name)
+        self.results[name].status = "ok" if changed else "no-changes"
+
+    def _apply_job(self, name: str) -> None:
+        result = self.results[name]
+        if self.plan(name):
+            self.apply_saved_plan(name)
+            result.status = "ok"
+        else:
+            result.status = "no-changes"
+        self._state_outputs.pop(name, None)
+        result.outputs = self.state_outputs(name)
+
+    def _destroy_job(self, name: str) -> None:
+        result = self.results[name]
+        if self.plan(name, destroy=True):
+            self.apply_saved_plan(name)
+            result.status = "ok"
+        else:
+            result.status = "no-changes"
+
+    def _output_job(self, name: str) -> None:
+        result = self.results[name]
+        result.outputs = self.state_outputs(name)
+        result.status = "ok"
+
+    def _skip(self, name: str, reason: str) -> None:
+        result = self.results[name]
+        result.status, result.error = "skipped", reason
+        self.progress.update(name, "skipped", result)
+
+    def run(self, names: list[str]) -> list[StackResult]:
+        for name in names:
+            self.results[name] = StackResult(name)
+        self.progress.start(names)
+        command = self.options.command
+        selected = set(names)
+        if command == "destroy":
+            # Reverse order: a stack goes only after every selected stack that depends on it.
+            dependencies = {n: {d for d in self.graph.downstreams(n) if d in selected} for n in names}
+            job = self._destroy_job
+        elif command == "apply":
+            dependencies = {n: {u for u in self.graph.stacks[n].upstreams if u in selected} for n in names}
+            job = self._apply_job
+        else:
+            # Plans and outputs read upstream outputs from state: nothing to wait for.
+            dependencies = {n: set() for n in names}
+            job = self._plan_job if command == "plan" else self._output_job
+        try:
+            scheduler.walk(
+                dependencies,
+                lambda name: self._guarded(name, job),
+                self._skip,
+                self.options.parallelism,
+                names if command != "destroy" else list(reversed(names)),
+                self.stop,
+            )
+        finally:
+            self.progress.stop()
+        return [self.results[name] for name in names]

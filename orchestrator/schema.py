@@ -1,0 +1,133 @@
+"""The environment schema, declared once: types, required keys, defaults and ranges.
+
+An environment is ``environments/defaults.yaml`` deep-merged with ``environments/<env>.yaml``.
+Unknown keys are errors (``extra="forbid"``), so a typo never passes silently. Rules that relate
+several keys (CIDR maths, the internal-ALB rule...) live in ``rules.py``.
+``python -m orchestrator schema`` prints this as JSON Schema for editors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+TagValue = Annotated[str, StringConstraints(max_length=256)]
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Backend(Section):
+    type: Literal["local", "s3"] = Field("local", description="Where Terraform state lives.")
+    bucket: str | None = Field(None, description="S3 bucket for state (type s3).")
+    key_prefix: str = Field("orchestrator", description="State key is <key_prefix>/<env>/<stack>.tfstate.")
+    region: Region | None = Field(None, description="Region of the bucket; defaults to the environment's region.")
+    kms_key_id: str | None = Field(None, description="KMS key for server-side encryption of state objects.")
+
+
+class FlowLogs(Section):
+    enabled: bool = False
+    retention_days: LogRetentionDays = 30
+
+
+class Network(Section):
+    vpc_cidr: str = Field(..., description="IPv4 CIDR of the VPC, /16 to /24.")
+    az_count: int = Field(2, ge=2, le=6, description="Availability zones; an ALB needs at least two.")
+    private_subnet_cidrs: list[str] | None = Field(
+        None, description="One per AZ; derived from vpc_cidr when omitted."
+    )
+    public_subnets: bool = Field(False, description="Create public subnets (only needed for NAT).")
+    public_subnet_cidrs: list[str] | None = None
+    nat_gateway: bool = Field(False, description="NAT for egress beyond the VPC endpoints.")
+    flow_logs: FlowLogs = FlowLogs()
+
+
+class HealthCheck(Section):
+    path: Annotated[str, StringConstraints(pattern=r"^/[\x21-\x7e]*$", max_length=1024)] = "/"
+    matcher: Annotated[str, StringConstraints(pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")] = "200-399"
+    interval_seconds: int = Field(30, ge=5, le=300)
+    timeout_seconds: int = Field(5, ge=2, le=120)
+    healthy_threshold: int = Field(3, ge=2, le=10)
+    unhealthy_threshold: int = Field(3, ge=2, le=10)
+
+
+class Alb(Section):
+    internal: bool = Field(
+        True, description="Must be true: an HTTP API VPC link only reaches an internal ALB."
+    )
+    listener_port: Port = 80
+    certificate_arn: str | None = Field(None, description="ACM certificate: the listener speaks HTTPS.")
+    idle_timeout_seconds: int = Field(60, ge=1, le=4000)
+    deregistration_delay_seconds: int = Field(30, ge=0, le=3600)
+    health_check: HealthCheck = HealthCheck()
+
+
+class Autoscaling(Section):
+    enabled: bool = False
+    min_capacity: int = Field(1, ge=0, le=1000)
+    max_capacity: int = Field(4, ge=1, le=1000)
+    cpu_target_percent: int = Field(60, ge=10, le=95)
+
+
+class App(Section):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")] = "app"
+    image: Annotated[str, StringConstraints(pattern=r"^[^\s:@]+$", max_length=255)] = Field(
+        ..., description="Container image repository, without tag."
+    )
+    image_tag: Annotated[str, StringConstraints(pattern=r"^[\w][\w.-]{0,127}$")] = Field(
+        ..., description="Image tag: what `promote` moves from one environment to the next."
+    )
+    container_port: Port = 8080
+    cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = 256
+    memory: int = Field(512, ge=512, le=122880, description="MiB; must be valid for the cpu size.")
+    desired_count: int = Field(2, ge=0, le=1000)
+    environment: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str] = Field(
+        default_factory=dict, description="Plain environment variables of the container (no secrets)."
+    )
+    autoscaling: Autoscaling = Autoscaling()
+
+
+class Api(Section):
+    throttling_burst_limit: int = Field(100, ge=0, le=5000)
+    throttling_rate_limit: int = Field(50, ge=0, le=10000)
+    access_log_retention_days: LogRetentionDays = 30
+
+
+class Keepalive(Section):
+    enabled: bool = Field(True, description="Keep the VPC link warm: it goes INACTIVE after 60 idle days.")
+    schedule: Annotated[str, StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")] = "rate(1 day)"
+    path: Annotated[str, StringConstraints(pattern=r"^/[\x21-\x7e]*$", max_length=1024)] = "/"
+
+
+class Environment(Section):
+    """One environment: where it runs, who may touch it, and what it runs."""
+
+    project: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=16)] = Field(
+        ..., description="Short name prefixed to every resource."
+    )
+    region: Region
+    provider: Literal["aws", "local"] = Field(
+        "aws", description="What --provider auto means here: the real AWS provider or the local one."
+    )
+    allowed_account_ids: list[AccountId] = Field(
+        default_factory=list, description="The only AWS accounts this environment may change."
+    )
+    require_approval: bool = Field(False, description="apply needs --auto-approve or an interactive yes.")
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    backend: Backend = Backend()
+    log_retention_days: LogRetentionDays = 30
+    network: Network
+    alb: Alb = Alb()
+    app: App
+    api: Api = Api()
+    keepalive: Keepalive = Keepalive()
