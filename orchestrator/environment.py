@@ -156,7 +156,7 @@ class EnvironmentLoader:
         except pydantic.ValidationError as error:
             problems = []
             for item in error.errors():
-                key_path = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
+                key_path = tuple(part for part in item["loc"] if not str(part).startswith("function-") and part != "[key]")
                 problems.append(problem(key_path, _reason(item, key_path)))
             raise InputError(problems) from None
         findings = rules.check(config, name)

@@ -36,12 +36,18 @@ class RenderedStack:
         return _ASSIGNMENT.findall(self.tfvars)
 
 
+def _finalize(value):
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    return hcl.literal(value)
+
+
 @functools.lru_cache(maxsize=8)
 def _jinja(templates_dir: Path) -> SandboxedEnvironment:
     return SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         undefined=jinja2.StrictUndefined,
-        finalize=hcl.literal,
+        finalize=_finalize,
         autoescape=False,
         keep_trailing_newline=True,
         trim_blocks=True,

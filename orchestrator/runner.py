@@ -52,6 +52,9 @@ class StackResult:
     placeholders: list[str] = field(default_factory=list)
     error: str = ""
     log: str | None = None
+    sensitive: set = field(default_factory=set)
+    started_at: float | None = None
+    finished_at: float | None = None
 
     def report(self) -> dict:
         return {
@@ -60,11 +63,13 @@ class StackResult:
             "changes": self.changes,
             "workdir": self.workdir,
             "plan_json": self.plan_json,
-            "outputs": self.outputs,
+            "outputs": {k: ("(sensitive)" if k in self.sensitive else v) for k, v in self.outputs.items()},
             "seconds": round(self.seconds, 3),
             "placeholders": self.placeholders,
             "error": self.error or None,
             "log": self.log,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
         }
 
 
@@ -124,6 +129,7 @@ class Runner:
         self._output_locks: dict[str, threading.Lock] = {name: threading.Lock() for name in graph.stacks}
         self._workdirs: dict[str, workdir.Workdir] = {}
         self._state_outputs: dict[str, dict] = {}
+        self._sensitive: dict[str, set] = {}
         self.stop = threading.Event()
 
     # Environment of every Terraform process ---------------------------------------------------
@@ -197,6 +203,7 @@ class Runner:
                 result = self._check(self.terraform(name).output_json(), name)
                 raw = json.loads(result.stdout or "{}")
                 self._state_outputs[name] = {key: item["value"] for key, item in raw.items()}
+                self._sensitive[name] = {key for key, item in raw.items() if item.get("sensitive")}
             return self._state_outputs[name]
 
     def upstream_values(self, name: str, allow_placeholders: bool) -> tuple[dict, list[str]]:
@@ -269,6 +276,7 @@ class Runner:
         """Run one stack's job; turn every failure into the stack's result, never an exception."""
         result = self.results[name]
         started = time.monotonic()
+        result.started_at = time.time()
         self.progress.update(name, "preparing")
         try:
             step(name)
@@ -278,6 +286,7 @@ class Runner:
             result.status, result.error = "failed", f"internal error: {error!r}\n{traceback.format_exc(limit=3)}"
         finally:
             result.seconds = time.monotonic() - started
+            result.finished_at = time.time()
             if name in self._workdirs:
                 result.workdir = str(self._workdirs[name].path)
                 result.log = str(self._workdirs[name].log)
@@ -297,6 +306,7 @@ class Runner:
             result.status = "no-changes"
         self._state_outputs.pop(name, None)
         result.outputs = self.state_outputs(name)
+        result.sensitive = self._sensitive[name]
 
     def _destroy_job(self, name: str) -> None:
         result = self.results[name]
@@ -309,6 +319,7 @@ class Runner:
     def _output_job(self, name: str) -> None:
         result = self.results[name]
         result.outputs = self.state_outputs(name)
+        result.sensitive = self._sensitive[name]
         result.status = "ok"
 
     def _skip(self, name: str, reason: str) -> None:

@@ -19,6 +19,7 @@ MAX_DEPTH = 32
 MAX_NODES = 100_000
 
 KeyPath = tuple  # of str | int
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 @dataclass
@@ -62,6 +63,8 @@ class _Builder:
             self.fail(node, key_path, f"more than {MAX_NODES} values (an alias bomb?)")
         if len(key_path) > MAX_DEPTH:
             self.fail(node, key_path, f"nested deeper than {MAX_DEPTH} levels")
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            self.fail(node, key_path, f"unsupported YAML tag {node.tag}")
         if isinstance(node, yaml.MappingNode):
             self.constructor.flatten_mapping(node)  # merge keys (<<) resolved by PyYAML's own rules
             result = {}

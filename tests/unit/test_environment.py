@@ -1,0 +1,108 @@
+"""Environment validation: every mistake names the file, the key path and the reason."""
+
+import pytest
+
+from orchestrator.environment import EnvironmentLoader
+from orchestrator.errors import InputError
+from orchestrator.project import Project
+
+
+def problems_for(project, body: str, env: str = "gamma"):
+    (project / "environments" / f"{env}.yaml").write_text(body)
+    with pytest.raises(InputError) as caught:
+        EnvironmentLoader(Project(project)).load(env)
+    return caught.value.problems
+
+
+def only(project, body: str):
+    found = problems_for(project, body)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_fixture_environments_load(project):
+    env = EnvironmentLoader(Project(project)).load("alpha")
+    assert env.config.project == "fx"
+    assert env.config.tags == {"Team": "fixtures"}
+    assert env.context()["subnets"]["private"] == ["10.10.0.0/18", "10.10.64.0/18"]
+    assert env.tags()["Environment"] == "alpha"
+
+
+@pytest.mark.parametrize(
+    "body, key, reason",
+    [
+        ("netwrok:\n  az_count: 2\n", "netwrok", "did you mean 'network'?"),
+        ("network:\n  vpc_cidr: 10.0.0.0/33\n", "network.vpc_cidr", "is not an IPv4 network"),
+        ("network:\n  vpc_cidr: 10.0.0.1/16\n", "network.vpc_cidr", "host bits set"),
+        ("network:\n  vpc_cidr: 8.8.0.0/16\n", "network.vpc_cidr", "not a private"),
+        ("network:\n  vpc_cidr: 10.0.0.0/12\n", "network.vpc_cidr", "between /16 and /24"),
+        ("network:\n  az_count: 1\n", "network.az_count", "greater than or equal to 2"),
+        ("network:\n  az_count: two\n", "network.az_count", "valid integer"),
+        ("network:\n  private_subnet_cidrs: [10.10.0.0/24]\n", "network.private_subnet_cidrs", "1 subnets for az_count 2"),
+        ("network:\n  private_subnet_cidrs: [10.10.0.0/24, 10.99.0.0/24]\n", "network.private_subnet_cidrs[1]", "outside the VPC"),
+        ("network:\n  private_subnet_cidrs: [10.10.0.0/24, 10.10.0.0/25]\n", "network.private_subnet_cidrs[1]", "overlaps"),
+        ("network:\n  nat_gateway: true\n", "network.nat_gateway", "needs public_subnets"),
+        ("alb:\n  internal: false\n", "alb.internal", "Service Unavailable"),
+        ("app:\n  cpu: 256\n  memory: 4096\n", "app.memory", "not a Fargate size for cpu 256"),
+        ("app:\n  cpu: 300\n", "app.cpu", "must be one of"),
+        ("app:\n  image_tag: 1.5\n", "app.image_tag", "valid string"),
+        ("app:\n  container_port: 70000\n", "app.container_port", "less than or equal to 65535"),
+        ("provider: aws\n", "allowed_account_ids", "required for an environment on the real AWS provider"),
+        ("allowed_account_ids: ['12345']\n", "allowed_account_ids[0]", "does not match"),
+        ("region: mars-1\n", "region", "does not match"),
+        ("project: Shop_Front\n", "project", "does not match"),
+        ("backend:\n  type: s3\n", "backend.bucket", "required when backend.type is s3"),
+        ("backend:\n  type: gcs\n", "backend.type", "must be one of"),
+        ("tags:\n  aws:owner: me\n", "tags.aws:owner", "reserved"),
+        ("keepalive:\n  schedule: rate(90 days)\n", "keepalive.schedule", "60 idle days"),
+        ("keepalive:\n  schedule: rate(1 days)\n", "keepalive.schedule", "singular"),
+        ("app:\n  autoscaling:\n    enabled: true\n    min_capacity: 5\n    max_capacity: 2\n", "app.autoscaling.min_capacity", "greater than max"),
+        ("alb:\n  health_check:\n    timeout_seconds: 30\n    interval_seconds: 10\n", "alb.health_check.timeout_seconds", "shorter than interval"),
+        ("app:\n  environment:\n    not-valid: x\n", "app.environment.not-valid", "does not match"),
+    ],
+)
+def test_mistakes_are_named(project, body, key, reason):
+    found = only(project, body)
+    assert found.file == "environments/gamma.yaml"
+    assert found.key == key
+    assert reason in found.reason
+    assert found.line is not None or key.split(".")[0] not in body
+
+
+def test_resource_names_must_fit_aws_limits(project):
+    found = problems_for(project, "project: averyveryverylon\n", env="staging-eu-west1")
+    assert found[0].key == "project" and "at most 24" in found[0].reason
+
+
+def test_all_errors_are_reported_at_once(project):
+    found = problems_for(project, "netwrok: {}\napp:\n  cpu: 3\n  container_port: 0\n")
+    assert {p.key for p in found} == {"netwrok", "app.cpu", "app.container_port"}
+
+
+def test_missing_required_key_is_blamed_on_the_environment_file(project):
+    (project / "environments" / "defaults.yaml").write_text("region: eu-west-1\nprovider: local\n")
+    found = problems_for(project, "project: fx\n")
+    keys = {p.key: p for p in found}
+    assert {"network", "app"} <= set(keys)
+    assert keys["network"].file == "environments/gamma.yaml"
+    assert keys["network"].reason == "required key is missing"
+
+
+def test_a_bad_default_is_blamed_on_the_defaults_file(project):
+    defaults = project / "environments" / "defaults.yaml"
+    defaults.write_text(defaults.read_text() + "log_retention_days: 17\n")
+    found = problems_for(project, "tags: {}\n")
+    assert found[0].file == "environments/defaults.yaml" and found[0].key == "log_retention_days"
+
+
+def test_unknown_environment_suggests_the_nearest(project):
+    with pytest.raises(InputError) as caught:
+        EnvironmentLoader(Project(project)).load("alpah")
+    assert "did you mean 'alpha'" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["../etc", "Alpha", "a" * 17, "al pha", "alpha;rm", "аlpha"])
+def test_environment_names_are_restricted(project, name):
+    with pytest.raises(InputError) as caught:
+        EnvironmentLoader(Project(project)).load(name)
+    assert "is not an environment name" in str(caught.value)
