@@ -1,0 +1,299 @@
+variable "name" {
+  description = "Name of the service; also the cluster's name unless cluster_name is set, the task family and the prefix of the roles, log group and security group. Lowercase letters, digits and hyphens."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,22}[a-z0-9]$", var.name))
+    error_message = "name must be 2-24 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource of the module (the provider's default_tags come on top)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "cluster_name" {
+  description = "Name of the ECS cluster the module creates. Null: the value of name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cluster_name == null || can(regex("^[a-zA-Z0-9_-]{1,255}$", var.cluster_name))
+    error_message = "cluster_name must be 1-255 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "cluster_container_insights" {
+  description = "CloudWatch Container Insights of the cluster: disabled, enabled or enhanced."
+  type        = string
+  default     = "enabled"
+
+  validation {
+    condition     = contains(["disabled", "enabled", "enhanced"], var.cluster_container_insights)
+    error_message = "cluster_container_insights must be disabled, enabled or enhanced."
+  }
+}
+
+# --- inputs from the network and alb stacks -------------------------------------------------------
+
+variable "vpc_id" {
+  description = "ID of the VPC of the tasks."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))
+    error_message = "vpc_id must look like vpc-0123456789abcdef0."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "IDs of the private subnets the tasks run in (without public IP)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.private_subnet_ids) >= 1 && alltrue([for s in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
+    error_message = "private_subnet_ids must hold at least one subnet ID (subnet-...)."
+  }
+}
+
+variable "vpc_endpoint_security_group_id" {
+  description = "ID of the security group of the Interface VPC endpoints (ecr.api, ecr.dkr, logs); the tasks may send HTTPS to it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^sg-[0-9a-f]{8,17}$", var.vpc_endpoint_security_group_id))
+    error_message = "vpc_endpoint_security_group_id must look like sg-0123456789abcdef0."
+  }
+}
+
+variable "s3_prefix_list_id" {
+  description = "ID of the S3 managed prefix list (from the S3 Gateway endpoint); the tasks may send HTTPS to it to fetch image layers."
+  type        = string
+
+  validation {
+    condition     = can(regex("^pl-[0-9a-f]{8,17}$", var.s3_prefix_list_id))
+    error_message = "s3_prefix_list_id must look like pl-12345678."
+  }
+}
+
+variable "alb_security_group_id" {
+  description = "ID of the load balancer's security group: the only source the tasks admit, and where the module opens egress to the tasks."
+  type        = string
+
+  validation {
+    condition     = can(regex("^sg-[0-9a-f]{8,17}$", var.alb_security_group_id))
+    error_message = "alb_security_group_id must look like sg-0123456789abcdef0."
+  }
+}
+
+variable "target_group_arn" {
+  description = "ARN of the load balancer's target group (type ip) the service registers its tasks with."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$", var.target_group_arn))
+    error_message = "target_group_arn must be an ELBv2 target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)."
+  }
+}
+
+variable "listener_arn" {
+  description = "ARN of the load balancer listener that forwards to target_group_arn. ECS refuses a target group that no listener uses, so the service is only created once the listener exists."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[A-Za-z0-9-]+/[0-9a-f]+/[0-9a-f]+$", var.listener_arn))
+    error_message = "listener_arn must be an Application Load Balancer listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID)."
+  }
+}
+
+# --- the container --------------------------------------------------------------------------------
+
+variable "container_name" {
+  description = "Name of the application container in the task definition."
+  type        = string
+  default     = "app"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,255}$", var.container_name))
+    error_message = "container_name must be 1-255 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "container_image" {
+  description = "Image of the application container. Without internet egress (the default) it must be in a private ECR repository of the stack's region (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO:TAG or @sha256:...), the only registry the VPC endpoints reach."
+  type        = string
+
+  validation {
+    condition     = length(trimspace(var.container_image)) > 0 && !can(regex("\\s", var.container_image))
+    error_message = "container_image must be a non-empty image reference without spaces."
+  }
+}
+
+variable "container_port" {
+  description = "Port the container listens on; the load balancer sends traffic and health checks to it."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.container_port >= 1 && var.container_port <= 65535 && floor(var.container_port) == var.container_port
+    error_message = "container_port must be an integer between 1 and 65535."
+  }
+}
+
+variable "container_environment" {
+  description = "Environment variables of the container (plain values; no secrets)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "container_command" {
+  description = "Command of the container, overriding the image's CMD. Null: the image's."
+  type        = list(string)
+  default     = null
+}
+
+variable "container_readonly_root_filesystem" {
+  description = "Mount the container's root filesystem read-only."
+  type        = bool
+  default     = false
+}
+
+variable "task_size" {
+  description = "CPU units and memory (MiB) of a task: a combination Fargate accepts (256/512-2048, 512/1024-4096, 1024/2048-8192, 2048/4096-16384, 4096/8192-30720 in 1024 steps; 8192/16384-61440 in 4096 steps; 16384/32768-122880 in 8192 steps)."
+  type = object({
+    cpu    = optional(number, 256)
+    memory = optional(number, 512)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.task_size.cpu == 256 ? contains([512, 1024, 2048], var.task_size.memory) :
+      var.task_size.cpu == 512 ? var.task_size.memory >= 1024 && var.task_size.memory <= 4096 && var.task_size.memory % 1024 == 0 :
+      var.task_size.cpu == 1024 ? var.task_size.memory >= 2048 && var.task_size.memory <= 8192 && var.task_size.memory % 1024 == 0 :
+      var.task_size.cpu == 2048 ? var.task_size.memory >= 4096 && var.task_size.memory <= 16384 && var.task_size.memory % 1024 == 0 :
+      var.task_size.cpu == 4096 ? var.task_size.memory >= 8192 && var.task_size.memory <= 30720 && var.task_size.memory % 1024 == 0 :
+      var.task_size.cpu == 8192 ? var.task_size.memory >= 16384 && var.task_size.memory <= 61440 && var.task_size.memory % 4096 == 0 :
+      var.task_size.cpu == 16384 ? var.task_size.memory >= 32768 && var.task_size.memory <= 122880 && var.task_size.memory % 8192 == 0 :
+      false
+    )
+    error_message = "task_size is not a Fargate combination. Valid: cpu 256 with memory 512, 1024 or 2048; cpu 512 with 1024-4096; cpu 1024 with 2048-8192; cpu 2048 with 4096-16384; cpu 4096 with 8192-30720 (1024 steps); cpu 8192 with 16384-61440 (4096 steps); cpu 16384 with 32768-122880 (8192 steps)."
+  }
+}
+
+variable "task_cpu_architecture" {
+  description = "CPU architecture of the task: X86_64 or ARM64 (the image must be built for it)."
+  type        = string
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.task_cpu_architecture)
+    error_message = "task_cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "task_role_policy_json" {
+  description = "IAM policy document (JSON) granted to the application through the task role. Null: the task role has no permissions."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.task_role_policy_json == null || can(jsondecode(var.task_role_policy_json))
+    error_message = "task_role_policy_json must be a JSON policy document."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "How many days the container log group keeps its events."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of the values CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+# --- the service ----------------------------------------------------------------------------------
+
+variable "desired_count" {
+  description = "Number of tasks. With autoscaling it is reset to this value on every apply and must lie between the autoscaling bounds."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.desired_count >= 0 && floor(var.desired_count) == var.desired_count
+    error_message = "desired_count must be a non-negative integer."
+  }
+}
+
+variable "deployment_minimum_healthy_percent" {
+  description = "Lower bound of running tasks during a deployment, in percent of desired_count."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.deployment_minimum_healthy_percent >= 0 && var.deployment_minimum_healthy_percent <= 100
+    error_message = "deployment_minimum_healthy_percent must be between 0 and 100."
+  }
+}
+
+variable "deployment_maximum_percent" {
+  description = "Upper bound of running tasks during a deployment, in percent of desired_count."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.deployment_maximum_percent >= 100 && var.deployment_maximum_percent <= 200
+    error_message = "deployment_maximum_percent must be between 100 and 200."
+  }
+}
+
+variable "health_check_grace_period_seconds" {
+  description = "Seconds ECS ignores failing load balancer health checks of a new task (time for the application to start)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.health_check_grace_period_seconds >= 0 && var.health_check_grace_period_seconds <= 2147483647
+    error_message = "health_check_grace_period_seconds must be non-negative."
+  }
+}
+
+variable "platform_version" {
+  description = "Fargate platform version."
+  type        = string
+  default     = "LATEST"
+}
+
+variable "internet_egress_enabled" {
+  description = "Let the tasks open HTTPS connections to any address (needs NAT gateways in the network). Off by default: the tasks reach only the VPC endpoints, and the image must come from ECR in the same region."
+  type        = bool
+  default     = false
+}
+
+variable "autoscaling" {
+  description = "Target-tracking autoscaling of the task count on average CPU (and optionally memory) utilisation."
+  type = object({
+    enabled                    = optional(bool, false)
+    min_capacity               = optional(number, 1)
+    max_capacity               = optional(number, 4)
+    cpu_target_percent         = optional(number, 60)
+    memory_target_percent      = optional(number, null)
+    scale_in_cooldown_seconds  = optional(number, 300)
+    scale_out_cooldown_seconds = optional(number, 60)
+  })
+  default = {}
+
+  validation {
+    condition     = var.autoscaling.min_capacity >= 0 && var.autoscaling.max_capacity >= 1 && var.autoscaling.min_capacity <= var.autoscaling.max_capacity
+    error_message = "autoscaling needs 0 <= min_capacity <= max_capacity and max_capacity >= 1."
+  }
+
+  validation {
+    condition     = var.autoscaling.cpu_target_percent > 0 && var.autoscaling.cpu_target_percent <= 100 && (var.autoscaling.memory_target_percent == null || try(var.autoscaling.memory_target_percent > 0 && var.autoscaling.memory_target_percent <= 100, false))
+    error_message = "autoscaling.cpu_target_percent (and memory_target_percent when set) must be between 1 and 100."
+  }
+}
