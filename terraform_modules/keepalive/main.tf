@@ -5,6 +5,10 @@
 
 locals {
   invocation_endpoint = "${trimsuffix(var.api_endpoint, "/")}${var.health_path}"
+
+  # Interval of a rate() schedule in hours (null for cron()), to check it against the idle alarm.
+  rate_parts = try(regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression), null)
+  rate_hours = local.rate_parts == null ? null : tonumber(local.rate_parts[0]) * lookup({ minute = 1 / 60, hour = 1, day = 24 }, local.rate_parts[1])
 }
 
 resource "aws_cloudwatch_event_connection" "this" {
@@ -119,4 +123,11 @@ resource "aws_cloudwatch_metric_alarm" "idle" {
   ok_actions          = var.alarm_actions
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.rate_hours == null || try(local.rate_hours < var.idle_alarm_hours, true)
+      error_message = "The keep-alive runs every ${coalesce(local.rate_hours, 0)} hours, not more often than idle_alarm_hours (${var.idle_alarm_hours}): the idle alarm would fire between two keep-alive requests. Shorten schedule_expression or raise idle_alarm_hours."
+    }
+  }
 }
