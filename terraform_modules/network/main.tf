@@ -15,7 +15,8 @@ data "aws_availability_zones" "available" {
 locals {
   region = data.aws_region.current.region
 
-  availability_zones = length(var.availability_zones) > 0 ? var.availability_zones : try(slice(data.aws_availability_zones.available[0].names, 0, length(var.private_subnet_cidrs)), [])
+  zone_names         = length(var.availability_zones) > 0 ? var.availability_zones : data.aws_availability_zones.available[0].names
+  availability_zones = slice(local.zone_names, 0, min(length(local.zone_names), length(var.private_subnet_cidrs)))
 
   vpc_prefix_length = tonumber(split("/", var.vpc_cidr_block)[1])
 
@@ -57,8 +58,8 @@ resource "aws_vpc" "this" {
       error_message = "These subnet CIDR blocks are not inside vpc_cidr_block ${var.vpc_cidr_block}: ${join(", ", local.subnet_cidrs_outside_vpc)}."
     }
     precondition {
-      condition     = length(local.availability_zones) >= 2 && length(distinct(local.availability_zones)) >= 2
-      error_message = "The private subnets need at least two distinct availability zones; the region offers ${length(local.availability_zones)} for ${length(var.private_subnet_cidrs)} subnets."
+      condition     = length(local.availability_zones) == length(var.private_subnet_cidrs)
+      error_message = "Each private subnet needs its own availability zone (an ALB, a VPC link and an Interface endpoint accept one subnet per zone): ${length(var.private_subnet_cidrs)} private subnets, ${length(local.zone_names)} zones available."
     }
     precondition {
       condition     = !var.nat_gateway_enabled || local.public_enabled

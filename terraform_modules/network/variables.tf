@@ -43,7 +43,7 @@ variable "enable_dns_hostnames" {
 }
 
 variable "availability_zones" {
-  description = "Availability zones for the subnets, by name (e.g. [\"eu-west-1a\", \"eu-west-1b\"]). Subnet i goes to zone i modulo the list's length. Empty: the first available zones of the region, one per private subnet."
+  description = "Availability zones of the subnets, by name (e.g. [\"eu-west-1a\", \"eu-west-1b\"]): private subnet i goes to zone i, so at least as many zones as private subnets (one private subnet per zone); public subnet i goes to zone i modulo the list's length. Empty: the first available zones of the region."
   type        = list(string)
   default     = []
 
@@ -54,7 +54,7 @@ variable "availability_zones" {
 }
 
 variable "private_subnet_cidrs" {
-  description = "IPv4 CIDR blocks of the private subnets, one subnet per block, spread over the availability zones. The ALB, the VPC link, the tasks and the Interface endpoints live in them."
+  description = "IPv4 CIDR blocks of the private subnets, one subnet per block and per availability zone (at least two). The ALB, the VPC link, the tasks and the Interface endpoints live in them."
   type        = list(string)
   default     = ["10.0.0.0/20", "10.0.16.0/20"]
 
