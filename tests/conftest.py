@@ -55,6 +55,7 @@ def project(tmp_path: Path) -> Path:
 def set_app_environment(root: Path, env: str, values: dict[str, str]) -> None:
     """Write fixture knobs (app.environment) into an environment file."""
     path = root / "environments" / f"{env}.yaml"
-    text = path.read_text()
+    marker = "# test knobs\n"
+    text = path.read_text().split(marker)[0]
     lines = ["app:", "  environment:"] + [f"    {k}: {json.dumps(v)}" for k, v in values.items()]
-    path.write_text(text + "\n" + "\n".join(lines) + "\n")
+    path.write_text(text + marker + "\n".join(lines) + "\n")
