@@ -1,0 +1,130 @@
+"""The catalog (catalog.yaml) as Python objects: schemas plus the behaviour declared for each type."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator.local_provider import cty
+
+CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
+_FLAGS = {"r": "required", "o": "optional", "c": "computed", "s": "sensitive", "w": "write_only", "d": "deprecated"}
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: Any
+    required: bool = False
+    optional: bool = False
+    computed: bool = False
+    sensitive: bool = False
+    write_only: bool = False
+    deprecated: bool = False
+
+
+@dataclass
+class Block:
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    blocks: dict[str, "NestedBlock"] = field(default_factory=dict)
+    deprecated: bool = False
+
+    @functools.cached_property
+    def type(self) -> Any:
+        """The cty object type of a value of this block."""
+        members = {name: a.type for name, a in self.attributes.items()}
+        members.update({name: nb.type for name, nb in self.blocks.items()})
+        return ("object", members)
+
+
+@dataclass
+class NestedBlock:
+    name: str
+    nesting: str  # list | set | single
+    block: Block
+    min_items: int = 0
+    max_items: int = 0
+
+    @property
+    def type(self) -> Any:
+        if self.nesting == "single":
+            return self.block.type
+        return (self.nesting, self.block.type)
+
+
+@dataclass
+class TypeSpec:
+    """One resource type or data source: its schema and declared behaviour."""
+
+    name: str
+    kind: str  # resource | data
+    version: int
+    block: Block
+    force_new: tuple[str, ...] = ()
+    apply: dict[str, Any] = field(default_factory=dict)
+    validate: dict[str, dict] = field(default_factory=dict)
+    upgrade: list[dict] = field(default_factory=list)
+    plan: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Catalog:
+    provider: TypeSpec
+    resources: dict[str, TypeSpec]
+    data_sources: dict[str, TypeSpec]
+    regions: frozenset[str]
+
+
+def parse_attribute(name: str, spec: str) -> Attribute:
+    type_text, _, flags = spec.rpartition(" ")
+    unknown = set(flags) - set(_FLAGS)
+    if not type_text or unknown:
+        raise ValueError(f"attribute {name!r}: cannot read {spec!r}")
+    return Attribute(name, cty.parse_type(type_text), **{_FLAGS[f]: True for f in flags})
+
+
+def parse_block(raw: dict) -> Block:
+    block = Block(deprecated=bool(raw.get("deprecated")))
+    for name, spec in (raw.get("attrs") or {}).items():
+        block.attributes[name] = parse_attribute(name, spec)
+    for name, nested in (raw.get("blocks") or {}).items():
+        block.blocks[name] = NestedBlock(
+            name, nested["nesting"], parse_block(nested), nested.get("min", 0), nested.get("max", 0)
+        )
+    return block
+
+
+def _type_spec(name: str, kind: str, raw: dict, common: dict) -> TypeSpec:
+    block = parse_block(raw)
+    members = set(block.attributes) | set(block.blocks)
+    force_new = [n for n in common.get("force_new", []) if n in members] + list(raw.get("force_new", []))
+    plan = {n: how for n, how in common.get("plan", {}).items() if n in block.attributes}
+    return TypeSpec(
+        name=name,
+        kind=kind,
+        version=int(raw.get("version", 0)),
+        block=block,
+        force_new=tuple(force_new),
+        apply=dict(raw.get("apply") or {}),
+        validate=dict(raw.get("validate") or {}),
+        upgrade=list(raw.get("upgrade") or []),
+        plan=plan,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def load(path: Path = CATALOG_FILE) -> Catalog:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as handle:
+        raw = yaml.load(handle, Loader=loader)
+    common = raw.get("common", {})
+    return Catalog(
+        provider=_type_spec("provider", "provider", raw["provider"], {}),
+        resources={n: _type_spec(n, "resource", r, common) for n, r in raw["resources"].items()},
+        data_sources={n: _type_spec(n, "data", r, {}) for n, r in raw["data_sources"].items()},
+        regions=frozenset(raw.get("regions", [])),
+    )

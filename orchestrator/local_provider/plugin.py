@@ -1,0 +1,141 @@
+"""The plugin process: go-plugin handshake, mutual TLS, gRPC server, shutdown.
+
+Terraform starts ``terraform-provider-aws`` with ``PLUGIN_CLIENT_CERT`` (its own certificate) and
+expects one line on stdout before anything else::
+
+    1|6|unix|<socket path>|grpc|<server certificate, DER, base64 without padding>
+
+Start-up time is the handshake time, so imports are kept to what serving needs; the catalog is
+read on the first schema request, after the handshake.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+
+MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
+MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+CORE_PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 6
+
+
+def server_certificate() -> tuple[bytes, bytes, bytes]:
+    """A throwaway self-signed ECDSA P-256 certificate: (key PEM, cert PEM, cert DER)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(seconds=30))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=True,
+                                     data_encipherment=False, key_agreement=True, key_cert_sign=True,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM), cert.public_bytes(serialization.Encoding.DER)
+
+
+def _controller_handlers(stopped: threading.Event):
+    """go-plugin's own services: GRPCController/Shutdown and the health check."""
+    import grpc
+
+    def shutdown(request: bytes, context) -> bytes:
+        stopped.set()
+        return b""  # google.protobuf.Empty
+
+    def health(request: bytes, context) -> bytes:
+        return b"\x08\x01"  # HealthCheckResponse{status: SERVING}
+
+    raw = {"request_deserializer": None, "response_serializer": None}
+    return [
+        grpc.method_handlers_generic_handler(
+            "plugin.GRPCController", {"Shutdown": grpc.unary_unary_rpc_method_handler(shutdown, **raw)}),
+        grpc.method_handlers_generic_handler(
+            "grpc.health.v1.Health", {"Check": grpc.unary_unary_rpc_method_handler(health, **raw)}),
+    ]
+
+
+def main() -> None:
+    if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
+        sys.stderr.write("This binary is a plugin. These are not meant to be executed directly.\n"
+                         "Please execute the program that consumes these plugins, which will\n"
+                         "load any plugins automatically\n")
+        sys.exit(1)
+    versions = os.environ.get("PLUGIN_PROTOCOL_VERSIONS", str(PROTOCOL_VERSION)).split(",")
+    if str(PROTOCOL_VERSION) not in versions:
+        sys.stderr.write(f"local AWS provider speaks protocol {PROTOCOL_VERSION}, Terraform offers {versions}\n")
+        sys.exit(1)
+
+    import base64
+    import signal
+    from concurrent import futures
+
+    # Like go-plugin servers: an interrupt is Terraform's to handle; it stops us via Shutdown.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    import grpc
+
+    from orchestrator.local_provider import server as provider_server
+
+    key_pem, cert_pem, cert_der = server_certificate()
+    # Terraform's client certificate is ECDSA P-521, which BoringSSL does not offer to verify, so
+    # Go's TLS client sends none: client authentication cannot be required. The socket lives in a
+    # fresh 0700 directory, so only this user can reach it; the server side is still TLS-pinned.
+    credentials = None
+    if os.environ.get("PLUGIN_CLIENT_CERT"):
+        credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
+
+    socket_dir = tempfile.mkdtemp(prefix="plugin")
+    socket_path = os.path.join(socket_dir, "provider.sock")
+    stopped = threading.Event()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8),
+                         options=[("grpc.max_receive_message_length", 256 << 20),
+                                  ("grpc.max_send_message_length", 256 << 20)])
+    provider_server.add_to_server(server, stopped)
+    server.add_generic_rpc_handlers(_controller_handlers(stopped))
+    address = "unix:" + socket_path
+    if credentials is None:
+        server.add_insecure_port(address)
+    else:
+        server.add_secure_port(address, credentials)
+    server.start()
+
+    encoded = base64.b64encode(cert_der).decode().rstrip("=") if credentials else ""
+    sys.stdout.write(f"{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{socket_path}|grpc|{encoded}\n")
+    sys.stdout.flush()
+
+    while not stopped.wait(0.5):
+        if os.getppid() == 1:  # Terraform went away without saying goodbye
+            break
+    server.stop(grace=0.5)
+    try:
+        os.unlink(socket_path)
+        os.rmdir(socket_dir)
+    except OSError:
+        pass
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,352 @@
+"""What the local AWS provider does, in plain Python values (no gRPC here; see server.py).
+
+Every operation takes and returns cty values as Python values (``cty.UNKNOWN`` for unknowns) and
+a list of ``Diagnostic``. Behaviour per type comes from the catalog, not from code per resource.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.local_provider import cty, templates
+from orchestrator.local_provider.catalog import Block, Catalog, TypeSpec, load
+from orchestrator.local_provider.store import Store
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+ACCOUNT_ENV = "ORCHESTRATOR_LOCAL_ACCOUNT_ID"
+CLOUD_DIR_ENV = "ORCHESTRATOR_LOCAL_CLOUD_DIR"
+
+
+@dataclass
+class Diagnostic:
+    summary: str
+    detail: str = ""
+    path: tuple = ()  # steps: str attribute name, int list index
+    severity: str = "error"
+
+
+def normalize(value: Any, block: Block) -> Any:
+    """Coerce a JSON-like object to a block's type: blocks that are lists or sets are never null."""
+    if value is None:
+        return None
+    out = {}
+    for name, attr in block.attributes.items():
+        out[name] = cty.convert(value.get(name), attr.type, name)
+    for name, nested in block.blocks.items():
+        raw = value.get(name)
+        if nested.nesting == "single":
+            out[name] = normalize(raw, nested.block) if raw is not None else None
+        else:
+            out[name] = [normalize(item, nested.block) for item in (raw or [])]
+    return out
+
+
+def _mark_unknown(planned: Any, config: Any, block: Block) -> Any:
+    """On create: computed attributes the configuration leaves null become unknown."""
+    if planned is None:
+        return None
+    config = config or {}
+    out = dict(planned)
+    for name, attr in block.attributes.items():
+        if attr.computed and config.get(name) is None and out.get(name) is None:
+            out[name] = cty.UNKNOWN
+    for name, nested in block.blocks.items():
+        value, conf = out.get(name), config.get(name)
+        if value is None or value is cty.UNKNOWN or conf is cty.UNKNOWN:
+            continue
+        if nested.nesting == "single":
+            out[name] = _mark_unknown(value, conf, nested.block)
+        else:
+            confs = conf if isinstance(conf, list) else []
+            out[name] = [
+                _mark_unknown(item, confs[i] if i < len(confs) else None, nested.block)
+                for i, item in enumerate(value)
+            ]
+    return out
+
+
+def _fill_from_config(planned: Any, config: Any) -> Any:
+    """At apply the configuration is known: unknowns it now determines take its values."""
+    if planned is cty.UNKNOWN:
+        return config if config is not None else cty.UNKNOWN
+    if isinstance(planned, dict) and isinstance(config, dict):
+        return {k: _fill_from_config(v, config.get(k)) for k, v in planned.items()}
+    if isinstance(planned, list) and isinstance(config, list) and len(planned) == len(config):
+        return [_fill_from_config(p, c) for p, c in zip(planned, config)]
+    return planned
+
+
+def _resolve_remaining(value: Any, t: Any) -> Any:
+    """Unknowns nobody determined read back as the remote API's empty value."""
+    if value is cty.UNKNOWN:
+        return cty.zero(t)
+    if value is None or isinstance(t, str):
+        return value
+    kind, inner = t
+    if kind == "object":
+        return {k: _resolve_remaining(value.get(k), inner[k]) for k in inner}
+    if kind == "map":
+        return {k: _resolve_remaining(v, inner) for k, v in value.items()}
+    return [_resolve_remaining(v, inner) for v in value]
+
+
+class LocalAWS:
+    def __init__(self, catalog: Catalog | None = None, environ: dict[str, str] | None = None):
+        self.catalog = catalog or load()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.region = self.environ.get("AWS_REGION") or self.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.account = self.environ.get(ACCOUNT_ENV) or DEFAULT_ACCOUNT_ID
+        self.partition = "aws-cn" if self.region.startswith("cn-") else (
+            "aws-us-gov" if self.region.startswith("us-gov-") else "aws")
+        self.default_tags: dict[str, Any] = {}
+        self.ignore_keys: set[str] = set()
+        self.ignore_prefixes: tuple[str, ...] = ()
+        cloud = self.environ.get(CLOUD_DIR_ENV)
+        # Without the variable (e.g. `terraform show` run by hand) the store lives in the working dir.
+        self.store = Store(Path(cloud) if cloud else Path.cwd() / ".terraform" / "local-aws-cloud")
+
+    # -- provider ----------------------------------------------------------------------------
+
+    @property
+    def dns_suffix(self) -> str:
+        return "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+
+    def facts(self, region: str | None = None) -> dict[str, Any]:
+        return {"region": region or self.region, "account": self.account, "partition": self.partition,
+                "dns_suffix": self.dns_suffix}
+
+    def validate_provider(self, config: dict) -> list[Diagnostic]:
+        region = config.get("region")
+        if isinstance(region, str) and not config.get("skip_region_validation"):
+            if region not in self.catalog.regions:
+                return [Diagnostic(f"invalid AWS Region: {region}", path=("region",))]
+        return []
+
+    def configure(self, config: dict) -> list[Diagnostic]:
+        diags = self.validate_provider(config)
+        if config.get("region"):
+            self.region = config["region"]
+        elif not (self.environ.get("AWS_REGION") or self.environ.get("AWS_DEFAULT_REGION")):
+            diags.append(Diagnostic("Missing required argument",
+                                    'The argument "region" is required, but no definition was found.',
+                                    ("region",)))
+        self.partition = "aws-cn" if self.region.startswith("cn-") else (
+            "aws-us-gov" if self.region.startswith("us-gov-") else "aws")
+        allowed = config.get("allowed_account_ids") or []
+        if allowed:
+            self.account = sorted(allowed)[0]
+        forbidden = config.get("forbidden_account_ids") or []
+        if self.account in forbidden:
+            diags.append(Diagnostic(f"AWS account ID not allowed: {self.account}",
+                                    path=("forbidden_account_ids",)))
+        for block in config.get("default_tags") or []:
+            self.default_tags = dict(block.get("tags") or {})
+        for block in config.get("ignore_tags") or []:
+            self.ignore_keys = set(block.get("keys") or [])
+            self.ignore_prefixes = tuple(block.get("key_prefixes") or [])
+        return diags
+
+    # -- validation --------------------------------------------------------------------------
+
+    def _spec(self, type_name: str, data: bool = False) -> TypeSpec | None:
+        return (self.catalog.data_sources if data else self.catalog.resources).get(type_name)
+
+    def validate(self, type_name: str, config: dict, data: bool = False) -> list[Diagnostic]:
+        spec = self._spec(type_name, data)
+        if spec is None:
+            kind = "data source" if data else "resource type"
+            return [Diagnostic(f"Unsupported {kind}", f"The local AWS provider does not serve {type_name}.")]
+        diags: list[Diagnostic] = []
+        region = (config or {}).get("region")
+        if "region" in spec.block.attributes and isinstance(region, str) and region not in self.catalog.regions:
+            diags.append(Diagnostic(f"invalid AWS Region: {region}", path=("region",)))
+        for dotted, rules in spec.validate.items():
+            for path, value in _walk(config, dotted.split(".")):
+                if value is None or value is cty.UNKNOWN:
+                    continue
+                key = ".".join(str(step) for step in path)
+                for message in _check(key, value, rules):
+                    diags.append(Diagnostic(message, f"{type_name}: {message}", path))
+        return diags
+
+    # -- resources ---------------------------------------------------------------------------
+
+    def _tags_all(self, tags: Any) -> Any:
+        if tags is cty.UNKNOWN:
+            return cty.UNKNOWN
+        merged = {**self.default_tags, **(tags or {})}
+        return {k: v for k, v in merged.items()
+                if k not in self.ignore_keys and not k.startswith(self.ignore_prefixes or ("\x00",))}
+
+    def _derive(self, spec: TypeSpec, value: dict, config: dict) -> None:
+        for name, how in spec.plan.items():
+            if config.get(name) is not None:
+                continue
+            if how == "provider_region":
+                value[name] = self.region
+            elif how == "default_tags_merged_with_tags":
+                value[name] = self._tags_all(config.get("tags"))
+
+    def plan(self, type_name: str, prior: Any, proposed: Any, config: Any):
+        spec = self.catalog.resources[type_name]
+        if proposed is None:
+            return None, [], []
+        block = spec.block
+        planned = dict(proposed) if prior is not None else _mark_unknown(proposed, config, block)
+        self._derive(spec, planned, config or {})
+        replace: list[str] = []
+        if prior is not None:
+            for name in spec.force_new:
+                member = block.attributes.get(name) or block.blocks.get(name)
+                if not cty.equal(prior.get(name), planned.get(name), member.type):
+                    replace.append(name)
+        return planned, replace, []
+
+    def _lookup(self, type_name: str, object_id: str, attr: str) -> Any:
+        obj = self.store.get(type_name, object_id)
+        return obj.get(attr) if obj else None
+
+    def apply(self, type_name: str, prior: Any, planned: Any, config: Any):
+        spec = self.catalog.resources[type_name]
+        if planned is None:
+            if prior is not None and prior.get("id"):
+                self.store.delete(type_name, prior["id"])
+            return None, []
+        config = config or {}
+        value = _fill_from_config(planned, config)
+        self._derive(spec, value, config)
+        ctx = templates.Context(
+            {k: (None if v is cty.UNKNOWN else v) for k, v in value.items()},
+            self.facts(value.get("region") if isinstance(value.get("region"), str) else None),
+            self._lookup,
+        )
+        for name, template in spec.apply.items():
+            if value.get(name) is cty.UNKNOWN:
+                attr = spec.block.attributes[name]
+                value[name] = cty.convert(templates.render(template, ctx), attr.type, name)
+                ctx.attrs[name] = value[name]
+        if value.get("id") is cty.UNKNOWN:
+            value["id"] = templates.render("{hex17}", ctx)
+        value = _resolve_remaining(value, spec.block.type)
+        self.store.put(type_name, value["id"], value)
+        return value, []
+
+    def read(self, type_name: str, current: Any):
+        spec = self.catalog.resources[type_name]
+        if current is None:
+            return None, []
+        stored = self.store.get(type_name, current.get("id") or "")
+        if stored is None:
+            return None, []  # gone from the cloud: Terraform plans to create it again
+        return normalize(stored, spec.block), []
+
+    def import_state(self, type_name: str, object_id: str):
+        spec = self.catalog.resources.get(type_name)
+        if spec is None:
+            return None, [Diagnostic("Unsupported resource type", f"The local AWS provider does not serve {type_name}.")]
+        stored = self.store.find(type_name, object_id)
+        if stored is None:
+            return None, [Diagnostic("Cannot import non-existent remote object",
+                                     f"While attempting to import an existing object to {type_name}, the provider "
+                                     f"detected that no object exists with the given id {object_id!r}.")]
+        return normalize(stored, spec.block), []
+
+    def upgrade(self, type_name: str, version: int, raw_json: bytes):
+        spec = self.catalog.resources[type_name]
+        state = json.loads(raw_json) if raw_json else None
+        if state is None:
+            return None, []
+        if version > spec.version:
+            return None, [Diagnostic("Resource state is newer than the provider",
+                                     f"{type_name} state has schema version {version}; this provider knows {spec.version}.")]
+        for step in sorted(spec.upgrade, key=lambda s: s["from"]):
+            if version > step["from"]:
+                continue
+            for old, new in (step.get("rename") or {}).items():
+                if old in state:
+                    state[new] = state.pop(old)
+            for target, rule in (step.get("derive") or {}).items():
+                if state.get(target) is None and state.get(rule["from"]) is not None:
+                    state[target] = rule["map"].get(templates._text(state[rule["from"]]))
+        try:
+            return normalize(state, spec.block), []
+        except ValueError as error:
+            return None, [Diagnostic("Cannot upgrade resource state", f"{type_name}: {error}")]
+
+    # -- data sources ------------------------------------------------------------------------
+
+    def read_data(self, type_name: str, config: dict):
+        from orchestrator.local_provider import datasources
+
+        spec = self.catalog.data_sources[type_name]
+        value = dict(config)
+        try:
+            computed = datasources.READERS[type_name](self, dict(config))
+        except ValueError as error:
+            return None, [Diagnostic(str(error), f"data.{type_name}: {error}")]
+        for name, attr in spec.block.attributes.items():
+            if attr.computed and value.get(name) is None and name in computed:
+                value[name] = cty.convert(computed[name], attr.type, name)
+        return _resolve_remaining(value, spec.block.type), []
+
+
+def _walk(value: Any, steps: list[str], path: tuple = ()):
+    """Yield (path, value) for a dotted name, through nested blocks (lists get an index)."""
+    if value is None or value is cty.UNKNOWN or not isinstance(value, dict):
+        return
+    head, rest = steps[0], steps[1:]
+    item = value.get(head)
+    if not rest:
+        yield path + (head,), item
+        return
+    if isinstance(item, list):
+        for i, element in enumerate(item):
+            yield from _walk(element, rest, path + (head, i))
+    elif isinstance(item, dict):
+        yield from _walk(item, rest, path + (head,))
+
+
+def _go_quote_list(values: list) -> str:
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "[" + " ".join(str(v) for v in values) + "]"
+    return "[" + " ".join(json.dumps(str(v)) for v in values) + "]"
+
+
+def _check(key: str, value: Any, rules: dict) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    problems = []
+    for item in values:
+        if item is None or item is cty.UNKNOWN:
+            continue
+        if "enum" in rules:
+            allowed = rules["enum"]
+            numeric = all(isinstance(v, int) for v in allowed)
+            ok = (item in allowed) if numeric else (str(item) in [str(v) for v in allowed])
+            if not ok:
+                shown = templates._text(item)
+                problems.append(f"expected {key} to be one of {_go_quote_list(allowed)}, got {shown}")
+        if "max_len" in rules and isinstance(item, str) and len(item) > rules["max_len"]:
+            problems.append(f"expected length of {key} to be in the range (0 - {rules['max_len']}), got {item}")
+        if "pattern" in rules and isinstance(item, str) and not re.match(rules["pattern"], item):
+            problems.append(f"invalid value for {key} (must match {rules['pattern']}), got {item}")
+        if rules.get("lb_name") and isinstance(item, str) and item:
+            problems.extend(_lb_name_problems(key, item, rules["lb_name"]))
+    return problems
+
+
+def _lb_name_problems(key: str, name: str, kind: str) -> list[str]:
+    problems = []
+    if not re.fullmatch(r"[0-9A-Za-z-]+", name):
+        problems.append(f"only alphanumeric characters and hyphens allowed in {key!r}: {name!r}".replace("'", '"'))
+    if len(name) > 32:
+        problems.append(f'"{key}" cannot be longer than 32 characters: "{name}"')
+    if name.startswith("-") or name.endswith("-"):
+        problems.append(f'"{key}" cannot begin or end with a hyphen: "{name}"')
+    if kind == "load_balancer" and name.startswith("internal-"):
+        problems.append(f'"{key}" cannot begin with "internal-": "{name}"')
+    return problems

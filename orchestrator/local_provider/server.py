@@ -1,0 +1,196 @@
+"""The gRPC side: plugin protocol v6 messages in, provider.py calls, messages out."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import traceback
+from typing import Any
+
+from tfplugin_proto import tfplugin6_5_pb2 as pb
+from tfplugin_proto import tfplugin6_5_pb2_grpc as pb_grpc
+
+from orchestrator.local_provider import cty
+from orchestrator.local_provider.catalog import Block, TypeSpec
+
+NESTING = {"list": pb.Schema.NestedBlock.LIST, "set": pb.Schema.NestedBlock.SET,
+           "single": pb.Schema.NestedBlock.SINGLE}
+
+
+def schema_block(block: Block) -> pb.Schema.Block:
+    return pb.Schema.Block(
+        attributes=[
+            pb.Schema.Attribute(
+                name=a.name, type=json.dumps(cty.type_json(a.type)).encode(), required=a.required,
+                optional=a.optional, computed=a.computed, sensitive=a.sensitive, deprecated=a.deprecated,
+            )
+            for a in block.attributes.values()
+        ],
+        block_types=[
+            pb.Schema.NestedBlock(type_name=nb.name, block=schema_block(nb.block), nesting=NESTING[nb.nesting],
+                                  min_items=nb.min_items, max_items=nb.max_items)
+            for nb in block.blocks.values()
+        ],
+        deprecated=block.deprecated,
+    )
+
+
+def schema(spec: TypeSpec) -> pb.Schema:
+    return pb.Schema(version=spec.version, block=schema_block(spec.block))
+
+
+def _diagnostics(diags) -> list:
+    out = []
+    for d in diags:
+        steps = [pb.AttributePath.Step(element_key_int=s) if isinstance(s, int)
+                 else pb.AttributePath.Step(attribute_name=s) for s in d.path]
+        out.append(pb.Diagnostic(
+            severity=pb.Diagnostic.ERROR if d.severity == "error" else pb.Diagnostic.WARNING,
+            summary=d.summary, detail=d.detail, attribute=pb.AttributePath(steps=steps) if steps else None,
+        ))
+    return out
+
+
+def _crash(error: BaseException) -> list:
+    return [pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=f"local AWS provider error: {error}",
+                          detail=traceback.format_exc())]
+
+
+def _value(dv: pb.DynamicValue) -> Any:
+    if dv.msgpack:
+        return cty.decode(dv.msgpack)
+    if dv.json:
+        return json.loads(dv.json)
+    return None
+
+
+def _dv(value: Any) -> pb.DynamicValue:
+    return pb.DynamicValue(msgpack=cty.encode(value))
+
+
+def guarded(response_type):
+    """Turn an exception into an error diagnostic instead of a broken gRPC call."""
+
+    def wrap(method):
+        @functools.wraps(method)
+        def inner(self, request, context):
+            try:
+                return method(self, request, context)
+            except Exception as error:  # noqa: BLE001 - reported to Terraform as a diagnostic
+                return response_type(diagnostics=_crash(error))
+
+        return inner
+
+    return wrap
+
+
+class ProviderServicer(pb_grpc.ProviderServicer):
+    def __init__(self, stopped: threading.Event):
+        from orchestrator.local_provider.provider import LocalAWS
+
+        self.stopped = stopped
+        self.provider = LocalAWS()
+        self._schema_response = None
+
+    def _schema(self) -> pb.GetProviderSchema.Response:
+        if self._schema_response is None:
+            catalog = self.provider.catalog
+            self._schema_response = pb.GetProviderSchema.Response(
+                provider=schema(catalog.provider),
+                resource_schemas={n: schema(s) for n, s in catalog.resources.items()},
+                data_source_schemas={n: schema(s) for n, s in catalog.data_sources.items()},
+                server_capabilities=pb.ServerCapabilities(plan_destroy=False, get_provider_schema_optional=False),
+            )
+        return self._schema_response
+
+    def GetMetadata(self, request, context):
+        catalog = self.provider.catalog
+        return pb.GetMetadata.Response(
+            server_capabilities=pb.ServerCapabilities(),
+            resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in catalog.resources],
+            data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in catalog.data_sources],
+        )
+
+    @guarded(pb.GetProviderSchema.Response)
+    def GetProviderSchema(self, request, context):
+        return self._schema()
+
+    @guarded(pb.ValidateProviderConfig.Response)
+    def ValidateProviderConfig(self, request, context):
+        config = _value(request.config) or {}
+        return pb.ValidateProviderConfig.Response(diagnostics=_diagnostics(self.provider.validate_provider(config)))
+
+    @guarded(pb.ValidateResourceConfig.Response)
+    def ValidateResourceConfig(self, request, context):
+        diags = self.provider.validate(request.type_name, _value(request.config) or {})
+        return pb.ValidateResourceConfig.Response(diagnostics=_diagnostics(diags))
+
+    @guarded(pb.ValidateDataResourceConfig.Response)
+    def ValidateDataResourceConfig(self, request, context):
+        diags = self.provider.validate(request.type_name, _value(request.config) or {}, data=True)
+        return pb.ValidateDataResourceConfig.Response(diagnostics=_diagnostics(diags))
+
+    @guarded(pb.ConfigureProvider.Response)
+    def ConfigureProvider(self, request, context):
+        diags = self.provider.configure(_value(request.config) or {})
+        return pb.ConfigureProvider.Response(diagnostics=_diagnostics(diags))
+
+    @guarded(pb.UpgradeResourceState.Response)
+    def UpgradeResourceState(self, request, context):
+        if request.raw_state.flatmap and not request.raw_state.json:
+            return pb.UpgradeResourceState.Response(diagnostics=_diagnostics([_flatmap_refused(request.type_name)]))
+        state, diags = self.provider.upgrade(request.type_name, request.version, request.raw_state.json)
+        return pb.UpgradeResourceState.Response(upgraded_state=_dv(state), diagnostics=_diagnostics(diags))
+
+    @guarded(pb.ReadResource.Response)
+    def ReadResource(self, request, context):
+        state, diags = self.provider.read(request.type_name, _value(request.current_state))
+        return pb.ReadResource.Response(new_state=_dv(state), diagnostics=_diagnostics(diags), private=request.private)
+
+    @guarded(pb.PlanResourceChange.Response)
+    def PlanResourceChange(self, request, context):
+        planned, replace, diags = self.provider.plan(
+            request.type_name, _value(request.prior_state), _value(request.proposed_new_state), _value(request.config)
+        )
+        return pb.PlanResourceChange.Response(
+            planned_state=_dv(planned),
+            requires_replace=[pb.AttributePath(steps=[pb.AttributePath.Step(attribute_name=n)]) for n in replace],
+            planned_private=request.prior_private,
+            diagnostics=_diagnostics(diags),
+        )
+
+    @guarded(pb.ApplyResourceChange.Response)
+    def ApplyResourceChange(self, request, context):
+        state, diags = self.provider.apply(
+            request.type_name, _value(request.prior_state), _value(request.planned_state), _value(request.config)
+        )
+        return pb.ApplyResourceChange.Response(new_state=_dv(state), diagnostics=_diagnostics(diags))
+
+    @guarded(pb.ImportResourceState.Response)
+    def ImportResourceState(self, request, context):
+        state, diags = self.provider.import_state(request.type_name, request.id)
+        imported = [pb.ImportResourceState.ImportedResource(type_name=request.type_name, state=_dv(state))] if state else []
+        return pb.ImportResourceState.Response(imported_resources=imported, diagnostics=_diagnostics(diags))
+
+    @guarded(pb.ReadDataSource.Response)
+    def ReadDataSource(self, request, context):
+        state, diags = self.provider.read_data(request.type_name, _value(request.config) or {})
+        return pb.ReadDataSource.Response(state=_dv(state), diagnostics=_diagnostics(diags))
+
+    def GetFunctions(self, request, context):
+        return pb.GetFunctions.Response()
+
+    def StopProvider(self, request, context):
+        # Terraform asks in-flight calls to stop (on interrupt); calls here are short, nothing to do.
+        return pb.StopProvider.Response()
+
+
+def _flatmap_refused(type_name: str):
+    from orchestrator.local_provider.provider import Diagnostic
+
+    return Diagnostic("Cannot upgrade flatmap state", f"{type_name}: state from Terraform 0.11 or older is not supported.")
+
+
+def add_to_server(server, stopped: threading.Event) -> None:
+    pb_grpc.add_ProviderServicer_to_server(ProviderServicer(stopped), server)
