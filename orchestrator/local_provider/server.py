@@ -87,14 +87,23 @@ def guarded(response_type):
 
 class ProviderServicer(pb_grpc.ProviderServicer):
     def __init__(self, stopped: threading.Event):
-        from orchestrator.local_provider.provider import LocalAWS
-
         self.stopped = stopped
-        self.provider = LocalAWS()
+        self._provider = None
+        self._lock = threading.Lock()
         self._schema_response = None
 
+    @property
+    def provider(self):
+        # Built on the first call, after the handshake: the catalog takes a few tens of ms to read.
+        with self._lock:
+            if self._provider is None:
+                from orchestrator.local_provider.provider import LocalAWS
+
+                self._provider = LocalAWS()
+            return self._provider
+
     def _schema(self) -> pb.GetProviderSchema.Response:
-        if self._schema_response is None:
+        if self._schema_response is None:  # a benign race: two threads may both build it
             catalog = self.provider.catalog
             self._schema_response = pb.GetProviderSchema.Response(
                 provider=schema(catalog.provider),
