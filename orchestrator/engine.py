@@ -170,6 +170,7 @@ class _Driver(python_terraform.Terraform):
                 proc.wait()
             finally:
                 RUNNING.discard(proc)
+            log.write(f"# exit {proc.returncode} after {time.monotonic() - started:.3f}s\n".encode())
         return Result(
             command=cmd,
             returncode=proc.returncode,

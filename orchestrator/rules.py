@@ -120,6 +120,13 @@ def _app_rules(env: Environment) -> Iterator[Finding]:
             yield ("app", "desired_count"), (
                 f"{app.desired_count} is outside autoscaling's {scaling.min_capacity}..{scaling.max_capacity}"
             )
+    ecr = rf"\d{{12}}\.dkr\.ecr\.{re.escape(env.region)}\.amazonaws\.com(\.cn)?/.+"
+    if not env.network.nat_gateway and not re.fullmatch(ecr, app.image):
+        yield ("app", "image"), (
+            f"without a NAT gateway, tasks pull images only through the VPC endpoints of {env.region}'s "
+            f"private ECR (<account>.dkr.ecr.{env.region}.amazonaws.com/<repository>); {app.image!r} "
+            "would fail with CannotPullContainerError"
+        )
     if app.container_port < 1024 and app.container_port != 80:
         yield ("app", "container_port"), "ports below 1024 need root in the container; use 80 or >= 1024"
 

@@ -49,6 +49,7 @@ class StackResult:
     plan_json: str | None = None
     outputs: dict = field(default_factory=dict)
     seconds: float = 0.0
+    terraform_seconds: float = 0.0
     placeholders: list[str] = field(default_factory=list)
     error: str = ""
     log: str | None = None
@@ -65,6 +66,7 @@ class StackResult:
             "plan_json": self.plan_json,
             "outputs": {k: ("(sensitive)" if k in self.sensitive else v) for k, v in self.outputs.items()},
             "seconds": round(self.seconds, 3),
+            "terraform_seconds": round(self.terraform_seconds, 3),
             "placeholders": self.placeholders,
             "error": self.error or None,
             "log": self.log,
@@ -177,6 +179,8 @@ class Runner:
         return engine.Terraform(directory.path, directory.log, self.environ, self.binary)
 
     def _check(self, result: engine.Result, name: str, ok_codes=(0,)) -> engine.Result:
+        if name in self.results:
+            self.results[name].terraform_seconds += result.seconds
         if result.returncode not in ok_codes or result.interrupted and result.returncode != 0:
             raise StackFailure(_error_lines(result, self._workdirs[name].log))
         return result
@@ -269,7 +273,17 @@ class Runner:
         if meta["placeholders"] and not meta["destroy"]:
             raise StackFailure(f"refusing to apply a plan made with placeholders for {', '.join(meta['placeholders'])}")
         self.progress.update(name, "destroying" if meta["destroy"] else "applying")
-        self._check(self.terraform(name).apply(directory.plan_file), name)
+        outcome = self._check(self.terraform(name).apply(directory.plan_file), name)
+        # The apply's own stream carries the new outputs; sensitive values are left out of it,
+        # so only then is state read again.
+        with self._output_locks[name]:
+            self._state_outputs.pop(name, None)
+            for message in engine.json_messages(outcome.stdout):
+                if message.get("type") == "outputs" and not meta["destroy"]:
+                    raw = message["outputs"]
+                    if all("value" in item for item in raw.values()):
+                        self._state_outputs[name] = {key: item["value"] for key, item in raw.items()}
+                        self._sensitive[name] = {key for key, item in raw.items() if item.get("sensitive")}
 
     # Commands ----------------------------------------------------------------------------------
     def _guarded(self, name: str, step) -> bool:
@@ -304,7 +318,6 @@ class Runner:
             result.status = "ok"
         else:
             result.status = "no-changes"
-        self._state_outputs.pop(name, None)
         result.outputs = self.state_outputs(name)
         result.sensitive = self._sensitive[name]
 

@@ -69,6 +69,7 @@ class Alb(Section):
     certificate_arn: str | None = Field(None, description="ACM certificate: the listener speaks HTTPS.")
     idle_timeout_seconds: int = Field(60, ge=1, le=4000)
     deregistration_delay_seconds: int = Field(30, ge=0, le=3600)
+    deletion_protection: bool = False
     health_check: HealthCheck = HealthCheck()
 
 
@@ -82,7 +83,7 @@ class Autoscaling(Section):
 class App(Section):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")] = "app"
     image: Annotated[str, StringConstraints(pattern=r"^[^\s:@]+$", max_length=255)] = Field(
-        ..., description="Container image repository, without tag."
+        ..., description="Container image repository, without tag; private ECR of the region unless NAT is on."
     )
     image_tag: Annotated[str, StringConstraints(pattern=r"^[\w][\w.-]{0,127}$")] = Field(
         ..., description="Image tag: what `promote` moves from one environment to the next."
@@ -104,8 +105,9 @@ class Api(Section):
 
 
 class Keepalive(Section):
-    enabled: bool = Field(True, description="Keep the VPC link warm: it goes INACTIVE after 60 idle days.")
-    schedule: Annotated[str, StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")] = "rate(1 day)"
+    """A scheduled request through the API keeps the VPC link warm: it goes INACTIVE after 60 idle days."""
+
+    schedule: Annotated[str, StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")] = "rate(1 hour)"
     path: Annotated[str, StringConstraints(pattern=r"^/[\x21-\x7e]*$", max_length=1024)] = "/"
 
 

@@ -1,0 +1,3 @@
+name              = "shop-test"
+listener_protocol = "HTTPS"
+listener_port     = 443

@@ -1,0 +1,2 @@
+# vpc_link_id and listener_arn come from the stacks.yaml placeholders.
+name = "shop-test"

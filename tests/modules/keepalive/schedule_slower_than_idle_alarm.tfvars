@@ -1,0 +1,2 @@
+name                = "shop-test"
+schedule_expression = "rate(2 days)"

@@ -1,0 +1,2 @@
+# The defaults: private subnets in the first two zones of the region, the four endpoints, nothing public.
+name = "shop-test"

@@ -1,0 +1,3 @@
+name                = "shop-test"
+availability_zones  = ["eu-west-1a", "eu-west-1b"]
+nat_gateway_enabled = true

@@ -1,0 +1,2 @@
+# Every other input comes from the stacks.yaml placeholders (network and alb outputs).
+name = "shop-test"
