@@ -171,7 +171,7 @@ class LocalAWS:
                     continue
                 key = ".".join(str(step) for step in path)
                 for message in _check(key, value, rules):
-                    diags.append(Diagnostic(message, f"{type_name}: {message}", path))
+                    diags.append(Diagnostic(message, "", path))  # like the real provider: no detail
         return diags
 
     # -- resources ---------------------------------------------------------------------------
