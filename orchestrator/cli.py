@@ -98,8 +98,9 @@ def _dispatch(args, console: Console) -> int:
         auto_approve=args.auto_approve,
         plan_json=args.json,
     )
-    results = core.run(project, options, console)
+    prepared, results = core.run(project, options, console)
     report.summary(console, args.env, args.command, results)
+    report.highlights(console, prepared.graph, results)
     if args.json:
         print(report.document(args.env, args.command, results))
     return 1 if any(r.status in ("failed", "skipped") for r in results) else 0

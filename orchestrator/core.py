@@ -56,7 +56,7 @@ def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> 
         raise InputError([Problem("<command line>", "--auto-approve", "apply was not approved")])
 
 
-def run(project: Project, options: RunOptions, console: Console) -> list[StackResult]:
+def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepared, list[StackResult]]:
     prepared = prepare(project, options.env, options.stacks)
     confirm_apply(console, prepared, options)
     progress = Progress(console, f"{options.command} {options.env}")
@@ -66,4 +66,4 @@ def run(project: Project, options: RunOptions, console: Console) -> list[StackRe
         runner.stop.set()
 
     engine.install_signal_forwarding(interrupted)
-    return runner.run(prepared.names)
+    return prepared, runner.run(prepared.names)

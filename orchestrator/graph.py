@@ -53,6 +53,7 @@ class Stack:
 @dataclass
 class StackGraph:
     stacks: dict[str, Stack]
+    highlights: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (stack, output)
     _order: list[str] = field(default_factory=list)
 
     def __post_init__(self):
@@ -135,9 +136,9 @@ def load_graph(project: Project) -> StackGraph:
         problems.append(Problem(where, ".".join(map(str, key)), reason, document.line_of(key)))
 
     declared = document.data.get("stacks")
-    unknown_top = set(document.data) - {"stacks"}
+    unknown_top = set(document.data) - {"stacks", "highlights"}
     for key in sorted(unknown_top):
-        problem((key,), "unknown key; the file holds 'stacks'")
+        problem((key,), "unknown key; the file holds 'stacks' and 'highlights'")
     if not isinstance(declared, dict) or not declared:
         problem(("stacks",), "must be a mapping of stack name to its declaration")
         raise InputError(problems)
@@ -196,10 +197,21 @@ def load_graph(project: Project) -> StackGraph:
                 problem(key, f"stack {item.stack!r} (module {stacks[item.stack].module}) has no output {item.output!r}")
         for upstream in stack.depends_on - set(declared):
             problem(("stacks", name, "depends_on"), f"unknown stack {upstream!r}")
+    highlights = {}
+    raw_highlights = document.data.get("highlights") or {}
+    if not isinstance(raw_highlights, dict):
+        problem(("highlights",), "must map a label to 'stack.output'")
+        raw_highlights = {}
+    for label, ref in raw_highlights.items():
+        stack, _, output = str(ref).partition(".")
+        if stack not in infos or output not in infos[stack].outputs:
+            problem(("highlights", label), f"{ref!r} is not an output of a declared stack")
+        else:
+            highlights[str(label)] = (stack, output)
     if problems:
         raise InputError(problems)
     try:
-        return StackGraph(stacks)
+        return StackGraph(stacks, highlights)
     except graphlib.CycleError as error:
         cycle = " -> ".join(error.args[1])
         raise InputError([Problem(where, "stacks", f"the stacks form a cycle: {cycle}")]) from None

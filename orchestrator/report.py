@@ -46,5 +46,14 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
             console.print(f"[yellow]{result.name} skipped[/]: {result.error}", highlight=False)
 
 
+def highlights(console: Console, graph, results: list[StackResult]) -> None:
+    """The few outputs a person wants after an apply, such as the API endpoint (stacks.yaml: highlights)."""
+    by_name = {result.name: result for result in results}
+    for label, (stack, output) in graph.highlights.items():
+        result = by_name.get(stack)
+        if result is not None and output in result.outputs and output not in result.sensitive:
+            console.print(f"[bold]{label}[/]: {result.outputs[output]}", highlight=False)
+
+
 def document(env: str, command: str, results: list[StackResult]) -> str:
     return json.dumps({"env": env, "command": command, "stacks": [r.report() for r in results]}, indent=2, default=str)

@@ -151,7 +151,7 @@ class Runner:
                     from orchestrator.local_provider import cli_environment
                 except ImportError as error:  # pragma: no cover - packaging problem
                     raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
-                base = workdir.env_dir(self.project, self.env.name, True)
+                base = workdir.env_dir(self.project, self.env, True)
                 environ.update(cli_environment(self.project.runs_dir / "local-provider", base / "cloud"))
         else:
             cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")

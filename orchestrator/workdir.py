@@ -5,7 +5,7 @@ directory), and the backend and provider configuration are generated beside them
 local backends lives outside the working directory, so a broken working directory can be
 rebuilt without losing anything.
 
-    .orchestrator/<env>[.local]/<stack>/        working directory (terraform -chdir=...)
+    .orchestrator/<env>[.local]/<stack>/        working directory (.local: --provider local rehearsal) (terraform -chdir=...)
         _orchestrator_backend.tf                 generated
         _orchestrator_provider.tf                generated when the module needs AWS
         env.tfvars, upstream.tfvars              rendered inputs (mode 0600)
@@ -103,18 +103,16 @@ class Workdir:
             path.unlink(missing_ok=True)
 
 
-def env_key(env_name: str, local_provider: bool) -> str:
-    return f"{env_name}.local" if local_provider else env_name
-
-
-def env_dir(project: Project, env_name: str, local_provider: bool) -> Path:
-    return project.runs_dir / env_key(env_name, local_provider)
+def env_dir(project: Project, env: LoadedEnvironment, local_provider: bool) -> Path:
+    """An offline rehearsal (--provider local) of a cloud environment lives apart from its real runs."""
+    rehearsal = local_provider and env.config.provider != "local"
+    return project.runs_dir / (f"{env.name}.local" if rehearsal else env.name)
 
 
 def _backend_block(project: Project, env: LoadedEnvironment, stack: Stack, local_provider: bool) -> tuple[str, Path | None]:
     backend = env.config.backend
     if local_provider or backend.type == "local":
-        state = env_dir(project, env.name, local_provider) / "state" / f"{stack.name}.tfstate"
+        state = env_dir(project, env, local_provider) / "state" / f"{stack.name}.tfstate"
         return f'terraform {{\n  backend "local" {{\n    path = {hcl.string(str(state))}\n  }}\n}}\n', state
     settings = {
         "bucket": backend.bucket,
@@ -140,7 +138,7 @@ def _provider_block(env: LoadedEnvironment) -> str:
 
 def prepare(project: Project, env: LoadedEnvironment, stack: Stack, local_provider: bool) -> Workdir:
     """Create or refresh the stack's working directory; keeps .terraform/, plans and logs."""
-    path = env_dir(project, env.name, local_provider) / stack.name
+    path = env_dir(project, env, local_provider) / stack.name
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Remove what an earlier run copied or generated: the module may have lost a file since.
     for old in path.iterdir():

@@ -93,7 +93,7 @@ def test_failure_stops_dependents_other_branches_finish_and_rerun_resumes(projec
     statuses = {s["name"]: s["status"] for s in resumed.json["stacks"]}
     assert statuses == {"network": "no-changes", "alb": "no-changes", "ecs": "no-changes", "vpc_link": "ok", "api_gateway": "ok", "keepalive": "ok"}
     for name in ("network", "alb", "ecs"):
-        assert (project / ".orchestrator" / "alpha.local" / "state" / f"{name}.tfstate").read_text() == states_before[f"{name}.tfstate"]
+        assert (project / ".orchestrator" / "alpha" / "state" / f"{name}.tfstate").read_text() == states_before[f"{name}.tfstate"]
 
 
 def test_plan_of_a_new_environment_uses_placeholders_and_apply_of_one_stack_refuses_them(project):
@@ -109,7 +109,7 @@ def test_plan_of_a_new_environment_uses_placeholders_and_apply_of_one_stack_refu
     lonely = run_cli(project, "apply", "alpha", "--stack", "alb", "--auto-approve", "--json")
     assert lonely.code == 1
     assert "apply stack 'network' first" in by_name(lonely.json)["alb"]["error"]
-    assert not (project / ".orchestrator" / "alpha.local" / "state" / "alb.tfstate").exists()
+    assert not (project / ".orchestrator" / "alpha" / "state" / "alb.tfstate").exists()
 
 
 def test_selected_stack_reads_upstream_outputs_from_state(project):
@@ -117,7 +117,7 @@ def test_selected_stack_reads_upstream_outputs_from_state(project):
     alb = run_cli(project, "apply", "alpha", "--stack", "alb", "--auto-approve", "--json")
     assert alb.code == 0, alb.stderr
     network_id = by_name(run_cli(project, "output", "alpha", "--json", "--stack", "network").json)["network"]["outputs"]["id"]
-    plan = json.loads((project / ".orchestrator" / "alpha.local" / "alb" / "plan.json").read_text())
+    plan = json.loads((project / ".orchestrator" / "alpha" / "alb" / "plan.json").read_text())
     assert plan["resource_changes"][0]["change"]["after"]["input"]["upstream_a"] == network_id
 
 
@@ -143,7 +143,7 @@ def test_two_environments_do_not_share_anything(project):
     assert run_cli(project, "apply", "alpha", "--stack", "network", "--auto-approve").code == 0
     assert run_cli(project, "apply", "beta", "--stack", "network", "--auto-approve").code == 0
     states = {p.parent.parent.name for p in state_files(project)}
-    assert states == {"alpha.local", "beta.local"}
+    assert states == {"alpha", "beta"}
     assert not list((project / "terraform_modules").rglob(".terraform*"))
 
 

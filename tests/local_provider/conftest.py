@@ -13,9 +13,6 @@ import pytest
 from orchestrator.engine import resolve_binary
 from orchestrator.local_provider import cli_environment
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "reference" / "aws-provider-schema"
-
 VERSIONS_TF = """
 terraform {
   required_providers {
