@@ -43,8 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands.add_parser("render", parents=[per_env], help="print each stack's rendered tfvars")
     commands.add_parser("validate", parents=[per_env], help="check environment, graph and templates; runs no Terraform")
-    commands.add_parser("plan", parents=[per_env], help="plan every stack to a saved plan (in parallel)")
-    commands.add_parser("apply", parents=[per_env], help="plan and apply stacks in dependency order")
+    plan = commands.add_parser("plan", parents=[per_env], help="plan every stack to a saved plan (in parallel)")
+    plan.add_argument("--out", type=Path, metavar="PATH", help="also save the plan here (one --stack; e.g. Atlantis's $PLANFILE)")
+    apply = commands.add_parser("apply", parents=[per_env], help="plan and apply stacks in dependency order")
+    apply.add_argument("--plan-file", type=Path, metavar="PATH",
+                       help="apply this saved plan (one --stack); refused if made with placeholders or stale")
     commands.add_parser("destroy", parents=[per_env], help="destroy stacks in reverse dependency order")
     commands.add_parser("output", parents=[per_env], help="show stacks' outputs from state")
     graph = commands.add_parser("graph", parents=[per_env], help="print the stack DAG")
@@ -89,6 +92,12 @@ def _dispatch(args, console: Console) -> int:
                 print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names}))
             console.print(f"[green]{args.env} is valid[/]: {len(prepared.names)} stacks render cleanly", highlight=False)
         return 0
+    plan_out, plan_file = getattr(args, "out", None), getattr(args, "plan_file", None)
+    if (plan_out or plan_file) and len(args.stack) != 1:
+        flag = "--out" if plan_out else "--plan-file"
+        raise InputError([Problem("<command line>", flag, "works on exactly one stack: add --stack NAME")])
+    if plan_file is not None and not plan_file.is_file():
+        raise InputError([Problem(str(plan_file), "--plan-file", "no such saved plan")])
     options = RunOptions(
         command=args.command,
         env=args.env,
@@ -97,6 +106,8 @@ def _dispatch(args, console: Console) -> int:
         parallelism=args.parallelism,
         auto_approve=args.auto_approve,
         plan_json=args.json,
+        plan_out=plan_out.resolve() if plan_out else None,
+        plan_file=plan_file.resolve() if plan_file else None,
     )
     prepared, results = core.run(project, options, console)
     report.summary(console, args.env, args.command, results)

@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import threading
 import time
 import traceback
@@ -38,6 +39,8 @@ class RunOptions:
     parallelism: int = 4
     auto_approve: bool = False
     plan_json: bool = False  # write `terraform show -json` of every saved plan
+    plan_out: Path | None = None  # plan: also save the plan (and its record) here (one stack)
+    plan_file: Path | None = None  # apply: apply this saved plan instead of planning (one stack)
 
 
 @dataclass
@@ -234,8 +237,7 @@ class Runner:
         """Plan to the saved plan file; True when the plan has changes."""
         result = self.results[name]
         directory = self.ensure_initialised(name)
-        allow_placeholders = self.options.command == "plan" or destroy
-        upstream, placeholders = self.upstream_values(name, allow_placeholders)
+        upstream, placeholders = self.upstream_values(name, allow_placeholders=self.options.command == "plan" or destroy)
         result.placeholders = placeholders
         directory.forget_plan()
         directory.write_inputs(self.rendered[name].tfvars, upstream)
@@ -257,23 +259,47 @@ class Runner:
                 "destroy": destroy,
                 "upstream_fingerprint": fingerprint(upstream),
                 "placeholders": placeholders,
-                "inputs_sha256": hashlib.sha256(self.rendered[name].tfvars.encode()).hexdigest(),
+                "inputs_sha256": self._inputs_sha256(name),
+                "changes": result.changes,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             },
         )
+        if self.options.plan_out is not None:
+            shutil.copyfile(directory.plan_file, self.options.plan_out)
+            shutil.copyfile(directory.plan_meta, workdir.meta_path(self.options.plan_out))
         if self.options.plan_json:
             shown = self._check(self.terraform(name).show_json(directory.plan_file), name)
             directory.plan_json.write_text(shown.stdout)
             result.plan_json = str(directory.plan_json)
         return outcome.returncode == 2
 
-    def apply_saved_plan(self, name: str) -> None:
+    def _inputs_sha256(self, name: str) -> str:
+        return hashlib.sha256(self.rendered[name].tfvars.encode()).hexdigest()
+
+    def apply_saved_plan(self, name: str, plan_file: Path | None = None) -> None:
+        """Apply exactly a saved plan, after checking the record of what it was made from."""
         directory = self._workdirs[name]
-        meta = json.loads(directory.plan_meta.read_text())
+        plan_file = plan_file or directory.plan_file
+        try:
+            meta = json.loads(workdir.meta_path(plan_file).read_text())
+        except (OSError, ValueError):
+            raise StackFailure(f"{plan_file}: no readable record of what this plan was made from; make it with `plan --out`") from None
+        if not plan_file.is_file():
+            raise StackFailure(f"{plan_file}: the saved plan does not exist; plan again")
         if meta["placeholders"] and not meta["destroy"]:
             raise StackFailure(f"refusing to apply a plan made with placeholders for {', '.join(meta['placeholders'])}")
+        if plan_file != directory.plan_file:
+            # A plan made earlier (Atlantis, CI): refuse it when what it was made from has moved on.
+            if (meta.get("env"), meta.get("stack")) != (self.env.name, name):
+                raise StackFailure(f"{plan_file} is a plan of {meta.get('env')}/{meta.get('stack')}, not {self.env.name}/{name}")
+            upstream, _ = self.upstream_values(name, allow_placeholders=False)
+            if fingerprint(upstream) != meta["upstream_fingerprint"]:
+                raise StackFailure("stale plan: the outputs of its upstream stacks changed since it was made; plan again")
+            if self._inputs_sha256(name) != meta["inputs_sha256"]:
+                raise StackFailure("stale plan: this environment's inputs for the stack changed since it was made; plan again")
+            self.results[name].changes = meta.get("changes", self.results[name].changes)
         self.progress.update(name, "destroying" if meta["destroy"] else "applying")
-        outcome = self._check(self.terraform(name).apply(directory.plan_file), name)
+        outcome = self._check(self.terraform(name).apply(plan_file), name)
         # The apply's own stream carries the new outputs; sensitive values are left out of it,
         # so only then is state read again.
         with self._output_locks[name]:
@@ -321,6 +347,14 @@ class Runner:
         result.outputs = self.state_outputs(name)
         result.sensitive = self._sensitive[name]
 
+    def _apply_plan_file_job(self, name: str) -> None:
+        result = self.results[name]
+        self.ensure_initialised(name)
+        self.apply_saved_plan(name, self.options.plan_file)
+        result.status = "ok"
+        result.outputs = self.state_outputs(name)
+        result.sensitive = self._sensitive[name]
+
     def _destroy_job(self, name: str) -> None:
         result = self.results[name]
         if self.plan(name, destroy=True):
@@ -352,7 +386,7 @@ class Runner:
             job = self._destroy_job
         elif command == "apply":
             dependencies = {n: {u for u in self.graph.stacks[n].upstreams if u in selected} for n in names}
-            job = self._apply_job
+            job = self._apply_plan_file_job if self.options.plan_file else self._apply_job
         else:
             # Plans and outputs read upstream outputs from state: nothing to wait for.
             dependencies = {n: set() for n in names}

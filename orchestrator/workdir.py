@@ -9,7 +9,8 @@ rebuilt without losing anything.
         _orchestrator_backend.tf                 generated
         _orchestrator_provider.tf                generated when the module needs AWS
         env.tfvars, upstream.tfvars              rendered inputs (mode 0600)
-        plan.tfplan, plan.json, plan.meta.json   the saved plan, its JSON and what it was made from
+        plan.tfplan, plan.json           the saved plan and its JSON
+        plan.tfplan.meta.json            what the plan was made from (upstream outputs, inputs)
         terraform.log                            everything Terraform printed
     .orchestrator/<env>[.local]/state/<stack>.tfstate   local backend state
 """
@@ -41,6 +42,11 @@ def _write_private(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
+def meta_path(plan_file: Path) -> Path:
+    """The record kept beside a saved plan: what it was made from."""
+    return plan_file.with_name(plan_file.name + ".meta.json")
+
+
 @dataclass(frozen=True)
 class Workdir:
     path: Path
@@ -64,7 +70,7 @@ class Workdir:
 
     @property
     def plan_meta(self) -> Path:
-        return self.path / "plan.meta.json"
+        return meta_path(self.plan_file)
 
     @property
     def log(self) -> Path:

@@ -154,3 +154,29 @@ def test_graph_render_validate(project):
     assert rendered.json["stacks"]["ecs"].startswith('name    = "fx-alpha-ecs"')
     valid = run_cli(project, "validate", "alpha")
     assert valid.code == 0 and "alpha is valid" in valid.stderr
+
+
+def test_saved_plan_is_applied_exactly_and_refused_when_stale_or_made_with_placeholders(project, tmp_path):
+    saved = tmp_path / "alb.tfplan"
+    # Against a never-applied upstream the plan holds placeholders: it can be shown, never applied.
+    assert run_cli(project, "plan", "alpha", "--stack", "alb", "--out", str(saved)).code == 0
+    refused = run_cli(project, "apply", "alpha", "--stack", "alb", "--plan-file", str(saved), "--json")
+    assert refused.code == 1 and "placeholders for network.id" in refused.json["stacks"][0]["error"]
+
+    assert run_cli(project, "apply", "alpha", "--stack", "network", "--auto-approve").code == 0
+    assert run_cli(project, "plan", "alpha", "--stack", "alb", "--out", str(saved)).code == 0
+    applied = run_cli(project, "apply", "alpha", "--stack", "alb", "--plan-file", str(saved), "--json")
+    assert applied.code == 0, applied.stderr
+    assert applied.json["stacks"][0]["changes"] == {"add": 1, "change": 0, "destroy": 0}
+
+    # Upstream outputs move on after the plan was made: the plan is stale.
+    assert run_cli(project, "plan", "alpha", "--stack", "alb", "--out", str(saved)).code == 0
+    set_app_environment(project, "alpha", {"PAYLOAD": "changed"})
+    assert run_cli(project, "apply", "alpha", "--stack", "network", "--auto-approve").code == 0
+    stale = run_cli(project, "apply", "alpha", "--stack", "alb", "--plan-file", str(saved), "--json")
+    assert stale.code == 1 and "stale plan" in stale.json["stacks"][0]["error"]
+
+    missing = run_cli(project, "apply", "alpha", "--stack", "alb", "--plan-file", str(tmp_path / "nope"))
+    assert missing.code == 2 and "no such saved plan" in missing.stderr
+    both = run_cli(project, "plan", "alpha", "--out", str(saved))
+    assert both.code == 2 and "exactly one stack" in both.stderr
