@@ -263,9 +263,14 @@ variable "health_check_grace_period_seconds" {
 }
 
 variable "platform_version" {
-  description = "Fargate platform version."
+  description = "Fargate platform version: LATEST or 1.4.0."
   type        = string
   default     = "LATEST"
+
+  validation {
+    condition     = can(regex("^(LATEST|1\\.4\\.0)$", var.platform_version))
+    error_message = "platform_version must be LATEST or 1.4.0, the Linux platform version this module and the network module's VPC endpoints (ecr.api, ecr.dkr, logs, s3) are written for."
+  }
 }
 
 variable "internet_egress_enabled" {

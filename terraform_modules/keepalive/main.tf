@@ -42,6 +42,8 @@ resource "aws_cloudwatch_event_rule" "this" {
   tags = var.tags
 }
 
+data "aws_caller_identity" "current" {}
+
 data "aws_iam_policy_document" "events_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -49,6 +51,13 @@ data "aws_iam_policy_document" "events_assume" {
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
+    }
+
+    # Only EventBridge acting for this account may assume the role (confused deputy protection).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
