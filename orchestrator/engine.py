@@ -218,6 +218,10 @@ class Terraform:
             "apply", str(plan_file), input=False, json=python_terraform.IsFlagged, capture_output=True
         )
 
+    def show(self, plan_file: Path) -> Result:
+        """A saved plan as people read it (Terraform hides sensitive values)."""
+        return self._run("show", str(plan_file), capture_output=True)
+
     def show_json(self, plan_file: Path | None = None) -> Result:
         args = [str(plan_file)] if plan_file else []
         return self._run("show", *args, json=python_terraform.IsFlagged, capture_output=True)
