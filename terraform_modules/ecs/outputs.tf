@@ -52,3 +52,8 @@ output "container_port" {
   description = "Port of the application container."
   value       = var.container_port
 }
+
+output "container_image" {
+  description = "Full image reference (repository:tag) of the application container in the task definition."
+  value       = var.container_image
+}
