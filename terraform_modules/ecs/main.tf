@@ -228,7 +228,18 @@ resource "aws_ecs_task_definition" "this" {
 
   tags = var.tags
 
+  # ECS rejects a service whose target group no listener forwards to. The listener lives in the alb
+  # stack, which the stack DAG applies before this one; listener_arn is a required input so that the
+  # ordering is explicit, and it is checked against the target group here, before the service.
   lifecycle {
+    precondition {
+      condition     = split(":", var.target_group_arn)[3] == local.listener_region && split(":", var.target_group_arn)[4] == split(":", var.listener_arn)[4]
+      error_message = "target_group_arn and listener_arn belong to different regions or accounts: the listener must be the one forwarding to the target group."
+    }
+    precondition {
+      condition     = !var.autoscaling.enabled || (var.desired_count >= var.autoscaling.min_capacity && var.desired_count <= var.autoscaling.max_capacity)
+      error_message = "desired_count (${var.desired_count}) must lie between autoscaling.min_capacity and autoscaling.max_capacity."
+    }
     precondition {
       condition     = var.internet_egress_enabled || local.ecr_image != null
       error_message = "container_image ${var.container_image} is not in ECR: without internet egress the tasks reach only the ECR, Logs and S3 endpoints, and the task would fail with CannotPullContainerError. Push the image to ECR (or use an ECR pull-through cache), or set internet_egress_enabled with NAT gateways in the network."
@@ -240,7 +251,55 @@ resource "aws_ecs_task_definition" "this" {
   }
 }
 
-resource "aws_ecs_service" "this" {
+# Two variants of one service, exactly one of which exists: without autoscaling Terraform owns
+# desired_count; with autoscaling it sets it at creation only, so that an apply never resets a
+# scaled-out service (lifecycle arguments cannot depend on a variable). Switching autoscaling on or
+# off therefore replaces the service.
+resource "aws_ecs_service" "fixed" {
+  count = var.autoscaling.enabled ? 0 : 1
+
+  name                               = var.name
+  cluster                            = aws_ecs_cluster.this.arn
+  task_definition                    = aws_ecs_task_definition.this.arn
+  launch_type                        = "FARGATE"
+  platform_version                   = var.platform_version
+  desired_count                      = var.desired_count
+  deployment_minimum_healthy_percent = var.deployment_minimum_healthy_percent
+  deployment_maximum_percent         = var.deployment_maximum_percent
+  health_check_grace_period_seconds  = var.health_check_grace_period_seconds
+  enable_execute_command             = false
+  propagate_tags                     = "SERVICE"
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.tasks.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = var.target_group_arn
+    container_name   = var.container_name
+    container_port   = var.container_port
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  tags = var.tags
+
+  depends_on = [
+    aws_iam_role_policy.execution,
+    aws_vpc_security_group_ingress_rule.tasks_from_alb,
+    aws_vpc_security_group_egress_rule.tasks_to_vpc_endpoints,
+    aws_vpc_security_group_egress_rule.tasks_to_s3,
+  ]
+}
+
+resource "aws_ecs_service" "autoscaled" {
+  count = var.autoscaling.enabled ? 1 : 0
+
   name                               = var.name
   cluster                            = aws_ecs_cluster.this.arn
   task_definition                    = aws_ecs_task_definition.this.arn
@@ -279,19 +338,13 @@ resource "aws_ecs_service" "this" {
     aws_vpc_security_group_egress_rule.tasks_to_s3,
   ]
 
-  # ECS rejects a service whose target group no listener forwards to. The listener lives in the alb
-  # stack, which the stack DAG applies before this one; listener_arn is a required input so that the
-  # ordering is explicit, and it is checked against the target group here.
   lifecycle {
-    precondition {
-      condition     = split(":", var.target_group_arn)[3] == local.listener_region && split(":", var.target_group_arn)[4] == split(":", var.listener_arn)[4]
-      error_message = "target_group_arn and listener_arn belong to different regions or accounts: the listener must be the one forwarding to the target group."
-    }
-    precondition {
-      condition     = !var.autoscaling.enabled || (var.desired_count >= var.autoscaling.min_capacity && var.desired_count <= var.autoscaling.max_capacity)
-      error_message = "desired_count (${var.desired_count}) must lie between autoscaling.min_capacity and autoscaling.max_capacity."
-    }
+    ignore_changes = [desired_count] # owned by Application Auto Scaling after creation
   }
+}
+
+locals {
+  service = one(concat(aws_ecs_service.fixed, aws_ecs_service.autoscaled))
 }
 
 # --- optional autoscaling -------------------------------------------------------------------------
@@ -301,7 +354,7 @@ resource "aws_appautoscaling_target" "this" {
 
   service_namespace  = "ecs"
   scalable_dimension = "ecs:service:DesiredCount"
-  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.this.name}"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${local.service.name}"
   min_capacity       = var.autoscaling.min_capacity
   max_capacity       = var.autoscaling.max_capacity
 

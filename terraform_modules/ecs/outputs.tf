@@ -10,12 +10,12 @@ output "cluster_arn" {
 
 output "service_name" {
   description = "Name of the ECS service."
-  value       = aws_ecs_service.this.name
+  value       = local.service.name
 }
 
 output "service_id" {
   description = "ID (ARN) of the ECS service."
-  value       = aws_ecs_service.this.id
+  value       = local.service.id
 }
 
 output "task_definition_arn" {

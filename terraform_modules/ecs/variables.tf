@@ -219,7 +219,7 @@ variable "log_retention_in_days" {
 # --- the service ----------------------------------------------------------------------------------
 
 variable "desired_count" {
-  description = "Number of tasks. With autoscaling it is reset to this value on every apply and must lie between the autoscaling bounds."
+  description = "Number of tasks. With autoscaling: the initial number only (Application Auto Scaling owns it afterwards), between the autoscaling bounds."
   type        = number
   default     = 2
 

@@ -58,7 +58,7 @@ def test_examples_compose_the_architecture(composed_plan):
 
 def test_examples_keep_the_path_private(composed_plan):
     assert planned(composed_plan, "module.alb.aws_lb.this")["internal"] is True
-    network = planned(composed_plan, "module.ecs.aws_ecs_service.this")["network_configuration"]
+    network = planned(composed_plan, "module.ecs.aws_ecs_service.autoscaled[0]")["network_configuration"]
     assert network[0]["assign_public_ip"] is False
     integration = planned(composed_plan, "module.api_gateway.aws_apigatewayv2_integration.this")
     assert (integration["connection_type"], integration["integration_type"]) == ("VPC_LINK", "HTTP_PROXY")
