@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="apply this saved plan (one --stack); refused if made with placeholders or stale")
     commands.add_parser("destroy", parents=[per_env], help="destroy stacks in reverse dependency order")
     commands.add_parser("output", parents=[per_env], help="show stacks' outputs from state")
+    commands.add_parser("status", parents=[per_env], help="is the path API -> VPC link -> internal ALB -> ECS whole? (exit 1 if broken)")
     graph = commands.add_parser("graph", parents=[per_env], help="print the stack DAG")
     graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")
     commands.add_parser("schema", parents=[common], help="print the environment JSON Schema")
@@ -75,6 +76,10 @@ def _dispatch(args, console: Console) -> int:
     if args.parallelism < 1:
         raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
     project = _project(args)
+    if args.command == "status":
+        from orchestrator import status
+
+        return status.run(project, args.env, args.provider, console, args.json, args.parallelism)
     if args.command in ("render", "validate", "graph"):
         prepared = core.prepare(project, args.env, tuple(args.stack))
         if args.command == "graph":
