@@ -86,7 +86,7 @@ _BLOCK = re.compile(r'^(variable|output) "([^"]+)" \{\n(.*?)^\}', re.MULTILINE |
 @pytest.mark.parametrize("module", modules())
 def test_module_interface_is_documented(module):
     folder = MODULES / module
-    readme = (folder / "README.md").read_text()
+    inputs, _, outputs = (folder / "README.md").read_text().partition("## Outputs")
     problems = []
     for tf_file in sorted(folder.glob("*.tf")):
         for kind, name, body in _BLOCK.findall(tf_file.read_text()):
@@ -94,8 +94,8 @@ def test_module_interface_is_documented(module):
                 problems.append(f"{kind} {name}: no description")
             if kind == "variable" and not re.search(r"^  type\s*=", body, re.MULTILINE):
                 problems.append(f"variable {name}: no type")
-            if f"| `{name}` |" not in readme:
-                problems.append(f"{kind} {name}: missing from README.md")
+            if f"| `{name}` |" not in (inputs if kind == "variable" else outputs):
+                problems.append(f"{kind} {name}: missing from the {kind}s table of README.md")
     assert not problems, f"terraform_modules/{module}:\n  " + "\n  ".join(problems)
 
 
