@@ -95,6 +95,22 @@ def _resolve_remaining(value: Any, t: Any) -> Any:
     return [_resolve_remaining(v, inner) for v in value]
 
 
+def _apply_nested(value: Any, block: Block, steps: list[str], template: Any, ctx: templates.Context) -> None:
+    """Render an ``apply`` value for ``block.attr`` in every element of a nested block."""
+    if not isinstance(value, dict):
+        return
+    head, rest = steps[0], steps[1:]
+    if not rest:
+        if value.get(head) is cty.UNKNOWN:
+            scoped = templates.Context({**ctx.attrs, **value}, ctx.facts, ctx.lookup)
+            value[head] = cty.convert(templates.render(template, scoped), block.attributes[head].type, head)
+        return
+    nested = block.blocks[head]
+    items = value.get(head)
+    for item in (items if isinstance(items, list) else [items]):
+        _apply_nested(item, nested.block, rest, template, ctx)
+
+
 class LocalAWS:
     def __init__(self, catalog: Catalog | None = None, environ: dict[str, str] | None = None):
         self.catalog = catalog or load()
@@ -226,7 +242,9 @@ class LocalAWS:
             self._lookup,
         )
         for name, template in spec.apply.items():
-            if value.get(name) is cty.UNKNOWN:
+            if "." in name:
+                _apply_nested(value, spec.block, name.split("."), template, ctx)
+            elif value.get(name) is cty.UNKNOWN:
                 attr = spec.block.attributes[name]
                 value[name] = cty.convert(templates.render(template, ctx), attr.type, name)
                 ctx.attrs[name] = value[name]

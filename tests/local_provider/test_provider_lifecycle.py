@@ -155,7 +155,10 @@ def test_apply_returns_realistic_values(workspace):
     assert lb["vpc_id"] == vpc["id"] and lb["zone_id"] == "Z32O12XQLNTSW2"
     listener = state["aws_lb_listener.this"]
     assert listener["arn"].startswith(lb["arn"].replace(":loadbalancer/", ":listener/") + "/")
-    assert re.search(r":targetgroup/shop-tg/[0-9a-f]{16}$", state["aws_lb_target_group.this"]["arn"])
+    assert listener["default_action"][0]["order"] == 1  # computed inside a nested block
+    target_group = state["aws_lb_target_group.this"]
+    assert re.search(r":targetgroup/shop-tg/[0-9a-f]{16}$", target_group["arn"])
+    assert target_group["health_check"][0]["matcher"] == "200" and target_group["health_check"][0]["path"] == "/health"
     api = state["aws_apigatewayv2_api.this"]
     assert re.fullmatch(r"[a-z0-9]{10}", api["id"])
     assert api["api_endpoint"] == f"https://{api['id']}.execute-api.eu-west-1.amazonaws.com"

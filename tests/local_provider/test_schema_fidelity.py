@@ -34,11 +34,15 @@ def test_catalog_behaviour_names_real_attributes():
     problems = []
     for name, spec in load().resources.items():
         members = set(spec.block.attributes) | set(spec.block.blocks)
-        for entry in (*spec.force_new, *spec.apply, *(k.split(".")[0] for k in spec.validate)):
+        for entry in (*spec.force_new, *(k.split(".")[0] for k in (*spec.apply, *spec.validate))):
             if entry not in members:
                 problems.append(f"{name}: {entry!r} is not an attribute or block")
         for entry in spec.apply:
-            attr = spec.block.attributes.get(entry)
-            if attr is not None and not attr.computed:
-                problems.append(f"{name}: apply value for {entry!r}, which is not computed")
+            *blocks, leaf = entry.split(".")
+            block = spec.block
+            for step in blocks:
+                block = block.blocks[step].block if step in block.blocks else block
+            attr = block.attributes.get(leaf)
+            if attr is None or not attr.computed:
+                problems.append(f"{name}: apply value for {entry!r}, which is not a computed attribute")
     assert not problems, "\n".join(problems)
