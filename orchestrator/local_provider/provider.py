@@ -102,7 +102,8 @@ def _apply_nested(value: Any, block: Block, steps: list[str], template: Any, ctx
     head, rest = steps[0], steps[1:]
     if not rest:
         if value.get(head) is cty.UNKNOWN:
-            scoped = templates.Context({**ctx.attrs, **value}, ctx.facts, ctx.lookup)
+            known = {k: v for k, v in value.items() if v is not None and v is not cty.UNKNOWN}
+            scoped = templates.Context({**ctx.attrs, **known}, ctx.facts, ctx.lookup)  # element over object
             value[head] = cty.convert(templates.render(template, scoped), block.attributes[head].type, head)
         return
     nested = block.blocks[head]
