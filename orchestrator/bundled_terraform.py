@@ -8,6 +8,7 @@ uses it when the user names no Terraform of their own (see ``engine.resolve_bina
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def prepare_environment(environ: dict[str, str]) -> None:
 
 
 def main() -> None:
+    # Until Terraform installs its own interrupt handler (it then stops gracefully on the first
+    # SIGINT and at once on the second), an interrupt must not kill this process half-started.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     wanted = dict(os.environ)
     prepare_environment(wanted)
     if wanted != dict(os.environ):

@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="auto: local provider for environments that declare it, real AWS otherwise")
     per_env.add_argument("--parallelism", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
     per_env.add_argument("--auto-approve", action="store_true", help="apply without asking")
+    per_env.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS",
+                         help="wait this long for another run of the same environment (default: refuse at once)")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     commands.add_parser("render", parents=[per_env], help="print each stack's rendered tfvars")
     commands.add_parser("validate", parents=[per_env], help="check environment, graph and templates; runs no Terraform")
@@ -111,6 +113,7 @@ def _dispatch(args, console: Console) -> int:
         parallelism=args.parallelism,
         auto_approve=args.auto_approve,
         plan_json=args.json,
+        lock_wait_seconds=args.lock_wait,
         plan_out=plan_out.resolve() if plan_out else None,
         plan_file=plan_file.resolve() if plan_file else None,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from orchestrator import engine, run_record
+from orchestrator import engine, envlock, run_record
 from orchestrator.environment import EnvironmentLoader, LoadedEnvironment
 from orchestrator.errors import InputError, Problem
 from orchestrator.graph import StackGraph, load_graph
@@ -66,6 +66,7 @@ def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepar
         runner.stop.set()
 
     engine.install_signal_forwarding(interrupted)
-    results = runner.run(prepared.names)
-    run_record.save(runner, options.command, results)
-    return prepared, results
+    with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds):
+        results = runner.run(prepared.names)
+        run_record.save(runner, options.command, results)
+        return prepared, results

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator import engine, module_info, scheduler, workdir
+from orchestrator import engine, module_info, scheduler, transient, workdir
 from orchestrator.environment import LoadedEnvironment
 from orchestrator.errors import InputError, Problem
 from orchestrator.graph import StackGraph
@@ -41,6 +41,7 @@ class RunOptions:
     plan_json: bool = False  # write `terraform show -json` of every saved plan
     plan_out: Path | None = None  # plan: also save the plan (and its record) here (one stack)
     plan_file: Path | None = None  # apply: apply this saved plan instead of planning (one stack)
+    lock_wait_seconds: float = 0.0  # wait this long for another run of the environment to finish
 
 
 @dataclass
@@ -127,6 +128,7 @@ class Runner:
         self.options = options
         self.progress = progress
         self.local_provider = options.provider == "local" or (options.provider == "auto" and env.config.provider == "local")
+        self.env_dir = workdir.env_dir(project, env, self.local_provider)
         self.binary = engine.resolve_binary()
         self.environ = self._terraform_environment()
         self.results: dict[str, StackResult] = {}
@@ -154,8 +156,7 @@ class Runner:
                     from orchestrator.local_provider import cli_environment
                 except ImportError as error:  # pragma: no cover - packaging problem
                     raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
-                base = workdir.env_dir(self.project, self.env, True)
-                environ.update(cli_environment(self.project.runs_dir / "local-provider", base / "cloud"))
+                environ.update(cli_environment(self.project.runs_dir / "local-provider", self.env_dir / "cloud"))
         else:
             cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")
             Path(cache).mkdir(parents=True, exist_ok=True)
@@ -311,6 +312,19 @@ class Runner:
                         self._state_outputs[name] = {key: item["value"] for key, item in raw.items()}
                         self._sensitive[name] = {key for key, item in raw.items() if item.get("sensitive")}
 
+    def _rebuild_workdir(self, name: str, failure: StackFailure) -> None:
+        """Start the stack's .terraform/ afresh; nothing in it is state."""
+        self._append_log(name, f"# working directory damaged, rebuilding .terraform/: {failure}\n")
+        with self._locks[name]:
+            directory = self._workdirs.pop(name, None)
+            if directory is not None:
+                directory.reset_terraform_dir()
+
+    def _append_log(self, name: str, text: str) -> None:
+        if name in self._workdirs:
+            with open(self._workdirs[name].log, "a", encoding="utf-8") as log:
+                log.write(text)
+
     # Commands ----------------------------------------------------------------------------------
     def _guarded(self, name: str, step) -> bool:
         """Run one stack's job; turn every failure into the stack's result, never an exception."""
@@ -319,7 +333,24 @@ class Runner:
         result.started_at = time.time()
         self.progress.update(name, "preparing")
         try:
-            step(name)
+            rebuilt = False
+            for attempt in range(transient.retries() + 1):
+                try:
+                    step(name)
+                    break
+                except StackFailure as failure:
+                    if not rebuilt and not self.stop.is_set() and transient.is_workdir_damage(str(failure)):
+                        rebuilt = True
+                        self._rebuild_workdir(name, failure)
+                        step(name)
+                        break
+                    if self.stop.is_set() or attempt == transient.retries() or not transient.is_transient(str(failure)):
+                        raise
+                    delay = transient.backoff_seconds(attempt)
+                    self.progress.update(name, f"retry {attempt + 1} in {delay:.0f}s")
+                    self._append_log(name, f"# transient failure, retry {attempt + 1} in {delay:.1f}s: {failure}\n")
+                    if self.stop.wait(delay):
+                        raise
         except StackFailure as failure:
             result.status, result.error = "failed", str(failure)
         except Exception as error:  # a bug must still leave a readable summary

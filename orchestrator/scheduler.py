@@ -31,7 +31,8 @@ def walk(
             for name in sorted(sorter.get_ready(), key=lambda n: rank.get(n, len(rank))):
                 blocked_by = sorted(d for d in dependencies[name] if d in unsuccessful)
                 if blocked_by or (stop is not None and stop.is_set()):
-                    reason = f"{', '.join(blocked_by)} did not succeed" if blocked_by else "interrupted before it started"
+                    interrupted = stop is not None and stop.is_set()
+                    reason = "interrupted before it started" if interrupted else f"{', '.join(blocked_by)} did not succeed"
                     skip(name, reason)
                     unsuccessful.add(name)
                     sorter.done(name)

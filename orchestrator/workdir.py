@@ -104,6 +104,11 @@ class Workdir:
     def mark_initialised(self, fingerprint: str) -> None:
         self.init_stamp.write_text(fingerprint)
 
+    def reset_terraform_dir(self) -> None:
+        """Drop what init produced (providers, modules, backend cache); state lives elsewhere."""
+        shutil.rmtree(self.path / ".terraform", ignore_errors=True)
+        (self.path / ".terraform.lock.hcl").unlink(missing_ok=True)
+
     def forget_plan(self) -> None:
         for path in (self.plan_file, self.plan_json, self.plan_meta):
             path.unlink(missing_ok=True)

@@ -57,5 +57,5 @@ def set_app_environment(root: Path, env: str, values: dict[str, str]) -> None:
     path = root / "environments" / f"{env}.yaml"
     marker = "# test knobs\n"
     text = path.read_text().split(marker)[0]
-    lines = ["app:", "  environment:"] + [f"    {k}: {json.dumps(v)}" for k, v in values.items()]
+    lines = ["app:", "  environment:" + ("" if values else " {}")] + [f"    {k}: {json.dumps(v)}" for k, v in values.items()]
     path.write_text(text + marker + "\n".join(lines) + "\n")
