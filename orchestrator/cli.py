@@ -56,7 +56,48 @@ def _parser() -> argparse.ArgumentParser:
     graph = commands.add_parser("graph", parents=[per_env], help="print the stack DAG")
     graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")
     commands.add_parser("schema", parents=[common], help="print the environment JSON Schema")
+    _release_commands(commands, common)
     return parser
+
+
+def _release_commands(commands, common: argparse.ArgumentParser) -> None:
+    """pr-plan, atlantis-config and promote: commands over the whole project, not one ENV."""
+    provider = argparse.ArgumentParser(add_help=False)
+    provider.add_argument("--provider", choices=("auto", "aws", "local"), default="auto",
+                          help="auto: local provider for environments that declare it, real AWS otherwise")
+    pr_plan = commands.add_parser("pr-plan", parents=[common, provider],
+                                  help="plan what a change affects; write an Atlantis-style comment (exit 0 none, 3 changes, 1 error)")
+    pr_plan.add_argument("--base", required=True, metavar="REF", help="revision the change starts from")
+    pr_plan.add_argument("--head", metavar="REF", help="revision of the change (default: the working tree)")
+    pr_plan.add_argument("--comment-file", type=Path, metavar="PATH", help="write the comment to PATH (more parts: PATH.2, PATH.3, ...)")
+    pr_plan.add_argument("--include-dependents", action="store_true", help="also plan stacks that may be affected through outputs")
+    pr_plan.add_argument("--parallelism", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
+    commands.add_parser("atlantis-config", parents=[common], help="print atlantis.yaml (one project per environment and stack)")
+    promote = commands.add_parser("promote", parents=[common, provider], help="move a release along the chain (promotion.yaml)")
+    promote.add_argument("source", metavar="SOURCE", help="environment whose deployed release is promoted")
+    promote.add_argument("target", metavar="TARGET", help="next environment in the chain; its YAML is edited")
+    promote.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    promote.add_argument("--yes", action="store_true", help="write without asking")
+
+
+def _release_dispatch(args, console: Console) -> int:
+    project = _project(args)
+    if args.command == "pr-plan":
+        from orchestrator import pr_plan
+
+        if args.parallelism < 1:
+            raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
+        options = pr_plan.PrPlanOptions(args.base, args.head, args.provider, args.parallelism, args.include_dependents)
+        return pr_plan.publish(pr_plan.run(project, options, console), args.comment_file, args.json, console)
+    if args.command == "atlantis-config":
+        from orchestrator import atlantis
+
+        print(atlantis.render(project), end="")
+        return 0
+    from orchestrator import promote
+
+    options = promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes)
+    return promote.run(project, options, console, as_json=args.json)
 
 
 def _project(args) -> Project:
@@ -75,6 +116,8 @@ def _dispatch(args, console: Console) -> int:
 
         print(json.dumps(Environment.model_json_schema(), indent=2))
         return 0
+    if args.command in ("pr-plan", "atlantis-config", "promote"):
+        return _release_dispatch(args, console)
     if args.parallelism < 1:
         raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
     project = _project(args)
