@@ -1,0 +1,144 @@
+"""Whole environments through the real CLI on the local provider: the architecture holds end to end.
+
+``local`` is applied (then destroyed), so every stack is planned against its upstreams' real
+outputs and the test can follow the path across stacks: API route -> integration -> VPC link ->
+listener -> target group -> service, and the keep-alive -> API. The cloud environments are planned
+offline (``--provider local``); their downstream stacks see placeholders, so the assertions there are
+per stack. Runs on a private copy of the project, so the developer's own .orchestrator/ is untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plan_inventory import REPO, local_provider_env
+
+ENDPOINT_SERVICES = {"ecr.api", "ecr.dkr", "logs"}
+
+
+def orchestrator(root: Path, *args: str) -> dict:
+    env = {**os.environ, "ORCHESTRATOR_ROOT": str(root), "CHECKPOINT_DISABLE": "1"}
+    done = subprocess.run([sys.executable, "-m", "orchestrator", *args, "--json"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, f"orchestrator {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}"
+    return json.loads(done.stdout)
+
+
+def planned_resources(stack: dict) -> dict[str, dict]:
+    """address -> planned values of a stack's saved plan."""
+    plan = json.loads(Path(stack["plan_json"]).read_text())
+    return {r["address"]: r["values"] for r in plan["planned_values"]["root_module"].get("resources", [])}
+
+
+def by_type(resources: dict[str, dict], type_name: str) -> list[dict]:
+    return [v for address, v in resources.items() if address.split("[")[0].split(".")[0] == type_name]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    if local_provider_env(tmp_path_factory.mktemp("probe")) is None:
+        pytest.skip("the local provider (orchestrator.local_provider) is not available")
+    root = tmp_path_factory.mktemp("environments") / "project"
+    shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".orchestrator", "__pycache__", "*.egg-info", ".terraform*", ".pytest_cache", "*.tfstate*"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def local_apply(project):
+    document = orchestrator(project, "apply", "local", "--auto-approve")
+    yield {s["name"]: s for s in document["stacks"]}
+    orchestrator(project, "destroy", "local", "--auto-approve")
+
+
+def check_stack_properties(stacks: dict[str, dict]) -> None:
+    """What must hold in every environment, stack by stack."""
+    network = planned_resources(stacks["network"])
+    vpc = by_type(network, "aws_vpc")[0]
+    assert vpc["enable_dns_support"] is True and vpc["enable_dns_hostnames"] is True
+    endpoints = by_type(network, "aws_vpc_endpoint")
+    interface = {e["service_name"].split(".", 3)[3]: e for e in endpoints if e["vpc_endpoint_type"] == "Interface"}
+    assert ENDPOINT_SERVICES <= set(interface), f"Interface endpoints: {sorted(interface)}"
+    assert all(e["private_dns_enabled"] is True for e in interface.values())
+    assert [e["service_name"].rsplit(".", 1)[1] for e in endpoints if e["vpc_endpoint_type"] == "Gateway"] == ["s3"]
+    assert all(s["map_public_ip_on_launch"] is False for s in by_type(network, "aws_subnet"))
+    https_in = by_type(network, "aws_vpc_security_group_ingress_rule")
+    assert [(r["from_port"], r["to_port"], r["cidr_ipv4"]) for r in https_in] == [(443, 443, vpc["cidr_block"])]
+
+    alb = planned_resources(stacks["alb"])
+    assert [lb["internal"] for lb in by_type(alb, "aws_lb")] == [True]
+    assert [tg["target_type"] for tg in by_type(alb, "aws_lb_target_group")] == ["ip"]
+    assert not by_type(alb, "aws_vpc_security_group_ingress_rule") and not by_type(alb, "aws_security_group_rule")
+
+    ecs = planned_resources(stacks["ecs"])
+    (service,) = by_type(ecs, "aws_ecs_service")
+    assert service["launch_type"] == "FARGATE"
+    assert service["network_configuration"][0]["assign_public_ip"] is False
+    assert service["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
+    (task,) = by_type(ecs, "aws_ecs_task_definition")
+    assert task["network_mode"] == "awsvpc" and task["requires_compatibilities"] == ["FARGATE"]
+    (tasks_in,) = by_type(ecs, "aws_vpc_security_group_ingress_rule")
+    assert "cidr_ipv4" not in tasks_in or tasks_in["cidr_ipv4"] is None, "tasks admit a CIDR, not only the ALB"
+
+    api = planned_resources(stacks["api_gateway"])
+    (integration,) = by_type(api, "aws_apigatewayv2_integration")
+    assert (integration["integration_type"], integration["connection_type"]) == ("HTTP_PROXY", "VPC_LINK")
+    assert {r["route_key"] for r in by_type(api, "aws_apigatewayv2_route")} == {"ANY /{proxy+}", "$default"}
+
+    keepalive = planned_resources(stacks["keepalive"])
+    assert by_type(keepalive, "aws_cloudwatch_event_rule")[0]["schedule_expression"]
+    assert by_type(keepalive, "aws_cloudwatch_metric_alarm")
+
+
+def test_local_environment_holds_the_architecture(local_apply):
+    assert {name: s["status"] for name, s in local_apply.items()} == dict.fromkeys(local_apply, "ok")
+    check_stack_properties(local_apply)
+
+
+def test_local_environment_wires_the_path_across_stacks(local_apply):
+    out = {name: s["outputs"] for name, s in local_apply.items()}
+    alb = planned_resources(local_apply["alb"])
+    assert by_type(alb, "aws_lb")[0]["subnets"] == sorted(out["network"]["private_subnet_ids"])
+
+    ecs = planned_resources(local_apply["ecs"])
+    (service,) = by_type(ecs, "aws_ecs_service")
+    assert sorted(service["network_configuration"][0]["subnets"]) == sorted(out["network"]["private_subnet_ids"])
+    assert service["load_balancer"][0]["target_group_arn"] == out["alb"]["target_group_arn"]
+    (tasks_in,) = by_type(ecs, "aws_vpc_security_group_ingress_rule")
+    assert tasks_in["referenced_security_group_id"] == out["alb"]["security_group_id"]
+    egress = {r.get("referenced_security_group_id") or r.get("prefix_list_id") or r.get("cidr_ipv4")
+              for r in by_type(ecs, "aws_vpc_security_group_egress_rule") if r.get("security_group_id") != out["alb"]["security_group_id"]}
+    assert egress == {out["network"]["vpc_endpoint_security_group_id"], out["network"]["s3_prefix_list_id"]}
+
+    link = planned_resources(local_apply["vpc_link"])
+    assert sorted(by_type(link, "aws_apigatewayv2_vpc_link")[0]["subnet_ids"]) == sorted(out["network"]["private_subnet_ids"])
+    (alb_in,) = by_type(link, "aws_vpc_security_group_ingress_rule")
+    assert alb_in["security_group_id"] == out["alb"]["security_group_id"]
+    assert alb_in["from_port"] == alb_in["to_port"] == out["alb"]["listener_port"]
+
+    api = planned_resources(local_apply["api_gateway"])
+    (integration,) = by_type(api, "aws_apigatewayv2_integration")
+    assert integration["integration_uri"] == out["alb"]["listener_arn"]
+    assert ":listener/app/" in integration["integration_uri"]
+    assert integration["connection_id"] == out["vpc_link"]["vpc_link_id"]
+
+    keepalive = planned_resources(local_apply["keepalive"])
+    destination = by_type(keepalive, "aws_cloudwatch_event_api_destination")[0]
+    assert destination["invocation_endpoint"].startswith(out["api_gateway"]["api_endpoint"] + "/")
+    idle = [a for a in by_type(keepalive, "aws_cloudwatch_metric_alarm") if a["namespace"] == "AWS/ApiGateway"]
+    assert all(a["dimensions"] == {"ApiId": out["api_gateway"]["api_id"]} for a in idle)
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_cloud_environment_plans_offline_and_holds_the_architecture(project, env):
+    document = orchestrator(project, "plan", env, "--provider", "local")
+    stacks = {s["name"]: s for s in document["stacks"]}
+    assert {name: s["status"] for name, s in stacks.items()} == dict.fromkeys(stacks, "ok")
+    check_stack_properties(stacks)
