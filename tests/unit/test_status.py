@@ -1,0 +1,312 @@
+"""`status`: the checks over the boto3 source (moto in-process, and stubbed responses where moto
+cannot produce a state), over the local provider's store, and the JSON document they make."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+from rich.console import Console
+
+from orchestrator import status
+from orchestrator.local_provider.store import Store
+from orchestrator.runner import StackResult
+from orchestrator.status_sources import AwsSource, LocalSource
+
+REGION = "us-east-1"
+
+
+def by_name(checks) -> dict:
+    return {check.name: check for check in checks}
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch):
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+def build(scheme: str = "internal", register_targets: bool = True, rule_state: str = "ENABLED") -> dict:
+    """The product's objects in moto; returns them as the stacks' outputs would name them."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for cidr, zone in (("10.20.0.0/24", "us-east-1a"), ("10.20.1.0/24", "us-east-1b"))
+    ]
+    sg = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc_id)["GroupId"]
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    alb_arn = elbv2.create_load_balancer(Name="shop-dev", Subnets=subnets, SecurityGroups=[sg], Scheme=scheme,
+                                         Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+    tg_arn = elbv2.create_target_group(Name="shop-dev-tg", Protocol="HTTP", Port=8080, VpcId=vpc_id,
+                                       TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    listener_arn = elbv2.create_listener(LoadBalancerArn=alb_arn, Protocol="HTTP", Port=80,
+                                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}])["Listeners"][0]["ListenerArn"]
+    if register_targets:
+        elbv2.register_targets(TargetGroupArn=tg_arn, Targets=[{"Id": "10.20.0.10", "Port": 8080}])
+    ecs = boto3.client("ecs", region_name=REGION)
+    cluster_arn = ecs.create_cluster(clusterName="shop-dev")["cluster"]["clusterArn"]
+    ecs.register_task_definition(
+        family="shop-dev", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{"name": "web", "image": "nginx", "portMappings": [{"containerPort": 8080}]}],
+    )
+    service = ecs.create_service(
+        cluster=cluster_arn, serviceName="shop-dev", taskDefinition="shop-dev", desiredCount=1, launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}},
+        loadBalancers=[{"targetGroupArn": tg_arn, "containerName": "web", "containerPort": 8080}],
+    )["service"]
+    api = boto3.client("apigatewayv2", region_name=REGION)
+    link_id = api.create_vpc_link(Name="shop-dev", SubnetIds=subnets, SecurityGroupIds=[sg])["VpcLinkId"]
+    created = api.create_api(Name="shop-dev", ProtocolType="HTTP")
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name="shop-dev-keepalive", ScheduleExpression="rate(1 hour)", State=rule_state)
+    return {
+        "alb": {"alb_arn": alb_arn, "target_group_arn": tg_arn, "listener_arn": listener_arn},
+        "ecs": {"cluster_arn": cluster_arn, "service_name": service["serviceName"]},
+        "vpc_link": {"vpc_link_id": link_id},
+        "api_gateway": {"api_id": created["ApiId"], "api_endpoint": created["ApiEndpoint"]},
+        "keepalive": {"rule_name": "shop-dev-keepalive"},
+    }
+
+
+# boto3 against moto ----------------------------------------------------------------------------
+@pytest.fixture
+def running_tasks(monkeypatch):
+    # moto reports runningCount from this variable (0 by default), read when the service is created.
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+
+
+def test_aws_healthy_path(aws_credentials, running_tasks):
+    with mock_aws():
+        outputs = build()
+        checks = by_name(status.evaluate(outputs, AwsSource(REGION)))
+    assert {name: c.status for name, c in checks.items()} == {
+        "alb_scheme": "ok", "vpc_link": "ok", "ecs_service": "ok", "target_health": "ok", "api": "ok", "keepalive": "ok"}
+    assert "AVAILABLE" in checks["vpc_link"].detail
+    assert "running 1/1" in checks["ecs_service"].detail and "COMPLETED" in checks["ecs_service"].detail
+    assert "1 healthy" in checks["target_health"].detail
+    assert checks["api"].detail == outputs["api_gateway"]["api_endpoint"]
+
+
+def test_aws_internet_facing_alb_is_broken(aws_credentials, running_tasks):
+    with mock_aws():
+        checks = by_name(status.evaluate(build(scheme="internet-facing"), AwsSource(REGION)))
+    assert checks["alb_scheme"].status == "broken"
+    assert "internet-facing" in checks["alb_scheme"].detail and "Service Unavailable" in checks["alb_scheme"].detail
+
+
+def test_aws_no_running_task_is_broken(aws_credentials):
+    with mock_aws():  # moto's default: runningCount 0, pendingCount = desired
+        checks = by_name(status.evaluate(build(), AwsSource(REGION)))
+    assert checks["ecs_service"].status == "broken"
+    assert "running 0/1" in checks["ecs_service"].detail and "IN_PROGRESS" in checks["ecs_service"].detail
+
+
+def test_aws_no_registered_target_is_broken(aws_credentials, running_tasks):
+    with mock_aws():
+        checks = by_name(status.evaluate(build(register_targets=False), AwsSource(REGION)))
+    assert checks["target_health"].status == "broken"
+    assert "no targets registered" in checks["target_health"].detail
+
+
+def test_aws_deregistered_target_is_not_healthy(aws_credentials, running_tasks):
+    with mock_aws():
+        outputs = build()
+        boto3.client("elbv2", region_name=REGION).deregister_targets(
+            TargetGroupArn=outputs["alb"]["target_group_arn"], Targets=[{"Id": "10.20.0.10", "Port": 8080}])
+        check = by_name(status.evaluate(outputs, AwsSource(REGION)))["target_health"]
+    # moto drops a deregistered target from the list (AWS shows it "draining" for the deregistration delay).
+    assert check.status == "broken" and "no targets registered" in check.detail
+
+
+def test_aws_deleted_objects_are_broken(aws_credentials, running_tasks):
+    with mock_aws():
+        outputs = build()
+        boto3.client("apigatewayv2", region_name=REGION).delete_vpc_link(VpcLinkId=outputs["vpc_link"]["vpc_link_id"])
+        boto3.client("events", region_name=REGION).delete_rule(Name="shop-dev-keepalive")
+        checks = by_name(status.evaluate(outputs, AwsSource(REGION)))
+    assert checks["vpc_link"].status == "broken" and "not found" in checks["vpc_link"].detail
+    assert checks["keepalive"].status == "warning"
+
+
+def test_aws_disabled_keepalive_is_a_warning(aws_credentials, running_tasks):
+    with mock_aws():
+        checks = by_name(status.evaluate(build(rule_state="DISABLED"), AwsSource(REGION)))
+    assert checks["keepalive"].status == "warning" and "INACTIVE" in checks["keepalive"].detail
+    assert all(c.status == "ok" for name, c in checks.items() if name != "keepalive")
+
+
+def test_never_applied_stack_is_broken_without_calling_aws(aws_credentials, running_tasks):
+    with mock_aws():
+        outputs = build()
+        outputs["ecs"] = {}
+        checks = by_name(status.evaluate(outputs, AwsSource(REGION)))
+    assert checks["ecs_service"].status == "broken" and "'ecs' was never applied" in checks["ecs_service"].detail
+    assert checks["vpc_link"].status == "ok"
+
+
+# boto3 with stubbed responses: states moto cannot produce ------------------------------------
+class Stubbed:
+    """Real botocore clients whose answers are given (botocore's Stubber checks them against the API model)."""
+
+    def __init__(self):
+        session = boto3.session.Session(region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+        self.clients, self.stubbers = {}, {}
+        for name in ("apigatewayv2", "ecs", "elbv2", "events"):
+            self.clients[name] = session.client(name)
+            self.stubbers[name] = Stubber(self.clients[name])
+            self.stubbers[name].activate()
+
+    def source(self) -> AwsSource:
+        return AwsSource(REGION, client=self.clients.__getitem__)
+
+
+def test_stubbed_vpc_link_inactive_and_failed():
+    # moto always reports AVAILABLE.
+    stub = Stubbed()
+    stub.stubbers["apigatewayv2"].add_response(
+        "get_vpc_link", {"VpcLinkId": "abc123", "VpcLinkStatus": "INACTIVE", "VpcLinkStatusMessage": "VPC link is inactive"},
+        {"VpcLinkId": "abc123"})
+    stub.stubbers["apigatewayv2"].add_response(
+        "get_vpc_link", {"VpcLinkId": "abc123", "VpcLinkStatus": "FAILED", "VpcLinkStatusMessage": "Insufficient ENI quota"},
+        {"VpcLinkId": "abc123"})
+    source = stub.source()
+    inactive = status._vpc_link(source, "abc123")
+    failed = status._vpc_link(source, "abc123")
+    assert inactive.status == "broken" and "INACTIVE" in inactive.detail and "60 days" in inactive.detail
+    assert failed.status == "broken" and "Insufficient ENI quota" in failed.detail
+
+
+def test_stubbed_unhealthy_targets_with_reasons():
+    # moto reports every registered ip target healthy.
+    stub = Stubbed()
+    arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-dev-tg/0123456789abcdef"
+    descriptions = [
+        {"Target": {"Id": "10.20.0.10", "Port": 8080},
+         "TargetHealth": {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch", "Description": "Health checks failed with these codes: [502]"}},
+        {"Target": {"Id": "10.20.1.11", "Port": 8080},
+         "TargetHealth": {"State": "unhealthy", "Reason": "Target.Timeout", "Description": "Request timed out"}},
+    ]
+    stub.stubbers["elbv2"].add_response("describe_target_health", {"TargetHealthDescriptions": descriptions}, {"TargetGroupArn": arn})
+    stub.stubbers["elbv2"].add_response(
+        "describe_target_health",
+        {"TargetHealthDescriptions": [descriptions[0], {"Target": {"Id": "10.20.1.12", "Port": 8080}, "TargetHealth": {"State": "healthy"}}]},
+        {"TargetGroupArn": arn})
+    source = stub.source()
+    none_healthy = status._target_health(source, arn)
+    one_healthy = status._target_health(source, arn)
+    assert none_healthy.status == "broken"
+    assert "shop-dev-tg: 0 healthy, 2 not healthy" in none_healthy.detail
+    assert "Target.ResponseCodeMismatch" in none_healthy.detail and "Target.Timeout" in none_healthy.detail
+    assert one_healthy.status == "warning" and "1 healthy, 1 not healthy" in one_healthy.detail
+
+
+def test_stubbed_failed_rollout_and_missing_service():
+    # moto's rolloutState is COMPLETED or IN_PROGRESS, never FAILED; its failures list is not modelled here either.
+    stub = Stubbed()
+    params = {"cluster": "shop-dev", "services": ["shop-dev"]}
+    service = {
+        "serviceName": "shop-dev", "status": "ACTIVE", "desiredCount": 2, "runningCount": 2, "pendingCount": 0,
+        "deployments": [
+            {"status": "PRIMARY", "rolloutState": "FAILED", "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start."},
+            {"status": "ACTIVE", "rolloutState": "COMPLETED"},
+        ],
+    }
+    stub.stubbers["ecs"].add_response("describe_services", {"services": [service], "failures": []}, params)
+    stub.stubbers["ecs"].add_response(
+        "describe_services", {"services": [], "failures": [{"arn": "arn:aws:ecs:us-east-1:123456789012:service/shop-dev/shop-dev", "reason": "MISSING"}]},
+        params)
+    source = stub.source()
+    failed = status._ecs_service(source, "shop-dev", "shop-dev")
+    missing = status._ecs_service(source, "shop-dev", "shop-dev")
+    assert failed.status == "warning" and "FAILED" in failed.detail and "circuit breaker" in failed.detail
+    assert missing.status == "broken" and "not found" in missing.detail
+
+
+def test_stubbed_access_denied_is_unreadable_not_missing():
+    stub = Stubbed()
+    stub.stubbers["apigatewayv2"].add_client_error("get_vpc_link", "AccessDeniedException", "not authorized", 403)
+    checks = by_name(status.evaluate({"vpc_link": {"vpc_link_id": "abc123"}}, stub.source()))
+    assert checks["vpc_link"].status == "broken"
+    assert checks["vpc_link"].detail.startswith("could not read:") and "not authorized" in checks["vpc_link"].detail
+
+
+# the local provider's store ----------------------------------------------------------------------
+LOCAL_OUTPUTS = {
+    "alb": {"alb_arn": "arn:alb", "target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/shop-local-tg/1"},
+    "ecs": {"cluster_arn": "arn:cluster", "service_name": "shop-local"},
+    "vpc_link": {"vpc_link_id": "lnk1"},
+    "api_gateway": {"api_id": "api1", "api_endpoint": "https://api1.execute-api.us-east-1.amazonaws.com"},
+    "keepalive": {"rule_name": "shop-local-keepalive"},
+}
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    store = Store(tmp_path / "cloud")
+    store.put("aws_lb", "arn:alb", {"id": "arn:alb", "arn": "arn:alb", "name": "shop-local", "internal": True})
+    tg = LOCAL_OUTPUTS["alb"]["target_group_arn"]
+    store.put("aws_lb_target_group", tg, {"id": tg, "arn": tg, "name": "shop-local-tg"})
+    store.put("aws_ecs_service", "arn:service", {"id": "arn:service", "name": "shop-local", "desired_count": 2})
+    store.put("aws_apigatewayv2_vpc_link", "lnk1", {"id": "lnk1", "name": "shop-local"})
+    store.put("aws_apigatewayv2_api", "api1", {"id": "api1", "api_endpoint": LOCAL_OUTPUTS["api_gateway"]["api_endpoint"]})
+    store.put("aws_cloudwatch_event_rule", "shop-local-keepalive", {"id": "shop-local-keepalive", "state": "ENABLED"})
+    return store
+
+
+def test_local_store_healthy_when_every_object_exists(store):
+    checks = by_name(status.evaluate(LOCAL_OUTPUTS, LocalSource(store.directory)))
+    assert all(c.status == "ok" for c in checks.values()), checks
+    assert "desired 2" in checks["ecs_service"].detail and "local provider" in checks["ecs_service"].detail
+    assert "local provider" in checks["target_health"].detail
+
+
+def test_local_store_missing_or_changed_objects(store):
+    store.delete("aws_apigatewayv2_vpc_link", "lnk1")
+    store.put("aws_lb", "arn:alb", {"id": "arn:alb", "arn": "arn:alb", "name": "shop-local", "internal": False})
+    store.put("aws_cloudwatch_event_rule", "shop-local-keepalive", {"id": "shop-local-keepalive", "state": "DISABLED"})
+    checks = by_name(status.evaluate(LOCAL_OUTPUTS, LocalSource(store.directory)))
+    assert checks["vpc_link"].status == "broken" and "not found" in checks["vpc_link"].detail
+    assert checks["alb_scheme"].status == "broken"
+    assert checks["keepalive"].status == "warning"
+
+
+def test_local_store_honours_a_recorded_link_status(store):
+    store.put("aws_apigatewayv2_vpc_link", "lnk1", {"id": "lnk1", "vpc_link_status": "PENDING"})
+    check = by_name(status.evaluate(LOCAL_OUTPUTS, LocalSource(store.directory)))["vpc_link"]
+    assert check.status == "broken" and "PENDING" in check.detail
+
+
+# the document and the table ----------------------------------------------------------------------
+def test_stacks_check():
+    applied = [StackResult(name, status="ok", outputs={"x": 1}) for name in ("network", "alb")]
+    assert status._stacks_check(applied).status == "ok"
+    never = applied + [StackResult("ecs", status="ok", outputs={})]
+    assert status._stacks_check(never).detail == "never applied (no outputs in state): ecs"
+    unreadable = applied + [StackResult("ecs", status="failed", error="Error: Failed to get existing workspaces\nmore")]
+    check = status._stacks_check(unreadable)
+    assert check.status == "broken" and "ecs (Error: Failed to get existing workspaces)" in check.detail
+
+
+def test_document_and_table(store):
+    checks = status.evaluate(LOCAL_OUTPUTS, LocalSource(store.directory))
+    results = [StackResult("alb", status="ok", outputs=LOCAL_OUTPUTS["alb"])]
+    doc = status.document("local", LocalSource(store.directory), checks, results, "https://api1")
+    assert json.loads(json.dumps(doc))["healthy"] is True
+    assert doc["env"] == "local" and doc["command"] == "status" and doc["source"] == "local provider"
+    assert [set(c) for c in doc["checks"]] == [{"name", "status", "detail"}] * len(checks)
+    assert doc["stacks"][0]["name"] == "alb"
+    buffer = io.StringIO()
+    status.show(Console(file=buffer, width=200), doc)
+    text = buffer.getvalue()
+    assert "status local (local provider)" in text and "path healthy" in text and "https://api1" in text
+    doc["checks"][0]["status"] = "broken"
+    buffer = io.StringIO()
+    status.show(Console(file=buffer, width=200), doc)
+    assert "path broken: alb_scheme" in buffer.getvalue()
