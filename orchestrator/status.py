@@ -54,11 +54,21 @@ class Check:
         return {"name": self.name, "status": self.status, "detail": self.detail}
 
 
+def _first_error(result: StackResult) -> str:
+    """Terraform's first error line, without the retry notes in front of it."""
+    line = next((line for line in result.error.splitlines() if line.strip()), result.status)
+    return line[line.rfind("Error:"):] if "Error:" in line else line
+
+
 def _stacks_check(results: list[StackResult]) -> Check:
-    unreadable = [f"{r.name} ({r.error.splitlines()[0] if r.error else r.status})" for r in results if r.status != "ok"]
+    unreadable: dict[str, list[str]] = {}
+    for result in results:
+        if result.status != "ok":
+            unreadable.setdefault(_first_error(result), []).append(result.name)
     never = [r.name for r in results if r.status == "ok" and not r.outputs]
     if unreadable:
-        return Check("stacks", BROKEN, "could not read the state of " + "; ".join(unreadable))
+        reasons = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in unreadable.items())
+        return Check("stacks", BROKEN, f"could not read the state of {reasons}")
     if never:
         return Check("stacks", BROKEN, f"never applied (no outputs in state): {', '.join(never)}")
     return Check("stacks", OK, f"all {len(results)} applied")
@@ -153,12 +163,18 @@ CHECKS: dict[str, Callable[..., Check]] = {
 }
 
 
-def evaluate(outputs: dict[str, dict], source: Source) -> list[Check]:
-    """The path's checks, from each stack's outputs (``{}``: never applied) and a source."""
+def evaluate(outputs: dict[str, dict], source: Source, unreadable: frozenset[str] = frozenset()) -> list[Check]:
+    """The path's checks, from each stack's outputs (``{}``: never applied) and a source.
+
+    ``unreadable``: stacks whose state could not be read (their outputs are unknown, not absent).
+    """
     checks = []
     for name, check in CHECKS.items():
         stack, keys = NEEDS[name]
         values = [outputs.get(stack, {}).get(key) for key in keys]
+        if stack in unreadable:
+            checks.append(Check(name, BROKEN, f"the state of stack {stack!r} could not be read"))
+            continue
         if any(value in (None, "") for value in values):
             checks.append(Check(name, BROKEN, f"stack {stack!r} was never applied (no {', '.join(keys)} in state)"))
             continue
@@ -214,7 +230,8 @@ def run(project: Project, env_name: str, provider: str, console: Console, as_jso
     prepared, results = core.run(project, RunOptions(command="output", env=env_name, provider=provider, parallelism=parallelism), quiet)
     source = source_for(project, prepared.env, provider)
     outputs = {r.name: r.outputs for r in results}
-    checks = [_stacks_check(results), *evaluate(outputs, source)]
+    unreadable = frozenset(r.name for r in results if r.status != "ok")
+    checks = [_stacks_check(results), *evaluate(outputs, source, unreadable)]
     endpoint = outputs.get("api_gateway", {}).get("api_endpoint")
     doc = document(env_name, source, checks, results, endpoint)
     show(console, doc)

@@ -91,9 +91,12 @@ class AwsSource:
         self.label = f"AWS {region}"
         if client is None:
             import boto3
+            from botocore.config import Config
 
+            # Fail in seconds, not minutes, where there is no route to AWS.
+            config = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
             session = boto3.session.Session(region_name=region)
-            client = session.client
+            client = lambda service: session.client(service, config=config)  # noqa: E731
         self._client_factory = client
         self._clients: dict[str, object] = {}
 

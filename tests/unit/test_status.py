@@ -289,9 +289,14 @@ def test_stacks_check():
     assert status._stacks_check(applied).status == "ok"
     never = applied + [StackResult("ecs", status="ok", outputs={})]
     assert status._stacks_check(never).detail == "never applied (no outputs in state): ecs"
-    unreadable = applied + [StackResult("ecs", status="failed", error="Error: Failed to get existing workspaces\nmore")]
+    unreadable = applied + [
+        StackResult(name, status="failed", error="# transient failure, retry 1 in 1.0s: Error: Failed to get existing workspaces\nmore")
+        for name in ("ecs", "vpc_link")
+    ]
     check = status._stacks_check(unreadable)
-    assert check.status == "broken" and "ecs (Error: Failed to get existing workspaces)" in check.detail
+    assert check.status == "broken"
+    assert check.detail == "could not read the state of ecs, vpc_link: Error: Failed to get existing workspaces"
+    assert by_name(status.evaluate({}, None, frozenset({"ecs"})))["ecs_service"].detail == "the state of stack 'ecs' could not be read"
 
 
 def test_document_and_table(store):
