@@ -95,6 +95,13 @@ def _resolve_remaining(value: Any, t: Any) -> Any:
     return [_resolve_remaining(v, inner) for v in value]
 
 
+def _drop_write_only(value: dict, block: Block) -> None:
+    """Write-only values reach the provider in the configuration only, never plan or state."""
+    for name, attr in block.attributes.items():
+        if attr.write_only:
+            value[name] = None
+
+
 def _apply_nested(value: Any, block: Block, steps: list[str], template: Any, ctx: templates.Context) -> None:
     """Render an ``apply`` value for ``block.attr`` in every element of a nested block."""
     if not isinstance(value, dict):
@@ -216,6 +223,7 @@ class LocalAWS:
         block = spec.block
         planned = dict(proposed) if prior is not None else _mark_unknown(proposed, config, block)
         self._derive(spec, planned, config or {})
+        _drop_write_only(planned, block)
         replace: list[str] = []
         if prior is not None:
             for name in spec.force_new:
@@ -252,6 +260,7 @@ class LocalAWS:
         if value.get("id") is cty.UNKNOWN:
             value["id"] = templates.render("{hex17}", ctx)
         value = _resolve_remaining(value, spec.block.type)
+        _drop_write_only(value, spec.block)
         self.store.put(type_name, value["id"], value)
         return value, []
 

@@ -1,4 +1,7 @@
-"""The gRPC side: plugin protocol v6 messages in, provider.py calls, messages out."""
+"""The gRPC side: plugin protocol v6 messages in, provider.py calls, messages out.
+
+Importing this module is cheap: the message classes are built on the first call (protocol.py).
+"""
 
 from __future__ import annotations
 
@@ -8,27 +11,35 @@ import threading
 import traceback
 from typing import Any
 
-from tfplugin_proto import tfplugin6_5_pb2 as pb
-from tfplugin_proto import tfplugin6_5_pb2_grpc as pb_grpc
+from typing import TYPE_CHECKING
 
-from orchestrator.local_provider import cty
-from orchestrator.local_provider.catalog import Block, TypeSpec
+from orchestrator.local_provider.protocol import generic_handler, pb
 
-NESTING = {"list": pb.Schema.NestedBlock.LIST, "set": pb.Schema.NestedBlock.SET,
-           "single": pb.Schema.NestedBlock.SINGLE}
+if TYPE_CHECKING:
+    from orchestrator.local_provider.catalog import Block, TypeSpec
 
 
-def schema_block(block: Block) -> pb.Schema.Block:
+def _cty():
+    # imported on first use: msgpack and the catalog's dataclasses are not needed for the handshake
+    from orchestrator.local_provider import cty
+
+    return cty
+
+
+def schema_block(block: Block):
+    nesting = {"list": pb.Schema.NestedBlock.LIST, "set": pb.Schema.NestedBlock.SET,
+               "single": pb.Schema.NestedBlock.SINGLE}
     return pb.Schema.Block(
         attributes=[
             pb.Schema.Attribute(
-                name=a.name, type=json.dumps(cty.type_json(a.type)).encode(), required=a.required,
+                name=a.name, type=json.dumps(_cty().type_json(a.type)).encode(), required=a.required,
                 optional=a.optional, computed=a.computed, sensitive=a.sensitive, deprecated=a.deprecated,
+                write_only=a.write_only,
             )
             for a in block.attributes.values()
         ],
         block_types=[
-            pb.Schema.NestedBlock(type_name=nb.name, block=schema_block(nb.block), nesting=NESTING[nb.nesting],
+            pb.Schema.NestedBlock(type_name=nb.name, block=schema_block(nb.block), nesting=nesting[nb.nesting],
                                   min_items=nb.min_items, max_items=nb.max_items)
             for nb in block.blocks.values()
         ],
@@ -36,7 +47,7 @@ def schema_block(block: Block) -> pb.Schema.Block:
     )
 
 
-def schema(spec: TypeSpec) -> pb.Schema:
+def schema(spec: TypeSpec):
     return pb.Schema(version=spec.version, block=schema_block(spec.block))
 
 
@@ -57,19 +68,19 @@ def _crash(error: BaseException) -> list:
                           detail=traceback.format_exc())]
 
 
-def _value(dv: pb.DynamicValue) -> Any:
+def _value(dv) -> Any:
     if dv.msgpack:
-        return cty.decode(dv.msgpack)
+        return _cty().decode(dv.msgpack)
     if dv.json:
         return json.loads(dv.json)
     return None
 
 
-def _dv(value: Any) -> pb.DynamicValue:
-    return pb.DynamicValue(msgpack=cty.encode(value))
+def _dv(value: Any):
+    return pb.DynamicValue(msgpack=_cty().encode(value))
 
 
-def guarded(response_type):
+def guarded(response_type: str):
     """Turn an exception into an error diagnostic instead of a broken gRPC call."""
 
     def wrap(method):
@@ -78,14 +89,14 @@ def guarded(response_type):
             try:
                 return method(self, request, context)
             except Exception as error:  # noqa: BLE001 - reported to Terraform as a diagnostic
-                return response_type(diagnostics=_crash(error))
+                return getattr(pb, response_type).Response(diagnostics=_crash(error))
 
         return inner
 
     return wrap
 
 
-class ProviderServicer(pb_grpc.ProviderServicer):
+class ProviderServicer:
     def __init__(self, stopped: threading.Event):
         self.stopped = stopped
         self._provider = None
@@ -102,7 +113,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                 self._provider = LocalAWS()
             return self._provider
 
-    def _schema(self) -> pb.GetProviderSchema.Response:
+    def _schema(self):
         if self._schema_response is None:  # a benign race: two threads may both build it
             catalog = self.provider.catalog
             self._schema_response = pb.GetProviderSchema.Response(
@@ -121,43 +132,43 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in catalog.data_sources],
         )
 
-    @guarded(pb.GetProviderSchema.Response)
+    @guarded("GetProviderSchema")
     def GetProviderSchema(self, request, context):
         return self._schema()
 
-    @guarded(pb.ValidateProviderConfig.Response)
+    @guarded("ValidateProviderConfig")
     def ValidateProviderConfig(self, request, context):
         config = _value(request.config) or {}
         return pb.ValidateProviderConfig.Response(diagnostics=_diagnostics(self.provider.validate_provider(config)))
 
-    @guarded(pb.ValidateResourceConfig.Response)
+    @guarded("ValidateResourceConfig")
     def ValidateResourceConfig(self, request, context):
         diags = self.provider.validate(request.type_name, _value(request.config) or {})
         return pb.ValidateResourceConfig.Response(diagnostics=_diagnostics(diags))
 
-    @guarded(pb.ValidateDataResourceConfig.Response)
+    @guarded("ValidateDataResourceConfig")
     def ValidateDataResourceConfig(self, request, context):
         diags = self.provider.validate(request.type_name, _value(request.config) or {}, data=True)
         return pb.ValidateDataResourceConfig.Response(diagnostics=_diagnostics(diags))
 
-    @guarded(pb.ConfigureProvider.Response)
+    @guarded("ConfigureProvider")
     def ConfigureProvider(self, request, context):
         diags = self.provider.configure(_value(request.config) or {})
         return pb.ConfigureProvider.Response(diagnostics=_diagnostics(diags))
 
-    @guarded(pb.UpgradeResourceState.Response)
+    @guarded("UpgradeResourceState")
     def UpgradeResourceState(self, request, context):
         if request.raw_state.flatmap and not request.raw_state.json:
             return pb.UpgradeResourceState.Response(diagnostics=_diagnostics([_flatmap_refused(request.type_name)]))
         state, diags = self.provider.upgrade(request.type_name, request.version, request.raw_state.json)
         return pb.UpgradeResourceState.Response(upgraded_state=_dv(state), diagnostics=_diagnostics(diags))
 
-    @guarded(pb.ReadResource.Response)
+    @guarded("ReadResource")
     def ReadResource(self, request, context):
         state, diags = self.provider.read(request.type_name, _value(request.current_state))
         return pb.ReadResource.Response(new_state=_dv(state), diagnostics=_diagnostics(diags), private=request.private)
 
-    @guarded(pb.PlanResourceChange.Response)
+    @guarded("PlanResourceChange")
     def PlanResourceChange(self, request, context):
         planned, replace, diags = self.provider.plan(
             request.type_name, _value(request.prior_state), _value(request.proposed_new_state), _value(request.config)
@@ -169,26 +180,30 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             diagnostics=_diagnostics(diags),
         )
 
-    @guarded(pb.ApplyResourceChange.Response)
+    @guarded("ApplyResourceChange")
     def ApplyResourceChange(self, request, context):
         state, diags = self.provider.apply(
             request.type_name, _value(request.prior_state), _value(request.planned_state), _value(request.config)
         )
         return pb.ApplyResourceChange.Response(new_state=_dv(state), diagnostics=_diagnostics(diags))
 
-    @guarded(pb.ImportResourceState.Response)
+    @guarded("ImportResourceState")
     def ImportResourceState(self, request, context):
         state, diags = self.provider.import_state(request.type_name, request.id)
         imported = [pb.ImportResourceState.ImportedResource(type_name=request.type_name, state=_dv(state))] if state else []
         return pb.ImportResourceState.Response(imported_resources=imported, diagnostics=_diagnostics(diags))
 
-    @guarded(pb.ReadDataSource.Response)
+    @guarded("ReadDataSource")
     def ReadDataSource(self, request, context):
         state, diags = self.provider.read_data(request.type_name, _value(request.config) or {})
         return pb.ReadDataSource.Response(state=_dv(state), diagnostics=_diagnostics(diags))
 
     def GetFunctions(self, request, context):
         return pb.GetFunctions.Response()
+
+    def CallFunction(self, request, context):
+        return pb.CallFunction.Response(diagnostics=[pb.Diagnostic(
+            severity=pb.Diagnostic.ERROR, summary=f"The local AWS provider has no function {request.name!r}")])
 
     def StopProvider(self, request, context):
         # Terraform asks in-flight calls to stop (on interrupt); calls here are short, nothing to do.
@@ -202,4 +217,4 @@ def _flatmap_refused(type_name: str):
 
 
 def add_to_server(server, stopped: threading.Event) -> None:
-    pb_grpc.add_ProviderServicer_to_server(ProviderServicer(stopped), server)
+    server.add_generic_rpc_handlers([generic_handler(ProviderServicer(stopped))])

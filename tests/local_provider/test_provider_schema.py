@@ -27,8 +27,7 @@ def test_served_schema_matches_the_reference(served):
         got = group[name]
         if got.get("version", 0) != want["version"]:
             problems.append(f"{name}: version {got.get('version', 0)} != {want['version']}")
-        # write_only needs plugin protocol 6.8; the bundled protocol module (6.5) cannot carry it
-        problems += schema_differences(name, want["block"], got["block"], ignore_flags=("write_only",))
+        problems += schema_differences(name, want["block"], got["block"])
     assert not problems, "\n".join(problems)
 
 
