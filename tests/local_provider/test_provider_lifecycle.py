@@ -7,9 +7,13 @@ the previous one left.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
+from orchestrator.engine import resolve_binary
+from orchestrator.local_provider import CLOUD_DIR_ENV
 from orchestrator.local_provider.store import Store
 
 MAIN_TF = """
@@ -171,6 +175,16 @@ def test_apply_returns_realistic_values(workspace):
     role = state["aws_iam_role.task"]
     assert role["arn"] == "arn:aws:iam::111111111111:role/shop-task"
     assert role["tags_all"] == {"ManagedBy": "orchestrator"}
+
+
+def test_show_works_without_the_local_provider_environment(workspace):
+    """The orchestrator's contract: `terraform -chdir=WORKDIR show -json` after the run."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("TF_CLI_CONFIG_FILE", CLOUD_DIR_ENV)}
+    for args in (["show", "-json"], ["show", "-json", "tfplan"]):
+        done = subprocess.run([resolve_binary().path, f"-chdir={workspace.dir}", *args], env=environ,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["format_version"]
 
 
 def test_data_sources_answer_consistently(workspace):

@@ -31,8 +31,20 @@ def test_cli_environment_is_idempotent_under_concurrent_calls(tmp_path):
     executable = (tmp_path / "cache" / "mirror" / PROVIDER_SOURCE / PROVIDER_VERSION / platform_dir()
                   / "terraform-provider-aws")
     assert os.access(executable, os.X_OK)
-    assert executable.read_text().startswith(f"#!{sys.executable} -S\n")
+    launcher = tmp_path / "cache" / "launch-local-aws-provider"
+    assert launcher.read_text().startswith(f"#!{sys.executable} -S\n") and os.access(launcher, os.X_OK)
     assert not list(executable.parent.glob(".*.tmp"))
+
+
+def test_mirror_package_is_the_same_everywhere(tmp_path):
+    """Its checksum lands in .terraform.lock.hcl: it must not depend on paths or interpreters."""
+    executables = []
+    for name in ("one", "two"):
+        cli_environment(tmp_path / name, tmp_path / "cloud")
+        package = tmp_path / name / "mirror" / PROVIDER_SOURCE / PROVIDER_VERSION / platform_dir()
+        assert [p.name for p in package.iterdir()] == ["terraform-provider-aws"]
+        executables.append((package / "terraform-provider-aws").read_bytes())
+    assert executables[0] == executables[1]
 
 
 def _executable(tmp_path: Path) -> tuple[Path, dict]:
