@@ -176,6 +176,11 @@ def _mapping_at(document: CommentedMap, path: list[str]) -> CommentedMap:
     return document
 
 
+def _scalar(value):
+    """Strings are written double-quoted: `on`, `1.10` or `2026.11` must stay strings for every YAML reader."""
+    return DoubleQuotedScalarString(value) if isinstance(value, str) else value
+
+
 def edit(text: str, policy: Policy, values: dict, current: dict) -> tuple[str, list[tuple[str, object, object]]]:
     """TARGET's YAML with the promoted values; and what changed (key, before, after)."""
     yaml = _yaml()
@@ -195,10 +200,10 @@ def edit(text: str, policy: Policy, values: dict, current: dict) -> tuple[str, l
                 del target[key]
             for key, value in wanted.items():
                 if target.get(key) != value:
-                    target[key] = value
+                    target[key] = _scalar(value)
             changes.append((item.key, dict(old or {}), wanted))
         elif new != old:
-            parent[leaf] = DoubleQuotedScalarString(new) if isinstance(new, str) else new
+            parent[leaf] = _scalar(new)
             changes.append((item.key, old, new))
     out = io.StringIO()
     yaml.dump(document, out)

@@ -1,0 +1,143 @@
+"""promote end to end: the product, its dev rehearsal applied offline (--provider local), in a git repo."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli, set_app_environment
+
+LOCAL = ("--provider", "local")
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def product(tmp_path_factory) -> Path:
+    """The product with dev's rehearsal applied (network, alb, ecs); dev runs a flag staging lacks."""
+    root = tmp_path_factory.mktemp("promote") / "product"
+    root.mkdir()
+    for name in ("environments", "terraform_modules", "stacks.yaml", "promotion.yaml"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "PROMOTIONS.md"))
+        else:
+            shutil.copy2(source, root / name)
+    dev = root / "environments" / "dev.yaml"
+    text = dev.read_text()
+    assert "    LOG_LEVEL: debug\n" in text
+    dev.write_text(text.replace("    LOG_LEVEL: debug\n", '    LOG_LEVEL: debug\n    FEATURE_SEARCH: "on"\n'))
+    (root / ".gitignore").write_text(".orchestrator/\n")
+    git(root, "init", "-q")
+    git(root, "config", "user.name", "Release Manager")
+    git(root, "config", "user.email", "rm@example.com")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "product")
+    applied = run_cli(root, "apply", "dev", *LOCAL, "--auto-approve", "--stack", "network", "--stack", "alb", "--stack", "ecs")
+    assert applied.code == 0, applied.stderr
+    return root
+
+
+@pytest.fixture
+def repo(product: Path):
+    """The product with its environment files as committed, and no promotion history yet."""
+    files = {path: path.read_text() for path in (product / "environments").glob("*.yaml")}
+    yield product
+    for path, text in files.items():
+        path.write_text(text)
+    (product / "environments" / "PROMOTIONS.md").unlink(missing_ok=True)
+
+
+def staging(root: Path) -> str:
+    return (root / "environments" / "staging.yaml").read_text()
+
+
+def test_promote_moves_what_source_runs_keeping_comments_and_records_it(repo):
+    before = staging(repo)
+    dev = repo / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace('image_tag: "2026.11.3"', 'image_tag: "2099.1.1"'))  # YAML says; state runs 2026.11.3
+    head = git(repo, "rev-parse", "HEAD")[:12]
+
+    done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes")
+    assert done.code == 0, done.stderr
+    after = staging(repo)
+    assert '-  image_tag: "2026.11.2"' in done.stdout and '+  image_tag: "2026.11.3"' in done.stdout
+    removed = [line for line in before.splitlines() if line not in after.splitlines()]
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert removed == ['  image_tag: "2026.11.2"']
+    assert added == ['  image_tag: "2026.11.3"', '    FEATURE_SEARCH: "on"']  # kept: APP_ENV, LOG_LEVEL
+    assert after.startswith("# Staging: production-shaped")
+    assert "    APP_ENV: staging\n    LOG_LEVEL: info\n" in after
+    assert run_cli(repo, "validate", "staging").code == 0
+
+    history = (repo / "environments" / "PROMOTIONS.md").read_text()
+    assert "dev -> staging" in history
+    assert "who: Release Manager <rm@example.com>" in history
+    assert f"at commit {head} (with uncommitted changes)" in history  # dev.yaml was edited above
+    assert "offline rehearsal" in history
+    assert '`app.image_tag`: `"2026.11.2"` -> `"2026.11.3"`' in history
+
+    again = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes")
+    assert again.code == 0 and "nothing to promote" in again.stderr
+    assert (repo / "environments" / "PROMOTIONS.md").read_text() == history
+
+
+def test_dry_run_and_no_terminal_write_nothing(repo):
+    before = staging(repo)
+    dry = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--dry-run", "--json")
+    assert dry.code == 0, dry.stderr
+    document = dry.json
+    assert document["written"] is False and document["dry_run"] is True
+    assert {c["key"] for c in document["changes"]} == {"app.image_tag", "app.environment"}
+    assert '+  image_tag: "2026.11.3"' in document["diff"]
+    asked = run_cli(repo, "promote", "dev", "staging", *LOCAL)  # stdin is not a terminal
+    assert asked.code == 2 and "without --yes" in asked.stderr
+    assert staging(repo) == before
+    assert not (repo / "environments" / "PROMOTIONS.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "code", "message"),
+    [
+        ("staging", "prod", 1, "staging was never applied"),
+        ("dev", "prod", 2, "dev -> prod skips a step of the chain dev -> staging -> prod; dev promotes to staging only"),
+        ("staging", "dev", 2, "goes backwards"),
+        ("local", "dev", 2, "'local' is not in the promotion chain"),
+    ],
+)
+def test_refusals(repo, source, target, code, message):
+    before = {path: path.read_text() for path in (repo / "environments").glob("*.yaml")}
+    done = run_cli(repo, "promote", source, target, *LOCAL, "--yes", env={"COLUMNS": "400"})
+    assert done.code == code
+    assert message in done.stderr
+    assert {path: path.read_text() for path in before} == before
+
+
+def test_a_failed_last_apply_is_refused(repo):
+    record = repo / ".orchestrator" / "dev.local" / "last-run.json"
+    saved = record.read_text()
+    assert json.loads(saved)["stacks"]["ecs"]["status"] == "ok"  # written by the apply
+    try:
+        stacks = json.loads(saved)["stacks"]
+        stacks["ecs"].update(status="failed", error="boom")
+        record.write_text(json.dumps({"stacks": stacks}))
+        done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes", env={"COLUMNS": "400"})
+        assert done.code == 1
+        assert "dev is not cleanly deployed: the last run of ecs (apply failed)" in done.stderr
+    finally:
+        record.write_text(saved)
+
+
+def test_every_apply_records_each_stacks_outcome(project):
+    set_app_environment(project, "alpha", {"FAIL": "vpc_link"})
+    assert run_cli(project, "apply", "alpha", "--auto-approve").code == 1
+    stacks = json.loads((project / ".orchestrator" / "alpha" / "last-run.json").read_text())["stacks"]
+    assert {name: entry["status"] for name, entry in stacks.items()} == {
+        "network": "ok", "alb": "ok", "ecs": "ok", "vpc_link": "failed", "api_gateway": "skipped", "keepalive": "skipped"}
+    assert all(entry["command"] == "apply" for entry in stacks.values())
