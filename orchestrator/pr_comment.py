@@ -12,11 +12,13 @@ Outputs are never printed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 GITHUB_LIMIT = 65_536  # characters per comment
 MASK = "(sensitive value)"
 _FENCE = "```"
+_DIFF_MARK = re.compile(r"(?m)^( +)([-+~])(?= |/)")
 
 
 @dataclass
@@ -155,6 +157,8 @@ def section_parts(index: int, plan: StackPlan, budget: int) -> list[str]:
         head += ["", f"> :warning: destroys {len(plan.destroys)}, replaces {len(plan.replaces)}"]
     body = plan.plan_text if plan.status in ("ok", "no-changes") else (plan.error or plan.status)
     body = mask(_fenced(body.strip("\n")), plan.secrets)
+    if plan.status in ("ok", "no-changes"):
+        body = _DIFF_MARK.sub(r"\2\1", body)  # as Atlantis does: +, -, ~ first, so that GitHub colours the diff
     c = plan.changes
     tail = f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy." if plan.status in ("ok", "no-changes") else f"Status: {plan.status}."
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import core, engine, pr_comment, revisions, workdir
+from orchestrator import core, engine, envlock, pr_comment, revisions, workdir
 from orchestrator.environment import EnvironmentLoader
 from orchestrator.errors import InputError
 from orchestrator.graph import load_graph
@@ -185,7 +185,12 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
                              parallelism=options.parallelism, plan_json=True)
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, run_options, Progress(console, f"plan {env}"))
     engine.install_signal_forwarding(runner.stop.set)
-    results = {result.name: result for result in runner.run(prepared.names)}
+    try:
+        with envlock.hold(runner.env_dir, env, "pr-plan"):
+            results = {result.name: result for result in runner.run(prepared.names)}
+    except envlock.EnvironmentLocked as locked:
+        return [StackPlan(env, item.stack, item.reason, "failed", {"add": 0, "change": 0, "destroy": 0}, error=str(locked),
+                          new_env=item.new_env, may_be_affected=not item.direct) for item in items]
     plans = []
     for item in items:
         result = results[item.stack]

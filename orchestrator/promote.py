@@ -28,7 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from orchestrator import core, revisions, run_record, workdir
+from orchestrator import core, envlock, revisions, run_record
 from orchestrator.environment import EnvironmentLoader
 from orchestrator.errors import InputError, OrchestratorError, Problem
 from orchestrator.progress import Progress
@@ -145,14 +145,15 @@ def deployed(project: Project, policy: Policy, source: str, provider: str, conso
     options = RunOptions(command="output", env=source, stacks=(stack,), provider=provider)
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, Progress(console, f"read {source}", live=False))
     where = f"state of {source}" + (" (offline rehearsal, --provider local)" if runner.local_provider and prepared.env.config.provider != "local" else "")
-    bad = {name: r for name, r in run_record.load(workdir.env_dir(project, prepared.env, runner.local_provider)).items()
+    bad = {name: r for name, r in run_record.load(runner.env_dir).items()
            if r.get("status") in ("failed", "skipped") or r.get("command") == "destroy"}
     if bad:
         listed = ", ".join(f"{n} ({r['command']} {r['status']})" for n, r in sorted(bad.items()))
         raise PromotionRefused(f"{source} is not cleanly deployed: the last run of {listed}; apply {source} first")
     try:
-        outputs = runner.state_outputs(stack)
-        shown = runner.terraform(stack).show_json()
+        with envlock.hold(runner.env_dir, source, "promote"):
+            outputs = runner.state_outputs(stack)
+            shown = runner.terraform(stack).show_json()
     except StackFailure as failure:
         raise PromotionRefused(f"cannot read the {where}: {failure}") from None
     if not outputs or shown.returncode != 0:
