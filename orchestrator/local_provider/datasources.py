@@ -145,9 +145,14 @@ def iam_policy_document(provider, config: dict) -> dict:
     if config.get("policy_id"):
         document["Id"] = config["policy_id"]
     document["Statement"] = statements
-    rendered = json.dumps(document, indent=2)
-    return {"json": rendered, "minified_json": json.dumps(document, separators=(",", ":")),
-            "id": str(zlib.crc32(rendered.encode()))}
+    rendered = _go_json(document, indent=2)
+    return {"json": rendered, "minified_json": _go_json(document), "id": str(zlib.crc32(rendered.encode()))}
+
+
+def _go_json(value: Any, indent: int | None = None) -> str:
+    """JSON as Go's encoding/json writes it: UTF-8 as is, but <, > and & escaped."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", ": ") if indent else (",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 READERS: dict[str, Callable[[Any, dict], dict]] = {
