@@ -55,10 +55,23 @@ resource "aws_apigatewayv2_integration" "this" {
   payload_format_version = "1.0" # the only version HTTP_PROXY integrations accept
   timeout_milliseconds   = var.integration_timeout_milliseconds
 
+  # With a TLS configuration API Gateway speaks HTTPS to the listener, without one plain HTTP: the
+  # two must agree, or every request fails at run time.
   dynamic "tls_config" {
     for_each = var.integration_tls_server_name == null ? [] : [var.integration_tls_server_name]
     content {
       server_name_to_verify = tls_config.value
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.listener_protocol == "HTTP" || var.integration_tls_server_name != null
+      error_message = "The ALB listener speaks HTTPS: set integration_tls_server_name to a name on its certificate. Without a TLS configuration API Gateway sends plain HTTP to the listener and every request fails."
+    }
+    precondition {
+      condition     = var.listener_protocol == "HTTPS" || var.integration_tls_server_name == null
+      error_message = "integration_tls_server_name makes API Gateway speak HTTPS, but the ALB listener speaks HTTP: leave it null."
     }
   }
 }

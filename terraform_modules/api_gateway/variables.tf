@@ -40,10 +40,25 @@ variable "listener_arn" {
   }
 }
 
+variable "listener_protocol" {
+  description = "Protocol of the ALB listener (HTTP or HTTPS). API Gateway speaks HTTPS to it only with a TLS configuration, so HTTPS requires integration_tls_server_name."
+  type        = string
+
+  validation {
+    condition     = contains(["HTTP", "HTTPS"], var.listener_protocol)
+    error_message = "listener_protocol must be HTTP or HTTPS."
+  }
+}
+
 variable "integration_tls_server_name" {
-  description = "With an HTTPS listener: the host name API Gateway verifies in the ALB's certificate. Null for an HTTP listener."
+  description = "Required with an HTTPS listener, null with an HTTP one: the host name API Gateway verifies in the ALB's certificate (and sends as SNI)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.integration_tls_server_name == null || can(regex("^[A-Za-z0-9*]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$", var.integration_tls_server_name))
+    error_message = "integration_tls_server_name must be a DNS name (e.g. app.internal.example.com)."
+  }
 }
 
 variable "integration_timeout_milliseconds" {

@@ -1,4 +1,5 @@
 name                             = "shop-prod"
+listener_protocol                = "HTTPS"
 integration_tls_server_name      = "shop.internal.example.com"
 integration_timeout_milliseconds = 10000
 throttling_burst_limit           = 2000

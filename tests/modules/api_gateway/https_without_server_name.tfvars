@@ -1,0 +1,3 @@
+# An HTTPS listener without a TLS configuration: API Gateway would send plain HTTP to it.
+name              = "shop-test"
+listener_protocol = "HTTPS"
