@@ -38,7 +38,7 @@ def _argument(body: str, name: str) -> str | None:
                 if _TOP_LEVEL.match(following) or not following.strip():
                     break
                 parts.append(following.strip())
-            text = " ".join(parts)
+            text = " ".join(parts) if parts[0].startswith('"') else re.sub(r"\s+", " ", " ".join(parts))
             text = re.sub(r"([({\[])\s+", r"\1 ", text)
             text = re.sub(r"\s+([)}\]])", r" \1", text)
             return re.sub(r"\( ", "(", re.sub(r" \)", ")", text))
