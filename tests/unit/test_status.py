@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -18,6 +19,7 @@ from orchestrator.runner import StackResult
 from orchestrator.status_sources import AwsSource, LocalSource
 
 REGION = "us-east-1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def by_name(checks) -> dict:
@@ -315,3 +317,34 @@ def test_document_and_table(store):
     buffer = io.StringIO()
     status.show(Console(file=buffer, width=200), doc)
     assert "path broken: alb_scheme" in buffer.getvalue()
+
+
+def test_run_reads_outputs_through_the_core_and_exits_by_health(aws_credentials, running_tasks, monkeypatch, capsys):
+    """The whole command on the boto3 path, with the core's `output` run stood in for by moto's ids."""
+    from types import SimpleNamespace
+
+    from orchestrator.project import Project
+
+    seen = {}
+
+    def fake_core_run(project, options, console):
+        seen["options"] = options
+        env = SimpleNamespace(name="dev", config=SimpleNamespace(provider="aws", region=REGION))
+        results = [StackResult(name, status="ok", outputs=values) for name, values in outputs.items()]
+        return SimpleNamespace(env=env), [StackResult("network", status="ok", outputs={"vpc_id": "vpc-1"}), *results]
+
+    monkeypatch.setattr(status.core, "run", fake_core_run)
+    console = Console(file=io.StringIO(), width=200)
+    with mock_aws():
+        outputs = build()
+        healthy = status.run(Project(REPO_ROOT), "dev", "auto", console, as_json=True)
+        healthy_doc = json.loads(capsys.readouterr().out)
+        boto3.client("apigatewayv2", region_name=REGION).delete_vpc_link(VpcLinkId=outputs["vpc_link"]["vpc_link_id"])
+        broken = status.run(Project(REPO_ROOT), "dev", "auto", console, as_json=True)
+        broken_doc = json.loads(capsys.readouterr().out)
+    assert seen["options"].command == "output" and seen["options"].env == "dev"
+    assert healthy == 0 and healthy_doc["healthy"] is True and healthy_doc["source"] == f"AWS {REGION}"
+    assert healthy_doc["endpoint"] == outputs["api_gateway"]["api_endpoint"]
+    assert broken == 1 and broken_doc["healthy"] is False
+    assert [c["name"] for c in broken_doc["checks"] if c["status"] == "broken"] == ["vpc_link"]
+    assert "path broken: vpc_link" in console.file.getvalue()
