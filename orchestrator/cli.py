@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -170,6 +171,8 @@ def _dispatch(args, console: Console) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    # Everything a run writes (inputs, plans, state, logs) is readable by its user alone.
+    os.umask(0o077)
     console = Console(stderr=True)
     try:
         code = _dispatch(args, console)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from orchestrator import engine, envlock, run_record
+from orchestrator import engine, envlock, run_record, secrets
 from orchestrator.environment import EnvironmentLoader, LoadedEnvironment
 from orchestrator.errors import InputError, Problem
 from orchestrator.graph import StackGraph, load_graph
@@ -40,7 +40,11 @@ def prepare(project: Project, env_name: str, stacks: tuple[str, ...] = ()) -> Pr
     if problems:
         raise InputError(problems)
     names = graph.select(list(stacks))
-    return Prepared(env, graph, names, render_all(project, graph, env, names))
+    rendered = render_all(project, graph, env, names)
+    problems = secrets.check(env.config, graph, rendered, project.display(env.files[-1]))
+    if problems:
+        raise InputError(problems)
+    return Prepared(env, graph, names, rendered)
 
 
 def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> None:

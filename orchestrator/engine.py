@@ -28,6 +28,7 @@ import python_terraform
 
 from orchestrator import bundled_terraform
 from orchestrator.errors import InputError, Problem
+from orchestrator.secrets import MASK
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class _Driver(python_terraform.Terraform):
                     for raw in proc.stdout:
                         lines.append(raw.decode("utf-8", "replace"))
                         if streaming:
-                            log.write(_human_line(lines[-1]).encode())
+                            log.write(MASK.apply(_human_line(lines[-1])).encode())
                             log.flush()
                 proc.wait()
             finally:

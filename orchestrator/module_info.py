@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_BLOCK = re.compile(r'^(variable|output)\s+"([^"]+)"\s*\{', re.MULTILINE)
+_BLOCK = re.compile(r'^(variable|output)\s+"([^"]+)"\s*\{(.*?)^\}', re.MULTILINE | re.DOTALL)
+_SENSITIVE = re.compile(r"^\s*sensitive\s*=\s*true\s*$", re.MULTILINE)
 _PROVIDER = re.compile(r'^\s*([a-z0-9_-]+)\s*=\s*\{[^}]*source\s*=\s*"([^"]+)"', re.MULTILINE)
 
 
@@ -21,6 +22,7 @@ class ModuleInfo:
     variables: frozenset[str]
     outputs: frozenset[str]
     providers: frozenset[str]  # local names in required_providers, e.g. {"aws"}
+    sensitive_variables: frozenset[str] = frozenset()
 
     def tf_files(self) -> list[Path]:
         return sorted(self.path.glob("*.tf"))
@@ -28,14 +30,16 @@ class ModuleInfo:
 
 @functools.lru_cache(maxsize=256)
 def _scan(path: Path, _stamp: tuple) -> ModuleInfo:
-    variables, outputs, providers = set(), set(), set()
+    variables, outputs, providers, sensitive = set(), set(), set(), set()
     for tf_file in sorted(path.glob("*.tf")):
         text = tf_file.read_text(encoding="utf-8")
-        for kind, name in _BLOCK.findall(text):
+        for kind, name, body in _BLOCK.findall(text):
             (variables if kind == "variable" else outputs).add(name)
+            if kind == "variable" and _SENSITIVE.search(body):
+                sensitive.add(name)
         if "required_providers" in text:
             providers.update(local for local, _source in _PROVIDER.findall(text))
-    return ModuleInfo(path, frozenset(variables), frozenset(outputs), frozenset(providers))
+    return ModuleInfo(path, frozenset(variables), frozenset(outputs), frozenset(providers), frozenset(sensitive))
 
 
 def read(path: Path) -> ModuleInfo:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from orchestrator.progress import STYLES
 from orchestrator.runner import StackResult
+from orchestrator.secrets import MASK
 
 
 def changes_text(changes: dict) -> str:
@@ -56,4 +57,5 @@ def highlights(console: Console, graph, results: list[StackResult]) -> None:
 
 
 def document(env: str, command: str, results: list[StackResult]) -> str:
-    return json.dumps({"env": env, "command": command, "stacks": [r.report() for r in results]}, indent=2, default=str)
+    text = json.dumps({"env": env, "command": command, "stacks": [r.report() for r in results]}, indent=2, default=str)
+    return MASK.apply(text)

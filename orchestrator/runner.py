@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator import engine, module_info, scheduler, transient, workdir
+from orchestrator import engine, hcl, module_info, scheduler, secrets, transient, workdir
 from orchestrator.environment import LoadedEnvironment
 from orchestrator.errors import InputError, Problem
 from orchestrator.graph import StackGraph
@@ -108,7 +108,7 @@ def _error_lines(result: engine.Result, log: Path) -> str:
         lines = [line.strip("│╷╵ ") for line in tail[start:] if line.strip("│╷╵ ")]
     if result.interrupted:
         lines.insert(0, "interrupted")
-    return "\n".join(lines[:12]) or f"terraform {result.command} exited with {result.returncode}"
+    return secrets.MASK.apply("\n".join(lines[:12])) or f"terraform {result.command} exited with {result.returncode}"
 
 
 class Runner:
@@ -137,6 +137,11 @@ class Runner:
         self._workdirs: dict[str, workdir.Workdir] = {}
         self._state_outputs: dict[str, dict] = {}
         self._sensitive: dict[str, set] = {}
+        self._sensitive_inputs: dict[str, set] = {}
+        self._secret_environ: dict[str, dict[str, str]] = {}
+        self.secret_values, problems = secrets.resolve(env.config, project.display(env.files[-1]))
+        if problems:
+            raise InputError(problems)
         self.stop = threading.Event()
 
     # Environment of every Terraform process ---------------------------------------------------
@@ -180,7 +185,8 @@ class Runner:
     # One stack's steps -------------------------------------------------------------------------
     def terraform(self, name: str) -> engine.Terraform:
         directory = self._workdirs[name]
-        return engine.Terraform(directory.path, directory.log, self.environ, self.binary)
+        environ = {**self.environ, **self._secret_environ.get(name, {})}
+        return engine.Terraform(directory.path, directory.log, environ, self.binary)
 
     def _check(self, result: engine.Result, name: str, ok_codes=(0,)) -> engine.Result:
         if name in self.results:
@@ -216,7 +222,7 @@ class Runner:
 
     def upstream_values(self, name: str, allow_placeholders: bool) -> tuple[dict, list[str]]:
         """Values for the stack's upstream-fed variables, and which of them are placeholders."""
-        values, placeholders = {}, []
+        values, placeholders, sensitive = {}, [], self._sensitive_inputs.setdefault(name, set())
         for item in self.graph.stacks[name].inputs:
             upstream = self.results.get(item.stack)
             if upstream is not None and upstream.status in ("ok", "no-changes") and self.options.command == "apply":
@@ -225,6 +231,9 @@ class Runner:
                 outputs = self.state_outputs(item.stack)
             if item.output in outputs:
                 values[item.variable] = outputs[item.output]
+                if item.output in self._sensitive.get(item.stack, ()) or (upstream is not None and item.output in upstream.sensitive):
+                    sensitive.add(item.variable)
+                    secrets.MASK.add(outputs[item.output])
             elif allow_placeholders:
                 values[item.variable] = item.placeholder_value()
                 placeholders.append(item.reference)
@@ -241,7 +250,13 @@ class Runner:
         upstream, placeholders = self.upstream_values(name, allow_placeholders=self.options.command == "plan" or destroy)
         result.placeholders = placeholders
         directory.forget_plan()
-        directory.write_inputs(self.rendered[name].tfvars, upstream)
+        # Sensitive upstream outputs travel like secrets: in the process environment, not in a file.
+        hidden = self._sensitive_inputs.get(name, set())
+        directory.write_inputs(self.rendered[name].tfvars, {k: v for k, v in upstream.items() if k not in hidden})
+        self._secret_environ[name] = {
+            **{f"TF_VAR_{k}": v for k, v in self.secret_values.get(name, {}).items()},
+            **{f"TF_VAR_{k}": v if isinstance(v, str) else hcl.literal(v) for k, v in upstream.items() if k in hidden},
+        }
         self.progress.update(name, "planning")
         outcome = self._check(
             self.terraform(name).plan([directory.env_tfvars, directory.upstream_tfvars], directory.plan_file, destroy=destroy),
@@ -270,7 +285,7 @@ class Runner:
             shutil.copyfile(directory.plan_meta, workdir.meta_path(self.options.plan_out))
         if self.options.plan_json:
             shown = self._check(self.terraform(name).show_json(directory.plan_file), name)
-            directory.plan_json.write_text(shown.stdout)
+            directory.plan_json.write_text(secrets.MASK.apply(shown.stdout))
             result.plan_json = str(directory.plan_json)
         return outcome.returncode == 2
 

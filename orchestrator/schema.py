@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")]
@@ -111,6 +111,21 @@ class Keepalive(Section):
     path: Annotated[str, StringConstraints(pattern=r"^/[\x21-\x7e]*$", max_length=1024)] = "/"
 
 
+class SecretReference(Section):
+    """Where a secret lives; exactly one of the three. Resolved at run time, never stored."""
+
+    env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    ssm: Annotated[str, StringConstraints(pattern=r"^(/[\w.-]+)+$|^arn:aws[a-z-]*:ssm:.+$")] | None = None
+    secretsmanager: Annotated[str, StringConstraints(pattern=r"^[\w/+=.@:-]+$", max_length=2048)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        given = [name for name in ("env", "ssm", "secretsmanager") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of env, ssm, secretsmanager")
+        return self
+
+
 class Environment(Section):
     """One environment: where it runs, who may touch it, and what it runs."""
 
@@ -133,3 +148,6 @@ class Environment(Section):
     app: App
     api: Api = Api()
     keepalive: Keepalive = Keepalive()
+    secrets: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z_][a-z0-9_]*$")], SecretReference] = Field(
+        default_factory=dict, description="stack.variable -> where its secret value lives (see secrets.py)."
+    )
