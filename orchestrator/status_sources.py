@@ -96,7 +96,9 @@ class AwsSource:
             # Fail in seconds, not minutes, where there is no route to AWS.
             config = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
             session = boto3.session.Session(region_name=region)
-            client = lambda service: session.client(service, config=config)  # noqa: E731
+
+            def client(service: str):
+                return session.client(service, config=config)
         self._client_factory = client
         self._clients: dict[str, object] = {}
 
