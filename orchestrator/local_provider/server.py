@@ -120,14 +120,14 @@ class ProviderServicer:
                 provider=schema(catalog.provider),
                 resource_schemas={n: schema(s) for n, s in catalog.resources.items()},
                 data_source_schemas={n: schema(s) for n, s in catalog.data_sources.items()},
-                server_capabilities=pb.ServerCapabilities(plan_destroy=False, get_provider_schema_optional=False),
+                server_capabilities=pb.ServerCapabilities(plan_destroy=False, get_provider_schema_optional=True),
             )
         return self._schema_response
 
     def GetMetadata(self, request, context):
         catalog = self.provider.catalog
         return pb.GetMetadata.Response(
-            server_capabilities=pb.ServerCapabilities(),
+            server_capabilities=pb.ServerCapabilities(get_provider_schema_optional=True),
             resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in catalog.resources],
             data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in catalog.data_sources],
         )
