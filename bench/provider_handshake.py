@@ -4,13 +4,15 @@
 
 Starts the generated ``terraform-provider-aws`` wrapper the way Terraform does (magic cookie,
 protocol versions, a client certificate in the environment), times until the handshake line is on
-stdout, then asks the plugin to shut down. Target: under 200 ms.
+stdout, then stops the plugin. Target: under 200 ms. The wall time depends on how busy the machine
+is; the plugin's CPU time (user + system, its whole life) does much less, so both are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,7 +25,9 @@ from orchestrator.local_provider.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VA
 from orchestrator.local_provider.tls import server_certificate
 
 
-def handshake_seconds(executable: Path, env: dict[str, str]) -> float:
+def handshake_seconds(executable: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall time to the handshake line, CPU time of the plugin's whole short life)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen([str(executable)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     line = proc.stdout.readline().decode()
@@ -33,7 +37,8 @@ def handshake_seconds(executable: Path, env: dict[str, str]) -> float:
         raise SystemExit(f"unexpected handshake line: {line!r}")
     proc.terminate()
     proc.wait(timeout=5)
-    return elapsed
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -48,10 +53,13 @@ def main() -> None:
         env = {**os.environ, **extra, MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE, "PLUGIN_PROTOCOL_VERSIONS": "6",
                "PLUGIN_CLIENT_CERT": client_cert.decode()}
         handshake_seconds(executable, env)  # warm the file cache once
-        times = [handshake_seconds(executable, env) for _ in range(args.runs)]
-    ms = [t * 1000 for t in times]
+        runs = [handshake_seconds(executable, env) for _ in range(args.runs)]
+    ms = [wall * 1000 for wall, _ in runs]
+    cpu = [used * 1000 for _, used in runs]
+    load = os.getloadavg()[0]
     print(f"handshake over {args.runs} runs: median {statistics.median(ms):.0f} ms, "
-          f"min {min(ms):.0f} ms, max {max(ms):.0f} ms (target < 200 ms)")
+          f"min {min(ms):.0f} ms, max {max(ms):.0f} ms (target < 200 ms); "
+          f"plugin CPU median {statistics.median(cpu):.0f} ms; load average {load:.1f} on {os.cpu_count()} CPUs")
     sys.exit(0 if statistics.median(ms) < 200 else 1)
 
 
