@@ -3,6 +3,7 @@ cannot produce a state), over the local provider's store, and the JSON document 
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from pathlib import Path
@@ -26,68 +27,89 @@ def by_name(checks) -> dict:
     return {check.name: check for check in checks}
 
 
-@pytest.fixture
-def aws_credentials(monkeypatch):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-def build(scheme: str = "internal", register_targets: bool = True, rule_state: str = "ENABLED") -> dict:
-    """The product's objects in moto; returns them as the stacks' outputs would name them."""
+def build(tag: str, scheme: str = "internal", register_targets: bool = True, rule_state: str = "ENABLED",
+          running: int = 1) -> dict:
+    """One copy of the product's objects in moto, named by ``tag``; returned as the stacks' outputs name them."""
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
         for cidr, zone in (("10.20.0.0/24", "us-east-1a"), ("10.20.1.0/24", "us-east-1b"))
     ]
-    sg = ec2.create_security_group(GroupName="alb", Description="alb", VpcId=vpc_id)["GroupId"]
+    sg = ec2.create_security_group(GroupName=f"alb-{tag}", Description="alb", VpcId=vpc_id)["GroupId"]
     elbv2 = boto3.client("elbv2", region_name=REGION)
-    alb_arn = elbv2.create_load_balancer(Name="shop-dev", Subnets=subnets, SecurityGroups=[sg], Scheme=scheme,
+    alb_arn = elbv2.create_load_balancer(Name=tag, Subnets=subnets, SecurityGroups=[sg], Scheme=scheme,
                                          Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
-    tg_arn = elbv2.create_target_group(Name="shop-dev-tg", Protocol="HTTP", Port=8080, VpcId=vpc_id,
+    tg_arn = elbv2.create_target_group(Name=f"{tag}-tg", Protocol="HTTP", Port=8080, VpcId=vpc_id,
                                        TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     listener_arn = elbv2.create_listener(LoadBalancerArn=alb_arn, Protocol="HTTP", Port=80,
                                          DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}])["Listeners"][0]["ListenerArn"]
     if register_targets:
         elbv2.register_targets(TargetGroupArn=tg_arn, Targets=[{"Id": "10.20.0.10", "Port": 8080}])
     ecs = boto3.client("ecs", region_name=REGION)
-    cluster_arn = ecs.create_cluster(clusterName="shop-dev")["cluster"]["clusterArn"]
+    cluster_arn = ecs.create_cluster(clusterName=tag)["cluster"]["clusterArn"]
     ecs.register_task_definition(
-        family="shop-dev", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        family=tag, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
         containerDefinitions=[{"name": "web", "image": "nginx", "portMappings": [{"containerPort": 8080}]}],
     )
-    service = ecs.create_service(
-        cluster=cluster_arn, serviceName="shop-dev", taskDefinition="shop-dev", desiredCount=1, launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}},
-        loadBalancers=[{"targetGroupArn": tg_arn, "containerName": "web", "containerPort": 8080}],
-    )["service"]
+    with pytest.MonkeyPatch.context() as patch:
+        # moto reports runningCount from this variable (0 by default), read when the service is created.
+        patch.setenv("MOTO_ECS_SERVICE_RUNNING", str(running))
+        service = ecs.create_service(
+            cluster=cluster_arn, serviceName=tag, taskDefinition=tag, desiredCount=1, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [sg], "assignPublicIp": "DISABLED"}},
+            loadBalancers=[{"targetGroupArn": tg_arn, "containerName": "web", "containerPort": 8080}],
+        )["service"]
     api = boto3.client("apigatewayv2", region_name=REGION)
-    link_id = api.create_vpc_link(Name="shop-dev", SubnetIds=subnets, SecurityGroupIds=[sg])["VpcLinkId"]
-    created = api.create_api(Name="shop-dev", ProtocolType="HTTP")
+    link_id = api.create_vpc_link(Name=tag, SubnetIds=subnets, SecurityGroupIds=[sg])["VpcLinkId"]
+    created = api.create_api(Name=tag, ProtocolType="HTTP")
     events = boto3.client("events", region_name=REGION)
-    events.put_rule(Name="shop-dev-keepalive", ScheduleExpression="rate(1 hour)", State=rule_state)
+    events.put_rule(Name=f"{tag}-keepalive", ScheduleExpression="rate(1 hour)", State=rule_state)
     return {
         "alb": {"alb_arn": alb_arn, "target_group_arn": tg_arn, "listener_arn": listener_arn},
         "ecs": {"cluster_arn": cluster_arn, "service_name": service["serviceName"]},
         "vpc_link": {"vpc_link_id": link_id},
         "api_gateway": {"api_id": created["ApiId"], "api_endpoint": created["ApiEndpoint"]},
-        "keepalive": {"rule_name": "shop-dev-keepalive"},
+        "keepalive": {"rule_name": f"{tag}-keepalive"},
     }
 
 
 # boto3 against moto ----------------------------------------------------------------------------
-@pytest.fixture
-def running_tasks(monkeypatch):
-    # moto reports runningCount from this variable (0 by default), read when the service is created.
-    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+@pytest.fixture(scope="module")
+def moto_world():
+    """moto, in-process, started once: a healthy copy of the product and broken variants beside it."""
+    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                   "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in credentials.items():
+            patch.setenv(key, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        with mock_aws():
+            world = {
+                "healthy": build("shop-dev"),
+                "public": build("shop-public", scheme="internet-facing"),
+                "no_task": build("shop-notask", running=0),
+                "no_target": build("shop-notarget", register_targets=False),
+                "disabled": build("shop-disabled", rule_state="DISABLED"),
+                "deleted": build("shop-deleted"),
+                "deregistered": build("shop-dereg"),
+            }
+            deleted = world["deleted"]
+            boto3.client("apigatewayv2", region_name=REGION).delete_vpc_link(VpcLinkId=deleted["vpc_link"]["vpc_link_id"])
+            boto3.client("events", region_name=REGION).delete_rule(Name=deleted["keepalive"]["rule_name"])
+            boto3.client("elbv2", region_name=REGION).deregister_targets(
+                TargetGroupArn=world["deregistered"]["alb"]["target_group_arn"], Targets=[{"Id": "10.20.0.10", "Port": 8080}])
+            world["source"] = AwsSource(REGION)  # one set of clients for every test (their models load slowly)
+            yield world
 
 
-def test_aws_healthy_path(aws_credentials, running_tasks):
-    with mock_aws():
-        outputs = build()
-        checks = by_name(status.evaluate(outputs, AwsSource(REGION)))
+def aws_checks(world: dict, outputs: dict) -> dict:
+    return by_name(status.evaluate(outputs, world["source"]))
+
+
+def test_aws_healthy_path(moto_world):
+    outputs = moto_world["healthy"]
+    checks = aws_checks(moto_world, outputs)
     assert {name: c.status for name, c in checks.items()} == {
         "alb_scheme": "ok", "vpc_link": "ok", "ecs_service": "ok", "target_health": "ok", "api": "ok", "keepalive": "ok"}
     assert "AVAILABLE" in checks["vpc_link"].detail
@@ -96,59 +118,40 @@ def test_aws_healthy_path(aws_credentials, running_tasks):
     assert checks["api"].detail == outputs["api_gateway"]["api_endpoint"]
 
 
-def test_aws_internet_facing_alb_is_broken(aws_credentials, running_tasks):
-    with mock_aws():
-        checks = by_name(status.evaluate(build(scheme="internet-facing"), AwsSource(REGION)))
-    assert checks["alb_scheme"].status == "broken"
-    assert "internet-facing" in checks["alb_scheme"].detail and "Service Unavailable" in checks["alb_scheme"].detail
+def test_aws_internet_facing_alb_is_broken(moto_world):
+    check = aws_checks(moto_world, moto_world["public"])["alb_scheme"]
+    assert check.status == "broken"
+    assert "internet-facing" in check.detail and "Service Unavailable" in check.detail
 
 
-def test_aws_no_running_task_is_broken(aws_credentials):
-    with mock_aws():  # moto's default: runningCount 0, pendingCount = desired
-        checks = by_name(status.evaluate(build(), AwsSource(REGION)))
-    assert checks["ecs_service"].status == "broken"
-    assert "running 0/1" in checks["ecs_service"].detail and "IN_PROGRESS" in checks["ecs_service"].detail
+def test_aws_no_running_task_is_broken(moto_world):
+    check = aws_checks(moto_world, moto_world["no_task"])["ecs_service"]  # runningCount 0, pendingCount 1
+    assert check.status == "broken"
+    assert "running 0/1" in check.detail and "IN_PROGRESS" in check.detail
 
 
-def test_aws_no_registered_target_is_broken(aws_credentials, running_tasks):
-    with mock_aws():
-        checks = by_name(status.evaluate(build(register_targets=False), AwsSource(REGION)))
-    assert checks["target_health"].status == "broken"
-    assert "no targets registered" in checks["target_health"].detail
+def test_aws_no_registered_target_is_broken(moto_world):
+    for variant in ("no_target", "deregistered"):
+        # moto drops a deregistered target from the list (AWS shows it "draining" for the deregistration delay).
+        check = aws_checks(moto_world, moto_world[variant])["target_health"]
+        assert check.status == "broken" and "no targets registered" in check.detail
 
 
-def test_aws_deregistered_target_is_not_healthy(aws_credentials, running_tasks):
-    with mock_aws():
-        outputs = build()
-        boto3.client("elbv2", region_name=REGION).deregister_targets(
-            TargetGroupArn=outputs["alb"]["target_group_arn"], Targets=[{"Id": "10.20.0.10", "Port": 8080}])
-        check = by_name(status.evaluate(outputs, AwsSource(REGION)))["target_health"]
-    # moto drops a deregistered target from the list (AWS shows it "draining" for the deregistration delay).
-    assert check.status == "broken" and "no targets registered" in check.detail
-
-
-def test_aws_deleted_objects_are_broken(aws_credentials, running_tasks):
-    with mock_aws():
-        outputs = build()
-        boto3.client("apigatewayv2", region_name=REGION).delete_vpc_link(VpcLinkId=outputs["vpc_link"]["vpc_link_id"])
-        boto3.client("events", region_name=REGION).delete_rule(Name="shop-dev-keepalive")
-        checks = by_name(status.evaluate(outputs, AwsSource(REGION)))
+def test_aws_deleted_objects_are_broken(moto_world):
+    checks = aws_checks(moto_world, moto_world["deleted"])
     assert checks["vpc_link"].status == "broken" and "not found" in checks["vpc_link"].detail
-    assert checks["keepalive"].status == "warning"
+    assert checks["keepalive"].status == "warning" and "not found" in checks["keepalive"].detail
 
 
-def test_aws_disabled_keepalive_is_a_warning(aws_credentials, running_tasks):
-    with mock_aws():
-        checks = by_name(status.evaluate(build(rule_state="DISABLED"), AwsSource(REGION)))
+def test_aws_disabled_keepalive_is_a_warning(moto_world):
+    checks = aws_checks(moto_world, moto_world["disabled"])
     assert checks["keepalive"].status == "warning" and "INACTIVE" in checks["keepalive"].detail
     assert all(c.status == "ok" for name, c in checks.items() if name != "keepalive")
 
 
-def test_never_applied_stack_is_broken_without_calling_aws(aws_credentials, running_tasks):
-    with mock_aws():
-        outputs = build()
-        outputs["ecs"] = {}
-        checks = by_name(status.evaluate(outputs, AwsSource(REGION)))
+def test_never_applied_stack_is_broken_without_calling_aws(moto_world):
+    outputs = {**moto_world["healthy"], "ecs": {}}
+    checks = aws_checks(moto_world, outputs)
     assert checks["ecs_service"].status == "broken" and "'ecs' was never applied" in checks["ecs_service"].detail
     assert checks["vpc_link"].status == "ok"
 
@@ -157,8 +160,13 @@ def test_never_applied_stack_is_broken_without_calling_aws(aws_credentials, runn
 class Stubbed:
     """Real botocore clients whose answers are given (botocore's Stubber checks them against the API model)."""
 
+    @staticmethod
+    @functools.cache
+    def session() -> boto3.session.Session:  # one session: its loader keeps the API models
+        return boto3.session.Session(region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+
     def __init__(self):
-        session = boto3.session.Session(region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+        session = self.session()
         self.clients, self.stubbers = {}, {}
         for name in ("apigatewayv2", "ecs", "elbv2", "events"):
             self.clients[name] = session.client(name)
@@ -319,7 +327,7 @@ def test_document_and_table(store):
     assert "path broken: alb_scheme" in buffer.getvalue()
 
 
-def test_run_reads_outputs_through_the_core_and_exits_by_health(aws_credentials, running_tasks, monkeypatch, capsys):
+def test_run_reads_outputs_through_the_core_and_exits_by_health(moto_world, monkeypatch, capsys):
     """The whole command on the boto3 path, with the core's `output` run stood in for by moto's ids."""
     from types import SimpleNamespace
 
@@ -335,13 +343,12 @@ def test_run_reads_outputs_through_the_core_and_exits_by_health(aws_credentials,
 
     monkeypatch.setattr(status.core, "run", fake_core_run)
     console = Console(file=io.StringIO(), width=200)
-    with mock_aws():
-        outputs = build()
-        healthy = status.run(Project(REPO_ROOT), "dev", "auto", console, as_json=True)
-        healthy_doc = json.loads(capsys.readouterr().out)
-        boto3.client("apigatewayv2", region_name=REGION).delete_vpc_link(VpcLinkId=outputs["vpc_link"]["vpc_link_id"])
-        broken = status.run(Project(REPO_ROOT), "dev", "auto", console, as_json=True)
-        broken_doc = json.loads(capsys.readouterr().out)
+    outputs = moto_world["healthy"]
+    healthy = status.run(Project(REPO_ROOT), "dev", "auto", console, as_json=True)
+    healthy_doc = json.loads(capsys.readouterr().out)
+    outputs = {**outputs, "vpc_link": moto_world["deleted"]["vpc_link"]}
+    broken = status.run(Project(REPO_ROOT), "dev", "auto", console, as_json=True)
+    broken_doc = json.loads(capsys.readouterr().out)
     assert seen["options"].command == "output" and seen["options"].env == "dev"
     assert healthy == 0 and healthy_doc["healthy"] is True and healthy_doc["source"] == f"AWS {REGION}"
     assert healthy_doc["endpoint"] == outputs["api_gateway"]["api_endpoint"]
