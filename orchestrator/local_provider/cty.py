@@ -97,19 +97,8 @@ def encode(value: Any) -> bytes:
 # -- values ----------------------------------------------------------------------------------
 
 
-def is_known(value: Any) -> bool:
-    """True when the value holds no unknown anywhere inside."""
-    if value is UNKNOWN:
-        return False
-    if isinstance(value, dict):
-        return all(is_known(v) for v in value.values())
-    if isinstance(value, list):
-        return all(is_known(v) for v in value)
-    return True
-
-
 def canonical(value: Any) -> str:
-    """A string that is equal for equal values (sets compare regardless of order)."""
+    """A string that is equal for equal values, list order included (see sort_sets for sets)."""
     return json.dumps(_canon(value), sort_keys=True, separators=(",", ":"))
 
 
@@ -119,8 +108,6 @@ def _canon(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _canon(v) for k, v in value.items()}
     if isinstance(value, list):
-        # Order matters for lists, not for sets; comparing sorted is safe for the uses here
-        # (force-new detection), where a reordered list is still treated as a change below.
         return [_canon(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)

@@ -300,7 +300,7 @@ class LocalAWS:
                     state[new] = state.pop(old)
             for target, rule in (step.get("derive") or {}).items():
                 if state.get(target) is None and state.get(rule["from"]) is not None:
-                    state[target] = rule["map"].get(templates._text(state[rule["from"]]))
+                    state[target] = rule["map"].get(templates.text(state[rule["from"]]))
         try:
             return normalize(state, spec.block), []
         except ValueError as error:
@@ -356,7 +356,7 @@ def _check(key: str, value: Any, rules: dict) -> list[str]:
             numeric = all(isinstance(v, int) for v in allowed)
             ok = (item in allowed) if numeric else (str(item) in [str(v) for v in allowed])
             if not ok:
-                shown = templates._text(item)
+                shown = templates.text(item)
                 problems.append(f"expected {key} to be one of {_go_quote_list(allowed)}, got {shown}")
         if "max_len" in rules and isinstance(item, str) and len(item) > rules["max_len"]:
             problems.append(f"expected length of {key} to be in the range (0 - {rules['max_len']}), got {item}")

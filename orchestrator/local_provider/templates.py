@@ -73,7 +73,8 @@ class Context:
         raise KeyError(key)
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
+    """A value as it appears inside a string (Terraform's way: true, 5, empty for null)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -90,35 +91,35 @@ def _filter(value: Any, spec: str, ctx: Context) -> Any:
     if name == "first":
         return sorted(value)[0] if value else None
     if name == "after":
-        return _text(value).partition(arg)[2]
+        return text(value).partition(arg)[2]
     if name == "after_last":
-        return _text(value).rpartition(arg)[2]
+        return text(value).rpartition(arg)[2]
     if name == "replace":
         old, _, new = arg.partition(">")
-        return _text(value).replace(old, new)
+        return text(value).replace(old, new)
     if name == "map":
         table = dict(pair.split("=", 1) for pair in arg.split(";"))
-        return table.get(_text(value), table.get("*", value))
+        return table.get(text(value), table.get("*", value))
     if name == "lookup":
         type_name, _, attr = arg.partition(".")
-        return ctx.lookup(type_name, _text(value), attr) if value else None
+        return ctx.lookup(type_name, text(value), attr) if value else None
     if name == "azid":
-        return az_id(_text(value))
+        return az_id(text(value))
     raise ValueError(f"unknown template filter {name!r}")
 
 
 def _field(expr: str, ctx: Context) -> str:
     if "?" in expr:
-        condition, _, text = expr.partition("?")
+        condition, _, output = expr.partition("?")
         name, eq, wanted = condition.partition("=")
         value = ctx.get(name)
-        holds = _text(value) == wanted if eq else value not in (None, False, "", [], {})
-        return text if holds else ""
+        holds = text(value) == wanted if eq else value not in (None, False, "", [], {})
+        return output if holds else ""
     key, *filters = expr.split("|")
     value = ctx.get(key)
     for spec in filters:
         value = _filter(value, spec, ctx)
-    return _text(value)
+    return text(value)
 
 
 def render(template: Any, ctx: Context) -> Any:
@@ -130,7 +131,7 @@ def render(template: Any, ctx: Context) -> Any:
     if isinstance(template, dict):
         if set(template) >= {"if", "then"}:
             name, _, wanted = template["if"].partition("=")
-            chosen = template["then"] if _text(ctx.get(name)) == wanted else template.get("else")
+            chosen = template["then"] if text(ctx.get(name)) == wanted else template.get("else")
             return render(chosen, ctx)
         return {k: render(v, ctx) for k, v in template.items()}
     return template
