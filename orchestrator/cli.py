@@ -108,7 +108,7 @@ def _project(args) -> Project:
 def _print_problems(console: Console, error: InputError) -> None:
     console.print(f"[bold red]error[/]: {len(error.problems)} problem(s); nothing was run", highlight=False)
     for problem in error.problems:
-        console.print(f"  {problem}", markup=False, highlight=False)
+        console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _dispatch(args, console: Console) -> int:

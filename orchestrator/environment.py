@@ -114,15 +114,17 @@ class EnvironmentLoader:
         return sorted(
             path.stem
             for path in self.project.environments_dir.glob("*.yaml")
-            if path.name != self.project.defaults_file.name and ENV_NAME.match(path.stem)
+            if path.name != self.project.defaults_file.name and ENV_NAME.fullmatch(path.stem)
         )
 
     def env_file(self, name: str) -> Path:
-        if not ENV_NAME.match(name):
+        if not ENV_NAME.fullmatch(name):
             raise InputError(
                 [Problem("<command line>", "ENV", f"{name!r} is not an environment name (lowercase letters, digits, '-', at most 16)")]
             )
         path = self.project.environments_dir / f"{name}.yaml"
+        if path.exists() and not self.project.contains(path):
+            raise InputError([Problem(self.project.display(path), "", "points outside the project (symlink); refused")])
         if not path.is_file():
             known = self.names()
             close = difflib.get_close_matches(name, known, n=1)

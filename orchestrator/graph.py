@@ -154,13 +154,13 @@ def load_graph(project: Project) -> StackGraph:
             problem((*key, extra), "unknown key; valid: module, template, inputs, depends_on")
         module = spec.get("module")
         module_dir = project.modules_dir / str(module)
-        if not isinstance(module, str) or "/" in module or module.startswith(".") or not module_dir.is_dir():
+        if not isinstance(module, str) or "/" in module or module.startswith(".") or not module_dir.is_dir() or not project.contains(module_dir):
             problem((*key, "module"), f"{module!r} is not a folder under {project.display(project.modules_dir)}")
             continue
         infos[name] = module_info.read(module_dir)
         template_name = spec.get("template", f"{name}.tfvars.j2")
         template = project.templates_dir / str(template_name)
-        if not isinstance(template_name, str) or "/" in template_name or not template.is_file():
+        if not isinstance(template_name, str) or "/" in template_name or not template.is_file() or not project.contains(template):
             problem((*key, "template"), f"template {project.display(template)} does not exist")
         inputs = []
         raw_inputs = spec.get("inputs") or {}

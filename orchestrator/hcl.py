@@ -55,7 +55,7 @@ def tfvars(values: dict) -> str:
     """A whole .tfvars file, one assignment per line."""
     lines = []
     for key, value in values.items():
-        if not IDENTIFIER.match(key):
+        if not IDENTIFIER.fullmatch(key):
             raise ValueError(f"{key!r} is not a Terraform variable name")
         lines.append(f"{key} = {literal(value)}")
     return "\n".join(lines) + "\n"

@@ -54,6 +54,14 @@ class Project:
         """Working directories, plans, logs and local state: never inside module sources."""
         return Path(os.environ.get("ORCHESTRATOR_WORK_DIR") or self.root / ".orchestrator")
 
+    def contains(self, path: Path) -> bool:
+        """True when ``path`` (after following symlinks) lies inside the project."""
+        try:
+            Path(path).resolve().relative_to(self.root.resolve())
+            return True
+        except ValueError:
+            return False
+
     def display(self, path: Path) -> str:
         try:
             return str(Path(path).resolve().relative_to(self.root))

@@ -74,6 +74,10 @@ def render_stack(project: Project, graph: StackGraph, env: LoadedEnvironment, na
         raise InputError([Problem(where, "", f"undefined: {error.message}", _template_line(error, stack.template.name))]) from None
     except jinja2.exceptions.SecurityError as error:
         raise InputError([Problem(where, "", f"not allowed in a template: {error}", _template_line(error, stack.template.name))]) from None
+    except jinja2.TemplateNotFound as error:
+        raise InputError([Problem(where, "", f"template not found: {error.name} (templates load only from {project.display(project.templates_dir)})", _template_line(error, stack.template.name))]) from None
+    except jinja2.TemplateError as error:
+        raise InputError([Problem(where, "", f"cannot render: {error}", _template_line(error, stack.template.name))]) from None
     except (TypeError, ValueError) as error:
         raise InputError([Problem(where, "", f"cannot render: {error}", _template_line(error, stack.template.name))]) from None
     rendered = RenderedStack(name, text)

@@ -40,7 +40,7 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
             )
         if result.status == "failed":
             console.print(f"[bold red]{result.name} failed[/]:", highlight=False)
-            console.print(result.error, markup=False, highlight=False)
+            console.print(result.error, markup=False, highlight=False, soft_wrap=True)
             if result.log:
                 console.print(f"  full log: {result.log}", markup=False, highlight=False)
         elif result.status == "skipped":

@@ -133,7 +133,7 @@ def _app_rules(env: Environment) -> Iterator[Finding]:
 
 def _name_rules(env: Environment, env_name: str) -> Iterator[Finding]:
     name = base_name(env, env_name)
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         yield ("project",), f"{name!r} must be lowercase letters, digits and single hyphens"
     limit = AWS_NAME_LIMIT - LONGEST_NAME_SUFFIX
     if len(name) > limit:
