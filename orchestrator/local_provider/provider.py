@@ -190,10 +190,9 @@ class LocalAWS:
         if "region" in spec.block.attributes and isinstance(region, str) and region not in self.catalog.regions:
             diags.append(Diagnostic(f"invalid AWS Region: {region}", path=("region",)))
         for dotted, rules in spec.validate.items():
-            for path, value in _walk(config, dotted.split(".")):
+            for path, key, value in _walk(config, dotted.split("."), spec.block):
                 if value is None or value is cty.UNKNOWN:
                     continue
-                key = ".".join(str(step) for step in path)
                 for message in _check(key, value, rules):
                     diags.append(Diagnostic(message, "", path))  # like the real provider: no detail
         return diags
@@ -323,20 +322,26 @@ class LocalAWS:
         return _resolve_remaining(value, spec.block.type), []
 
 
-def _walk(value: Any, steps: list[str], path: tuple = ()):
-    """Yield (path, value) for a dotted name, through nested blocks (lists get an index)."""
-    if value is None or value is cty.UNKNOWN or not isinstance(value, dict):
+def _walk(value: Any, steps: list[str], block: Block, path: tuple = (), key: str = ""):
+    """Yield (diagnostic path, SDK-style key, value) for a dotted name, through nested blocks.
+
+    List elements are addressed by index (``default_action.0.type``); set elements cannot be, so a
+    diagnostic about one points at the block.
+    """
+    if not isinstance(value, dict):
         return
     head, rest = steps[0], steps[1:]
     item = value.get(head)
     if not rest:
-        yield path + (head,), item
+        yield path + (head,), key + head, item
         return
-    if isinstance(item, list):
+    nested = block.blocks[head]
+    if nested.nesting == "single":
+        yield from _walk(item, rest, nested.block, path + (head,), f"{key}{head}.")
+    elif isinstance(item, list):
         for i, element in enumerate(item):
-            yield from _walk(element, rest, path + (head, i))
-    elif isinstance(item, dict):
-        yield from _walk(item, rest, path + (head,))
+            where = path + (head, i) if nested.nesting == "list" else path + (head,)
+            yield from _walk(element, rest, nested.block, where, f"{key}{head}.{i}.")
 
 
 def _go_quote_list(values: list) -> str:

@@ -29,20 +29,27 @@ def test_every_catalog_type_matches_the_reference():
     assert not problems, "\n".join(problems)
 
 
+def _attribute(block, dotted: str):
+    """The attribute a dotted catalog name reaches through nested blocks, or None."""
+    *blocks, leaf = dotted.split(".")
+    for step in blocks:
+        if step not in block.blocks:
+            return None
+        block = block.blocks[step].block
+    return block.attributes.get(leaf)
+
+
 def test_catalog_behaviour_names_real_attributes():
-    """force_new, apply and validate entries must name attributes or blocks the type has."""
+    """force_new names attributes or blocks; apply names computed attributes; validate attributes."""
     problems = []
     for name, spec in load().resources.items():
         members = set(spec.block.attributes) | set(spec.block.blocks)
-        for entry in (*spec.force_new, *(k.split(".")[0] for k in (*spec.apply, *spec.validate))):
-            if entry not in members:
-                problems.append(f"{name}: {entry!r} is not an attribute or block")
+        problems += [f"{name}: force_new {entry!r} is neither attribute nor block"
+                     for entry in spec.force_new if entry not in members]
         for entry in spec.apply:
-            *blocks, leaf = entry.split(".")
-            block = spec.block
-            for step in blocks:
-                block = block.blocks[step].block if step in block.blocks else block
-            attr = block.attributes.get(leaf)
+            attr = _attribute(spec.block, entry)
             if attr is None or not attr.computed:
                 problems.append(f"{name}: apply value for {entry!r}, which is not a computed attribute")
+        problems += [f"{name}: validate {entry!r} is not an attribute"
+                     for entry in spec.validate if _attribute(spec.block, entry) is None]
     assert not problems, "\n".join(problems)
