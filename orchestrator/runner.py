@@ -127,7 +127,9 @@ class Runner:
         self.rendered = rendered
         self.options = options
         self.progress = progress
-        self.local_provider = options.provider == "local" or (options.provider == "auto" and env.config.provider == "local")
+        from orchestrator.core import uses_local_provider
+
+        self.local_provider = uses_local_provider(env, options)
         self.env_dir = workdir.env_dir(project, env, self.local_provider)
         self.binary = engine.resolve_binary()
         self.environ = self._terraform_environment()
