@@ -5,15 +5,17 @@ A header lists the planned stacks (destroys and replacements called out first), 
 "N stacks, X with changes, Y without, Z failed". Comments longer than GitHub's limit are split
 into numbered parts; a section too long for one part continues in the next.
 
-Sensitive values never appear: Terraform's show already hides them, and every value the plan
-JSON marks sensitive (variables, outputs, attributes) is masked again in the text as a safety net.
-Outputs are never printed.
+Sensitive values never appear: Terraform's show already hides them, every value the plan JSON
+marks sensitive (variables, outputs, attributes) is masked again in the text as a safety net, and
+so is every secret the run resolved (``secrets.MASK``). Outputs are never printed.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+from orchestrator import secrets
 
 GITHUB_LIMIT = 65_536  # characters per comment
 MASK = "(sensitive value)"
@@ -202,6 +204,7 @@ def render(plans: list[StackPlan], base: str, head: str, removed=(), may_be_affe
     for index, plan in enumerate(plans, 1):
         blocks.extend(section_parts(index, plan, budget - 1))
     blocks.append(footer(plans))
+    blocks = [secrets.MASK.apply(block) for block in blocks]  # every secret the run resolved, before sizing
     parts, current = [], ""
     for block in blocks:
         if len(block) > budget:  # a header listing thousands of stacks: cut by lines

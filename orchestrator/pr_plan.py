@@ -25,9 +25,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import core, engine, envlock, pr_comment, revisions, workdir
+from orchestrator import accounts, core, engine, envlock, pr_comment, revisions, secrets, workdir
 from orchestrator.environment import EnvironmentLoader
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, OrchestratorError
 from orchestrator.graph import load_graph
 from orchestrator.pr_comment import StackPlan, plan_facts
 from orchestrator.progress import Progress
@@ -183,13 +183,15 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
     prepared = core.prepare(project, env, names)
     run_options = RunOptions(command="plan", env=env, stacks=names, provider=options.provider,
                              parallelism=options.parallelism, plan_json=True)
-    runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, run_options, Progress(console, f"plan {env}"))
-    engine.install_signal_forwarding(runner.stop.set)
     try:
+        if not core.uses_local_provider(prepared.env, run_options):  # as `plan` does: never on a wrong account
+            accounts.check(prepared.env, project.display(prepared.env.files[-1]))
+        runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, run_options, Progress(console, f"plan {env}"))
+        engine.install_signal_forwarding(runner.stop.set)
         with envlock.hold(runner.env_dir, env, "pr-plan"):
             results = {result.name: result for result in runner.run(prepared.names)}
-    except envlock.EnvironmentLocked as locked:
-        return [StackPlan(env, item.stack, item.reason, "failed", {"add": 0, "change": 0, "destroy": 0}, error=str(locked),
+    except OrchestratorError as error:  # wrong account, no credentials, secrets not found, environment locked
+        return [StackPlan(env, item.stack, item.reason, "failed", {"add": 0, "change": 0, "destroy": 0}, error=str(error),
                           new_env=item.new_env, may_be_affected=not item.direct) for item in items]
     plans = []
     for item in items:
@@ -258,6 +260,8 @@ def publish(outcome: PrPlanOutcome, comment_file: Path | None, as_json: bool, co
     for plan in outcome.plans:
         note = " (placeholders)" if plan.placeholders else ""
         console.print(f"  {plan.title:<24} {plan.status}{note}  {plan.reason}", markup=False, highlight=False)
+        if plan.status == "failed":
+            console.print(secrets.MASK.apply(pr_comment.mask(plan.error, plan.secrets)), markup=False, highlight=False)
     for name in may_be:
         console.print(f"  {name:<24} may be affected (not planned)", markup=False, highlight=False)
     for error in detection.errors:
@@ -265,7 +269,7 @@ def publish(outcome: PrPlanOutcome, comment_file: Path | None, as_json: bool, co
     console.print(pr_comment.footer(outcome.plans).lstrip("-\n").replace("**", "").rstrip(), highlight=False)
     code = outcome.exit_code
     if as_json:
-        print(json.dumps({
+        print(secrets.MASK.apply(json.dumps({
             "command": "pr-plan",
             "base": outcome.base,
             "head": outcome.head,
@@ -278,5 +282,5 @@ def publish(outcome: PrPlanOutcome, comment_file: Path | None, as_json: bool, co
             "errors": detection.errors,
             "comment_files": written,
             "comment_parts": None if written else parts,
-        }, indent=2))
+        }, indent=2)))
     return code

@@ -69,6 +69,9 @@ def at_revision(project: Project, commit: str) -> Iterator[RevisionProject]:
         raise _usage_error("--base", f"git archive {commit} failed: {archive.stderr.decode(errors='replace').strip()}")
     with tempfile.TemporaryDirectory(prefix="orchestrator-rev-") as folder:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(folder, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4: refuse links and paths out of the folder
+                tar.extractall(folder, filter="data")
+            else:  # pragma: no cover - older patch releases; git archive writes no absolute paths
+                tar.extractall(folder)
         inside = Path(folder) / os.path.relpath(project.root.resolve(), top)
         yield RevisionProject(inside, project.runs_dir)
