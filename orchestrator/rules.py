@@ -101,6 +101,11 @@ def _alb_rules(env: Environment) -> Iterator[Finding]:
         r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", env.alb.certificate_arn
     ):
         yield ("alb", "certificate_arn"), "is not an ACM certificate ARN"
+    if (env.alb.certificate_arn is None) != (env.alb.certificate_domain is None):
+        yield ("alb", "certificate_domain"), (
+            "give certificate_arn and certificate_domain together: API Gateway speaks HTTPS to the listener "
+            "only when it knows the name to verify in the certificate"
+        )
     health = env.alb.health_check
     if health.timeout_seconds >= health.interval_seconds:
         yield ("alb", "health_check", "timeout_seconds"), "must be shorter than interval_seconds"

@@ -67,6 +67,9 @@ class Alb(Section):
     )
     listener_port: Port = 80
     certificate_arn: str | None = Field(None, description="ACM certificate: the listener speaks HTTPS.")
+    certificate_domain: Annotated[str, StringConstraints(pattern=r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")] | None = Field(
+        None, description="With certificate_arn: the name in the certificate, which API Gateway verifies (TLS server name)."
+    )
     idle_timeout_seconds: int = Field(60, ge=1, le=4000)
     deregistration_delay_seconds: int = Field(30, ge=0, le=3600)
     deletion_protection: bool = False

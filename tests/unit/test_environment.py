@@ -43,6 +43,7 @@ def test_fixture_environments_load(project):
         ("network:\n  private_subnet_cidrs: [10.10.0.0/24, 10.10.0.0/25]\n", "network.private_subnet_cidrs[1]", "overlaps"),
         ("network:\n  nat_gateway: true\n", "network.nat_gateway", "needs public_subnets"),
         ("alb:\n  internal: false\n", "alb.internal", "Service Unavailable"),
+        ("alb:\n  certificate_arn: arn:aws:acm:eu-west-1:111111111111:certificate/12345678-1234-1234-1234-123456789012\n", "alb.certificate_domain", "together"),
         ("app:\n  cpu: 256\n  memory: 4096\n", "app.memory", "not a Fargate size for cpu 256"),
         ("app:\n  cpu: 300\n", "app.cpu", "must be one of"),
         ("app:\n  image_tag: 1.5\n", "app.image_tag", "valid string"),
