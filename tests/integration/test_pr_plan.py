@@ -214,3 +214,15 @@ def test_bad_ref_is_bad_input(repo):
     done = run_cli(repo, "pr-plan", "--base", "no-such-ref")
     assert done.code == 2
     assert "no-such-ref" in done.stderr
+
+
+def test_an_environment_that_does_not_load_at_head_is_an_error_in_the_comment(repo):
+    path = repo / "environments" / "beta.yaml"
+    path.write_text(path.read_text() + "netwrok: {}\n")
+    (repo / "environments" / "alpha.yaml").unlink()  # removed: listed, not planned
+    done, comment = pr_plan(repo)
+    assert done.code == 1 and planned(done) == []
+    assert done.json["removed"] == ["alpha"]
+    assert len(done.json["errors"]) == 1 and "beta: environments/beta.yaml" in done.json["errors"][0]
+    assert "netwrok: unknown key; did you mean 'network'?" in comment
+    assert "Removed by this change" in comment and "`alpha`" in comment
