@@ -110,7 +110,7 @@ def _apply_nested(value: Any, block: Block, steps: list[str], template: Any, ctx
     if not rest:
         if value.get(head) is cty.UNKNOWN:
             known = {k: v for k, v in value.items() if v is not None and v is not cty.UNKNOWN}
-            scoped = templates.Context({**ctx.attrs, **known}, ctx.facts, ctx.lookup)  # element over object
+            scoped = templates.Context({**ctx.attrs, **known}, ctx.facts, ctx.lookup, ctx.sequence)  # element over object
             value[head] = cty.convert(templates.render(template, scoped), block.attributes[head].type, head)
         return
     nested = block.blocks[head]
@@ -246,8 +246,8 @@ class LocalAWS:
         self._derive(spec, value, config)
         ctx = templates.Context(
             {k: (None if v is cty.UNKNOWN else v) for k, v in value.items()},
-            self.facts(value.get("region") if isinstance(value.get("region"), str) else None),
-            self._lookup,
+            {**self.facts(value.get("region") if isinstance(value.get("region"), str) else None), "type": type_name},
+            self._lookup, self.store.next_in_sequence,
         )
         for name, template in spec.apply.items():
             if "." in name:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 STORE_FILE = "aws-objects.json"
+SEQUENCES = "~sequences"  # not a type name: counters kept next to the objects
 
 
 class Store:
@@ -74,6 +75,15 @@ class Store:
             data = self._read()
             if data.get(type_name, {}).pop(object_id, None) is not None:
                 self._write(data)
+
+    def next_in_sequence(self, name: str) -> int:
+        """1, 2, 3... per name, never reused (like ECS task definition revisions)."""
+        with self._locked(exclusive=True):
+            data = self._read()
+            sequences = data.setdefault(SEQUENCES, {})
+            sequences[name] = sequences.get(name, 0) + 1
+            self._write(data)
+            return sequences[name]
 
     def all(self) -> dict[str, dict[str, Any]]:
         with self._locked(exclusive=False):

@@ -44,10 +44,12 @@ def _random(alphabet: str, n: int) -> str:
 class Context:
     """Values a template can name: the object's attributes and facts about the provider."""
 
-    def __init__(self, attrs: dict[str, Any], facts: dict[str, Any], lookup: Callable[[str, str, str], Any]):
+    def __init__(self, attrs: dict[str, Any], facts: dict[str, Any], lookup: Callable[[str, str, str], Any],
+                 sequence: Callable[[str], int] | None = None):
         self.attrs = attrs
         self.facts = facts
         self.lookup = lookup
+        self.sequence = sequence
 
     def get(self, key: str) -> Any:
         if key in self.attrs:
@@ -59,6 +61,8 @@ class Context:
                                  ("ALNUM", string.ascii_uppercase + string.digits)):
             if key.startswith(prefix) and key[len(prefix):].isdigit():
                 return _random(alphabet, int(key[len(prefix):]))
+        if key.startswith("sequence:") and self.sequence is not None:
+            return self.sequence(f"{self.facts.get('type', '')}/{text(self.attrs.get(key[len('sequence:'):]))}")
         if key == "uuid":
             return str(uuid.uuid4())
         if key == "now":

@@ -8,7 +8,7 @@ import msgpack
 
 from orchestrator.local_provider import cty, templates
 from orchestrator.local_provider.datasources import iam_policy_document
-from orchestrator.local_provider.provider import LocalAWS
+from orchestrator.local_provider.provider import LocalAWS, normalize
 from orchestrator.local_provider.store import Store
 
 
@@ -77,3 +77,18 @@ def test_store_finds_objects_by_id_arn_or_name(tmp_path):
     assert store.find("aws_iam_role", "other") is None
     store.delete("aws_iam_role", "shop")
     assert store.get("aws_iam_role", "shop") is None
+
+
+def test_task_definition_revisions_count_up_per_family(tmp_path):
+    provider = LocalAWS(environ={"AWS_REGION": "eu-west-1", "ORCHESTRATOR_LOCAL_CLOUD_DIR": str(tmp_path)})
+    block = provider.catalog.resources["aws_ecs_task_definition"].block
+    config = normalize({"family": "shop", "container_definitions": "[]"}, block)
+    arns = []
+    for _ in range(2):
+        planned, _, _ = provider.plan("aws_ecs_task_definition", None, config, config)
+        assert planned["revision"] is cty.UNKNOWN and planned["tags_all"] == {}
+        state, _ = provider.apply("aws_ecs_task_definition", None, planned, config)
+        arns.append(state["arn"])
+        provider.apply("aws_ecs_task_definition", state, None, None)  # replaced: the old one goes
+    assert arns == ["arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:1",
+                    "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:2"]
