@@ -213,28 +213,25 @@ def run(project: Project, options: PrPlanOptions, console: Console) -> PrPlanOut
     base_commit = revisions.resolve(project.root, options.base, "--base")
     with revisions.at_revision(project, base_commit) as base_project:
         base = snapshots(base_project)
+    base_label = f"{options.base} ({base_commit[:12]})"
     if options.head is None:
-        head_label = "working tree"
-        plans = _detect_and_plan(project, base, options, console)
-    else:
-        head_commit = revisions.resolve(project.root, options.head, "--head")
-        head_label = head_commit[:12]
-        with revisions.at_revision(project, head_commit) as head_project:
-            plans = _detect_and_plan(head_project, base, options, console)
-    detection, planned = plans
-    return PrPlanOutcome(f"{options.base} ({base_commit[:12]})", head_label, detection, planned)
+        return _detect_and_plan(project, base, options, console, base_label, "working tree")
+    head_commit = revisions.resolve(project.root, options.head, "--head")
+    with revisions.at_revision(project, head_commit) as head_project:
+        return _detect_and_plan(head_project, base, options, console, base_label, f"{options.head} ({head_commit[:12]})")
 
 
-def _detect_and_plan(head_project: Project, base: dict[str, EnvSnapshot], options: PrPlanOptions, console: Console):
+def _detect_and_plan(head_project: Project, base: dict[str, EnvSnapshot], options: PrPlanOptions, console: Console,
+                     base_label: str, head_label: str) -> PrPlanOutcome:
     detection = detect(base, snapshots(head_project), head_project)
-    chosen = [a for a in detection.affected if a.direct or options.include_dependents]
     by_env: dict[str, list[Affected]] = {}
-    for item in chosen:
-        by_env.setdefault(item.env, []).append(item)
+    for item in detection.affected:
+        if item.direct or options.include_dependents:
+            by_env.setdefault(item.env, []).append(item)
     plans = []
     for env, items in by_env.items():
         plans.extend(_plan_env(head_project, env, items, options, console))
-    return detection, plans
+    return PrPlanOutcome(base_label, head_label, detection, plans)
 
 
 def comment_paths(path: Path, count: int) -> list[Path]:

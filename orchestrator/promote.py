@@ -139,7 +139,7 @@ def check_chain(policy: Policy, source: str, target: str) -> None:
 
 
 def deployed(project: Project, policy: Policy, source: str, provider: str, console: Console) -> tuple[dict, str]:
-    """The promotable values SOURCE runs, read from its state; and where they were read."""
+    """The promotable values SOURCE runs, read from its state; and where they were read (with the image it runs)."""
     prepared = core.prepare(project, source)
     stack = policy.stack
     options = RunOptions(command="output", env=source, stacks=(stack,), provider=provider)
@@ -159,6 +159,8 @@ def deployed(project: Project, policy: Policy, source: str, provider: str, conso
     if not outputs or shown.returncode != 0:
         raise PromotionRefused(f"{source} was never applied (no outputs of stack {stack!r} in the {where}): nothing to promote")
     state = json.loads(shown.stdout or "{}")
+    if outputs.get("container_image"):
+        where += f", running {outputs['container_image']}"
     return {p.key: READERS[p.read][1](outputs, state) for p in policy.promotable}, where
 
 

@@ -81,6 +81,7 @@ def test_promote_moves_what_source_runs_keeping_comments_and_records_it(repo):
     assert "who: Release Manager <rm@example.com>" in history
     assert f"at commit {head} (with uncommitted changes)" in history  # dev.yaml was edited above
     assert "offline rehearsal" in history
+    assert "running 111111111111.dkr.ecr.eu-west-1.amazonaws.com/shopfront/web:2026.11.3" in history
     assert '`app.image_tag`: `"2026.11.2"` -> `"2026.11.3"`' in history
 
     again = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes")
