@@ -56,8 +56,9 @@ def knobs(root: Path, env: str, values: dict[str, str]) -> None:
 def repo(project: Path) -> Path:
     templates = project / "environments" / "templates"
     step = templates / "step.tfvars.j2"
-    text = re.sub(r"(?m)^payload\s*=.*$",
-                  'payload = {{ app.environment.get("PAYLOAD_" ~ stack, "payload-" ~ stack) }}', step.read_text())
+    text, found = re.subn(r"(?m)^payload\s*=.*$",
+                          'payload = {{ app.environment.get("PAYLOAD_" ~ stack, "payload-" ~ stack) }}', step.read_text())
+    assert found == 1
     step.write_text(text)
     (templates / "gateway.tfvars.j2").write_text(text)
     (templates / "edge.tfvars.j2").write_text(text + 'pr_secret = {{ app.environment.get("SECRET", "") }}\n')
