@@ -133,6 +133,9 @@ def render(template: Any, ctx: Context) -> Any:
     if isinstance(template, list):
         return [render(v, ctx) for v in template]
     if isinstance(template, dict):
+        if set(template) == {"each", "value"}:
+            items = ctx.get(template["each"]) or []
+            return [render(template["value"], ctx) for _ in items]
         if set(template) >= {"if", "then"}:
             name, _, wanted = template["if"].partition("=")
             chosen = template["then"] if text(ctx.get(name)) == wanted else template.get("else")

@@ -36,6 +36,9 @@ def test_templates():
     assert templates.render("{name|lookup:aws_subnet.vpc_id}", ctx) == "aws_subnet:shop:vpc_id"
     assert templates.az_id("eu-west-1c") == "euw1-az3" and templates.az_id("us-gov-west-1a") == "usgw1-az1"
     assert len(templates.render("vpc-{hex17}", ctx)) == 21
+    ctx.attrs["subnet_ids"] = ["subnet-1", "subnet-2"]
+    enis = templates.render({"each": "subnet_ids", "value": "eni-{hex17}"}, ctx)
+    assert len(enis) == 2 and enis[0] != enis[1] and all(e.startswith("eni-") for e in enis)
 
 
 def test_policy_document_renders_like_the_real_data_source():
