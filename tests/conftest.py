@@ -44,6 +44,11 @@ def run_cli(root: Path, *args: str, env: dict | None = None, timeout: float = 30
     return CliRun(done.returncode, done.stdout, done.stderr)
 
 
+def by_name(document: dict) -> dict:
+    """The stacks of a --json document, by name."""
+    return {stack["name"]: stack for stack in document["stacks"]}
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A private copy of the fixture project (terraform_data stacks, no provider needed)."""

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, set_app_environment
+from conftest import by_name, run_cli, set_app_environment
 
-
-def by_name(document: dict) -> dict:
-    return {stack["name"]: stack for stack in document["stacks"]}
 
 
 def start_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Popen:

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, set_app_environment
+from conftest import by_name, run_cli, set_app_environment
 
 ORDER = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
 
-
-def by_name(document: dict) -> dict:
-    return {stack["name"]: stack for stack in document["stacks"]}
 
 
 def state_files(root: Path) -> list[Path]:
