@@ -14,7 +14,7 @@ from orchestrator.graph import StackGraph, load_graph
 from orchestrator.progress import Progress
 from orchestrator.project import Project
 from orchestrator.render import RenderedStack, render_all
-from orchestrator.runner import Runner, RunOptions, StackResult
+from orchestrator.runner import Runner, RunOptions, StackResult, uses_local_provider
 
 
 @dataclass
@@ -47,10 +47,6 @@ def prepare(project: Project, env_name: str, stacks: tuple[str, ...] = ()) -> Pr
     return Prepared(env, graph, names, rendered)
 
 
-def uses_local_provider(env: LoadedEnvironment, options: RunOptions) -> bool:
-    return options.provider == "local" or (options.provider == "auto" and env.config.provider == "local")
-
-
 def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> None:
     """Environments marked require_approval apply only with --auto-approve or a typed 'yes'."""
     if options.command != "apply" or not prepared.env.config.require_approval or options.auto_approve:
@@ -68,7 +64,7 @@ def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepar
     prepared = prepare(project, options.env, options.stacks)
     confirm_apply(console, prepared, options)
     progress = Progress(console, f"{options.command} {options.env}")
-    if options.command in ("plan", "apply", "destroy") and not uses_local_provider(prepared.env, options):
+    if options.command in ("plan", "apply", "destroy") and not uses_local_provider(prepared.env, options.provider):
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
 

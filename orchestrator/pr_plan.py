@@ -184,7 +184,7 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
     run_options = RunOptions(command="plan", env=env, stacks=names, provider=options.provider,
                              parallelism=options.parallelism, plan_json=True)
     try:
-        if not core.uses_local_provider(prepared.env, run_options):  # as `plan` does: never on a wrong account
+        if not core.uses_local_provider(prepared.env, run_options.provider):  # as `plan` does: never on a wrong account
             accounts.check(prepared.env, project.display(prepared.env.files[-1]))
         runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, run_options, Progress(console, f"plan {env}"))
         engine.install_signal_forwarding(runner.stop.set)

@@ -79,6 +79,11 @@ class StackResult:
         }
 
 
+def uses_local_provider(env: LoadedEnvironment, provider: str) -> bool:
+    """--provider local, or auto on an environment that declares the local provider."""
+    return provider == "local" or (provider == "auto" and env.config.provider == "local")
+
+
 class StackFailure(Exception):
     """A Terraform step of one stack failed; the message holds Terraform's own error lines."""
 
@@ -127,9 +132,7 @@ class Runner:
         self.rendered = rendered
         self.options = options
         self.progress = progress
-        from orchestrator.core import uses_local_provider
-
-        self.local_provider = uses_local_provider(env, options)
+        self.local_provider = uses_local_provider(env, options.provider)
         self.env_dir = workdir.env_dir(project, env, self.local_provider)
         self.binary = engine.resolve_binary()
         self.environ = self._terraform_environment()

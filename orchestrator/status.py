@@ -19,7 +19,7 @@ from rich.table import Table
 
 from orchestrator import core, workdir
 from orchestrator.project import Project
-from orchestrator.runner import RunOptions, StackResult
+from orchestrator.runner import RunOptions, StackResult, uses_local_provider
 from orchestrator.status_sources import AwsSource, LocalSource, Source, SourceError
 
 OK, WARNING, BROKEN = "ok", "warning", "broken"
@@ -183,10 +183,6 @@ def evaluate(outputs: dict[str, dict], source: Source, unreadable: frozenset[str
         except SourceError as error:
             checks.append(Check(name, BROKEN, f"could not read: {error}"))
     return checks
-
-
-def uses_local_provider(env, provider: str) -> bool:
-    return provider == "local" or (provider == "auto" and env.config.provider == "local")
 
 
 def source_for(project: Project, env, provider: str) -> Source:
