@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO, run_cli
+from helpers import REPO, run_cli
 
 from moto import server as moto_server
 

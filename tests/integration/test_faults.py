@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import by_name, run_cli, set_app_environment
+from helpers import by_name, run_cli, set_app_environment
 
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, set_app_environment
+from helpers import run_cli, set_app_environment
 
 ENV = "environments/alpha.yaml"
 TEMPLATE = "environments/templates/step.tfvars.j2"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli, set_app_environment
+from helpers import REPO, run_cli, set_app_environment
 
 LOCAL = ("--provider", "local")
 

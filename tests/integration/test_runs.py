@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import by_name, run_cli, set_app_environment
+from helpers import by_name, run_cli, set_app_environment
 
 ORDER = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
 

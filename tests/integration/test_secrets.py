@@ -7,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-from conftest import run_cli
+from helpers import run_cli
 
 SECRET = "planted-S3cr3t-value-42"
 

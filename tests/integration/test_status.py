@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import REPO, run_cli
+from helpers import REPO, run_cli
 
 from orchestrator.local_provider.store import Store
 

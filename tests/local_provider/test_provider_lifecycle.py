@@ -248,15 +248,23 @@ def test_object_deleted_from_the_store_is_drift_and_recreated(workspace):
 
 
 def test_import_block_yields_stored_attributes(workspace):
-    vpc = workspace.state()["aws_vpc.this"]
-    workspace.tf("state", "rm", "aws_vpc.this")
-    (workspace.dir / "imports.tf").write_text(f'import {{\n  to = aws_vpc.this\n  id = "{vpc["id"]}"\n}}\n')
+    state = workspace.state()
+    vpc, stage = state["aws_vpc.this"], state["aws_apigatewayv2_stage.default"]
+    workspace.tf("state", "rm", "aws_vpc.this", "aws_apigatewayv2_stage.default")
+    (workspace.dir / "imports.tf").write_text(
+        f'import {{\n  to = aws_vpc.this\n  id = "{vpc["id"]}"\n}}\n'
+        # the real provider imports a stage as API_ID/NAME, not by its id
+        f'import {{\n  to = aws_apigatewayv2_stage.default\n  id = "{stage["api_id"]}/$default"\n}}\n'
+    )
     try:
         plan = workspace.plan_json()
-        change = next(c for c in plan["resource_changes"] if c["address"] == "aws_vpc.this")
-        assert change["change"]["actions"] == ["no-op"] and change["change"]["importing"]["id"] == vpc["id"]
+        for address, wanted in (("aws_vpc.this", vpc["id"]), ("aws_apigatewayv2_stage.default", f"{stage['api_id']}/$default")):
+            change = next(c for c in plan["resource_changes"] if c["address"] == address)
+            assert change["change"]["actions"] == ["no-op"] and change["change"]["importing"]["id"] == wanted
         workspace.tf("apply", "-no-color", "-input=false", "tfplan")
-        assert workspace.state()["aws_vpc.this"]["arn"] == vpc["arn"]
+        after = workspace.state()
+        assert after["aws_vpc.this"]["arn"] == vpc["arn"]
+        assert after["aws_apigatewayv2_stage.default"]["invoke_url"] == stage["invoke_url"]
     finally:
         (workspace.dir / "imports.tf").unlink()
 

@@ -7,7 +7,7 @@ from orchestrator import accounts
 from orchestrator.environment import EnvironmentLoader
 from orchestrator.errors import InputError
 from orchestrator.project import Project
-from conftest import REPO
+from helpers import REPO
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import fnmatch
 
 import yaml
 
-from conftest import REPO
+from helpers import REPO
 from orchestrator import atlantis
 from orchestrator.environment import EnvironmentLoader
 from orchestrator.graph import load_graph
