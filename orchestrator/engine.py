@@ -13,6 +13,7 @@ Binary resolution order (first match wins):
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -21,6 +22,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -249,6 +252,24 @@ def _human_line(line: str) -> str:
         if diagnostic.get("detail"):
             text += "\n  " + diagnostic["detail"].replace("\n", "\n  ")
     return text + "\n"
+
+
+@contextmanager
+def plugin_cache_lock(cache_dir: str | None) -> Iterator[None]:
+    """Terraform's plugin cache is not safe under concurrent installs: one init at a time uses it.
+
+    An flock on a file in the cache serialises inits across threads and processes alike (two
+    orchestrators sharing ``TF_PLUGIN_CACHE_DIR`` included); the kernel drops it if a holder dies.
+    """
+    if not cache_dir:
+        yield
+        return
+    with open(Path(cache_dir) / ".orchestrator-init.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def json_messages(stdout: str) -> list[dict]:

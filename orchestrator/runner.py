@@ -8,7 +8,6 @@ Placeholders stand in for outputs of never-applied upstreams in plans and are ne
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -16,8 +15,6 @@ import shutil
 import threading
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,20 +170,6 @@ class Runner:
             environ["TF_PLUGIN_CACHE_DIR"] = cache
         return environ
 
-    @contextmanager
-    def _plugin_cache_lock(self) -> Iterator[None]:
-        """Terraform's plugin cache is not safe under concurrent init: serialise inits that use it."""
-        cache = self.environ.get("TF_PLUGIN_CACHE_DIR")
-        if not cache:
-            yield
-            return
-        with open(Path(cache) / ".orchestrator-init.lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
     # One stack's steps -------------------------------------------------------------------------
     def terraform(self, name: str) -> engine.Terraform:
         directory = self._workdirs[name]
@@ -209,7 +192,7 @@ class Runner:
             self._workdirs[name] = directory
             stamp = directory.init_fingerprint(f"{self.binary.path}\n{self.environ.get('TF_CLI_CONFIG_FILE')}")
             if directory.needs_init(stamp):
-                with self._plugin_cache_lock():
+                with engine.plugin_cache_lock(self.environ.get("TF_PLUGIN_CACHE_DIR")):
                     self._check(self.terraform(name).init(), name)
                 directory.mark_initialised(stamp)
             return directory
