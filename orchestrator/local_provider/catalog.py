@@ -68,6 +68,7 @@ class TypeSpec:
     validate: dict[str, dict] = field(default_factory=dict)
     upgrade: list[dict] = field(default_factory=list)
     plan: dict[str, str] = field(default_factory=dict)
+    import_id: str = ""  # template of the id `terraform import` takes, when it is not the object's id
 
 
 @dataclass
@@ -112,6 +113,7 @@ def _type_spec(name: str, kind: str, raw: dict, common: dict) -> TypeSpec:
         validate=dict(raw.get("validate") or {}),
         upgrade=list(raw.get("upgrade") or []),
         plan=plan,
+        import_id=raw.get("import_id", ""),
     )
 
 

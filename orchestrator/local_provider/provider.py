@@ -276,7 +276,12 @@ class LocalAWS:
         spec = self.catalog.resources.get(type_name)
         if spec is None:
             return None, [Diagnostic("Unsupported resource type", f"The local AWS provider does not serve {type_name}.")]
-        stored = self.store.find(type_name, object_id)
+        import_id = None
+        if spec.import_id:
+            def import_id(obj: dict) -> str:
+                return templates.render(spec.import_id, templates.Context(obj, self.facts(), self._lookup))
+
+        stored = self.store.find(type_name, object_id, import_id)
         if stored is None:
             return None, [Diagnostic("Cannot import non-existent remote object",
                                      f"While attempting to import an existing object to {type_name}, the provider "

@@ -12,7 +12,7 @@ import fcntl
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 STORE_FILE = "aws-objects.json"
 SEQUENCES = "~sequences"  # not a type name: counters kept next to the objects
@@ -53,14 +53,14 @@ class Store:
         with self._locked(exclusive=False):
             return self._read().get(type_name, {}).get(object_id)
 
-    def find(self, type_name: str, key: str) -> dict | None:
-        """An object by id, or else by ARN or name (what `terraform import` is often given)."""
+    def find(self, type_name: str, key: str, import_id: Callable[[dict], str] | None = None) -> dict | None:
+        """An object by id, or else by ARN, name or its import id (what `terraform import` is given)."""
         with self._locked(exclusive=False):
             objects = self._read().get(type_name, {})
         if key in objects:
             return objects[key]
         for obj in objects.values():
-            if key in (obj.get("arn"), obj.get("name")):
+            if key in (obj.get("arn"), obj.get("name")) or (import_id is not None and import_id(obj) == key):
                 return obj
         return None
 
