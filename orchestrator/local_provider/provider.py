@@ -260,6 +260,10 @@ class LocalAWS:
             value["id"] = templates.render("{hex17}", ctx)
         value = _resolve_remaining(value, spec.block.type)
         _drop_write_only(value, spec.block)
+        if prior is None and self.store.get(type_name, value["id"]) is not None:
+            # AWS refuses a second object with the same name (e.g. create_before_destroy on a fixed name)
+            return None, [Diagnostic(f"creating {type_name} ({value['id']}): already exists",
+                                     "An object with this identifier exists in the local store.")]
         self.store.put(type_name, value["id"], value)
         return value, []
 

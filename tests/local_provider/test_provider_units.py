@@ -95,3 +95,14 @@ def test_task_definition_revisions_count_up_per_family(tmp_path):
         provider.apply("aws_ecs_task_definition", state, None, None)  # replaced: the old one goes
     assert arns == ["arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:1",
                     "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:2"]
+
+
+def test_creating_an_object_whose_id_exists_fails_like_aws(tmp_path):
+    provider = LocalAWS(environ={"AWS_REGION": "eu-west-1", "ORCHESTRATOR_LOCAL_CLOUD_DIR": str(tmp_path)})
+    block = provider.catalog.resources["aws_iam_role"].block
+    config = normalize({"name": "shop", "assume_role_policy": "{}"}, block)
+    planned, _, _ = provider.plan("aws_iam_role", None, config, config)
+    state, diags = provider.apply("aws_iam_role", None, planned, config)
+    assert not diags and state["id"] == "shop"
+    again, diags = provider.apply("aws_iam_role", None, planned, config)
+    assert again is None and diags[0].summary == "creating aws_iam_role (shop): already exists"
