@@ -43,6 +43,7 @@ def _controller_handlers(stopped: threading.Event):
 
 
 def main() -> None:
+    parent = os.getppid()
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         sys.stderr.write("This binary is a plugin. These are not meant to be executed directly.\n"
                          "Please execute the program that consumes these plugins, which will\n"
@@ -93,7 +94,7 @@ def main() -> None:
     sys.stdout.flush()
 
     while not stopped.wait(0.5):
-        if os.getppid() == 1:  # Terraform went away without saying goodbye
+        if os.getppid() != parent:  # Terraform went away without saying goodbye (we were re-parented)
             break
     server.stop(grace=0.5)
     try:
