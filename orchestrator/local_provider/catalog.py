@@ -119,7 +119,7 @@ def _type_spec(name: str, kind: str, raw: dict, common: dict) -> TypeSpec:
 
 @functools.lru_cache(maxsize=1)
 def load(path: Path = CATALOG_FILE) -> Catalog:
-    """The catalog; a pickled copy keyed by the file's digest spares each provider start ~60 ms.
+    """The catalog; a pickled copy keyed by the files' digest spares each provider start ~60 ms.
 
     The copy lives in ``$ORCHESTRATOR_LOCAL_PROVIDER_CACHE`` (set by the generated wrapper to the
     mirror's cache directory); without it, the YAML is parsed every time.
@@ -130,7 +130,13 @@ def load(path: Path = CATALOG_FILE) -> Catalog:
 
     text = Path(path).read_bytes()
     cache_dir = os.environ.get(CACHE_ENV)
-    cached = Path(cache_dir) / f"catalog-{hashlib.sha256(text).hexdigest()[:16]}.pickle" if cache_dir else None
+    cached = None
+    if cache_dir:
+        # The classes are part of what is pickled: a change to this module or cty makes a new copy.
+        digest = hashlib.sha256(text)
+        for module in (__file__, cty.__file__):
+            digest.update(Path(module).read_bytes())
+        cached = Path(cache_dir) / f"catalog-{digest.hexdigest()[:16]}.pickle"
     if cached is not None and cached.is_file():
         try:
             return pickle.loads(cached.read_bytes())
@@ -142,6 +148,9 @@ def load(path: Path = CATALOG_FILE) -> Catalog:
             temporary = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
             temporary.write_bytes(pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(temporary, cached)
+            for stale in cached.parent.glob("catalog-*.pickle"):
+                if stale != cached:
+                    stale.unlink(missing_ok=True)  # an older catalog's copy
         except OSError:
             pass
     return catalog
