@@ -1,4 +1,4 @@
-"""The plugin process: go-plugin handshake, mutual TLS, gRPC server, shutdown.
+"""The plugin process: go-plugin handshake, TLS, gRPC server, shutdown.
 
 Terraform starts ``terraform-provider-aws`` with ``PLUGIN_CLIENT_CERT`` (its own certificate) and
 expects one line on stdout before anything else::

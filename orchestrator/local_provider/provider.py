@@ -384,7 +384,7 @@ def _check(key: str, value: Any, rules: dict) -> list[str]:
 def _lb_name_problems(key: str, name: str, kind: str) -> list[str]:
     problems = []
     if not re.fullmatch(r"[0-9A-Za-z-]+", name):
-        problems.append(f"only alphanumeric characters and hyphens allowed in {key!r}: {name!r}".replace("'", '"'))
+        problems.append(f'only alphanumeric characters and hyphens allowed in "{key}": "{name}"')
     if len(name) > 32:
         problems.append(f'"{key}" cannot be longer than 32 characters: "{name}"')
     if name.startswith("-") or name.endswith("-"):
