@@ -67,9 +67,9 @@ def main() -> None:
     from orchestrator.local_provider.tls import server_certificate
 
     key_pem, cert_pem, cert_der = server_certificate()
-    # Terraform's client certificate is ECDSA P-521, which BoringSSL does not offer to verify, so
-    # Go's TLS client sends none: client authentication cannot be required. The socket lives in a
-    # fresh 0700 directory, so only this user can reach it; the server side is still TLS-pinned.
+    # Requiring Terraform's client certificate (ECDSA P-521) made its Go client send none
+    # (PEER_DID_NOT_RETURN_A_CERTIFICATE), so it is not required. The socket lives in a fresh 0700
+    # directory, so only this user can reach it, and Terraform pins the server certificate.
     credentials = None
     if os.environ.get("PLUGIN_CLIENT_CERT"):
         credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
