@@ -162,7 +162,12 @@ class LocalAWS:
         self.partition = "aws-cn" if self.region.startswith("cn-") else (
             "aws-us-gov" if self.region.startswith("us-gov-") else "aws")
         allowed = config.get("allowed_account_ids") or []
-        if allowed:
+        if self.environ.get(ACCOUNT_ENV):
+            # The "credentials" name their account: refuse the way the real provider does.
+            if allowed and self.account not in allowed:
+                diags.append(Diagnostic(f"AWS account ID not allowed: {self.account}",
+                                        path=("allowed_account_ids",)))
+        elif allowed:
             self.account = sorted(allowed)[0]
         forbidden = config.get("forbidden_account_ids") or []
         if self.account in forbidden:

@@ -36,3 +36,12 @@ def test_local_rehearsal_needs_no_credentials(sts, tmp_path):
     sts["ORCHESTRATOR_WORK_DIR"] = str(tmp_path / "work")
     done = run_cli(REPO, "plan", "dev", "--provider", "local", "--stack", "network", env=sts)
     assert done.code == 0, done.stderr
+
+
+def test_local_rehearsal_refuses_credentials_of_another_account(tmp_path):
+    """The local provider, told which account its "credentials" are, refuses like the real one."""
+    env = {"ORCHESTRATOR_WORK_DIR": str(tmp_path / "work"), "ORCHESTRATOR_LOCAL_ACCOUNT_ID": "999999999999"}
+    done = run_cli(REPO, "apply", "dev", "--provider", "local", "--stack", "network", "--auto-approve", "--json", env=env)
+    assert done.code == 1
+    assert "AWS account ID not allowed: 999999999999" in done.json["stacks"][0]["error"]
+    assert not (tmp_path / "work" / "dev.local" / "state" / "network.tfstate").exists()
