@@ -5,7 +5,7 @@ One Atlantis project per environment and stack, named ``ENV-STACK``, in the repo
 name without the ``ENV-`` prefix). Autoplan fires when a file the stack reads changes: its module
 folder, its template, the shared defaults, the environment's file and stacks.yaml. ``depends_on``
 and ``execution_order_group`` follow the DAG. The custom workflow plans with
-``plan ENV --stack STACK --out $PLANFILE`` and applies exactly that file with
+``plan ENV --stack STACK --out $PLANFILE --show`` (the plan text is what Atlantis comments) and applies exactly that file with
 ``apply ENV --stack STACK --plan-file $PLANFILE`` (refused when made with placeholders or stale).
 
 Environments that declare ``provider: local`` are left out: they touch no cloud and keep their
@@ -37,7 +37,7 @@ def _steps(run: str) -> dict:
 
 def _workflow() -> dict:
     return {
-        "plan": _steps('python -m orchestrator plan "$ENV" --stack "$STACK" --out "$PLANFILE"'),
+        "plan": _steps('python -m orchestrator plan "$ENV" --stack "$STACK" --out "$PLANFILE" --show'),
         # Atlantis's apply (after its own apply requirements) is the approval: --auto-approve.
         "apply": _steps('python -m orchestrator apply "$ENV" --stack "$STACK" --plan-file "$PLANFILE" --auto-approve'),
     }

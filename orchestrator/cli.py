@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("validate", parents=[per_env], help="check environment, graph and templates; runs no Terraform")
     plan = commands.add_parser("plan", parents=[per_env], help="plan every stack to a saved plan (in parallel)")
     plan.add_argument("--out", type=Path, metavar="PATH", help="also save the plan here (one --stack; e.g. Atlantis's $PLANFILE)")
+    plan.add_argument("--show", action="store_true", help="print each saved plan as Terraform shows it (stdout; sensitive values hidden)")
     apply = commands.add_parser("apply", parents=[per_env], help="plan and apply stacks in dependency order")
     apply.add_argument("--plan-file", type=Path, metavar="PATH",
                        help="apply this saved plan (one --stack); refused if made with placeholders or stale")
@@ -158,6 +159,7 @@ def _dispatch(args, console: Console) -> int:
         auto_approve=args.auto_approve,
         plan_json=args.json,
         lock_wait_seconds=args.lock_wait,
+        show_plan=getattr(args, "show", False),
         plan_out=plan_out.resolve() if plan_out else None,
         plan_file=plan_file.resolve() if plan_file else None,
     )
@@ -166,6 +168,10 @@ def _dispatch(args, console: Console) -> int:
     report.highlights(console, prepared.graph, results)
     if args.json:
         print(report.document(args.env, args.command, results))
+    elif options.show_plan:
+        for result in results:
+            if result.plan_text:
+                print(f"# --- {result.name}\n{result.plan_text}", end="" if result.plan_text.endswith("\n") else "\n")
     return 1 if any(r.status in ("failed", "skipped") for r in results) else 0
 
 

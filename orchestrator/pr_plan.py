@@ -25,14 +25,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import accounts, core, engine, envlock, pr_comment, revisions, secrets, workdir
+from orchestrator import core, pr_comment, revisions, secrets, workdir
 from orchestrator.environment import EnvironmentLoader
 from orchestrator.errors import InputError, OrchestratorError
 from orchestrator.graph import load_graph
 from orchestrator.pr_comment import StackPlan, plan_facts
-from orchestrator.progress import Progress
 from orchestrator.project import Project
-from orchestrator.runner import Runner, RunOptions
+from orchestrator.runner import RunOptions
 
 # Exit status of pr-plan, for CI (2 stays "bad input or usage", as for every command).
 EXIT_NO_CHANGES = 0
@@ -178,31 +177,24 @@ class PrPlanOutcome:
 
 
 def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlanOptions, console: Console) -> list[StackPlan]:
-    """Plan one environment's chosen stacks (in parallel) through the ordinary Runner."""
+    """Plan one environment's chosen stacks (in parallel) exactly as `plan` does."""
     names = tuple(item.stack for item in items)
-    prepared = core.prepare(project, env, names)
     run_options = RunOptions(command="plan", env=env, stacks=names, provider=options.provider,
-                             parallelism=options.parallelism, plan_json=True)
+                             parallelism=options.parallelism, plan_json=True, show_plan=True)
     try:
-        if not core.uses_local_provider(prepared.env, run_options.provider):  # as `plan` does: never on a wrong account
-            accounts.check(prepared.env, project.display(prepared.env.files[-1]))
-        runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, run_options, Progress(console, f"plan {env}"))
-        engine.install_signal_forwarding(runner.stop.set)
-        with envlock.hold(runner.env_dir, env, "pr-plan"):
-            results = {result.name: result for result in runner.run(prepared.names)}
+        _, finished = core.run(project, run_options, console)
     except OrchestratorError as error:  # wrong account, no credentials, secrets not found, environment locked
         return [StackPlan(env, item.stack, item.reason, "failed", {"add": 0, "change": 0, "destroy": 0}, error=str(error),
                           new_env=item.new_env, may_be_affected=not item.direct) for item in items]
+    results = {result.name: result for result in finished}
     plans = []
     for item in items:
         result = results[item.stack]
         plan = StackPlan(env, item.stack, item.reason, result.status, dict(result.changes),
                          placeholders=list(result.placeholders), error=result.error, new_env=item.new_env,
                          may_be_affected=not item.direct)
-        if result.status in ("ok", "no-changes") and result.workdir:
-            plan_file = workdir.Workdir(Path(result.workdir), None).plan_file
-            shown = runner.terraform(item.stack).show(plan_file)
-            plan.plan_text = shown.stdout if shown.returncode == 0 else f"(terraform show failed; see {result.log})"
+        if result.status in ("ok", "no-changes"):
+            plan.plan_text = result.plan_text
             if result.plan_json:
                 plan_facts(plan, json.loads(Path(result.plan_json).read_text()))
         plans.append(plan)

@@ -39,6 +39,7 @@ class RunOptions:
     plan_out: Path | None = None  # plan: also save the plan (and its record) here (one stack)
     plan_file: Path | None = None  # apply: apply this saved plan instead of planning (one stack)
     lock_wait_seconds: float = 0.0  # wait this long for another run of the environment to finish
+    show_plan: bool = False  # keep `terraform show` of every saved plan (the text people review)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class StackResult:
     placeholders: list[str] = field(default_factory=list)
     error: str = ""
     log: str | None = None
+    plan_text: str = ""
     sensitive: set = field(default_factory=set)
     started_at: float | None = None
     finished_at: float | None = None
@@ -271,6 +273,9 @@ class Runner:
         if self.options.plan_out is not None:
             shutil.copyfile(directory.plan_file, self.options.plan_out)
             shutil.copyfile(directory.plan_meta, workdir.meta_path(self.options.plan_out))
+        if self.options.show_plan:
+            shown = self._check(self.terraform(name).show(directory.plan_file), name)
+            result.plan_text = secrets.MASK.apply(shown.stdout)
         if self.options.plan_json:
             shown = self._check(self.terraform(name).show_json(directory.plan_file), name)
             directory.plan_json.write_text(secrets.MASK.apply(shown.stdout))

@@ -161,7 +161,8 @@ def test_saved_plan_is_applied_exactly_and_refused_when_stale_or_made_with_place
     assert refused.code == 1 and "placeholders for network.id" in refused.json["stacks"][0]["error"]
 
     assert run_cli(project, "apply", "alpha", "--stack", "network", "--auto-approve").code == 0
-    assert run_cli(project, "plan", "alpha", "--stack", "alb", "--out", str(saved)).code == 0
+    shown = run_cli(project, "plan", "alpha", "--stack", "alb", "--out", str(saved), "--show")
+    assert shown.code == 0 and "# terraform_data.this will be created" in shown.stdout  # what Atlantis comments
     applied = run_cli(project, "apply", "alpha", "--stack", "alb", "--plan-file", str(saved), "--json")
     assert applied.code == 0, applied.stderr
     assert applied.json["stacks"][0]["changes"] == {"add": 1, "change": 0, "destroy": 0}
