@@ -182,13 +182,14 @@ def main(argv: list[str] | None = None) -> None:
     console = Console(stderr=True)
     try:
         code = _dispatch(args, console)
-    except InputError as error:
-        _print_problems(console, error)
-        if getattr(args, "json", False):
-            print(json.dumps({"env": getattr(args, "env", None), "command": args.command, "error": [str(p) for p in error.problems], "stacks": []}))
-        code = error.exit_code
     except OrchestratorError as error:
-        console.print(f"[bold red]error[/]: {error}", highlight=False)
+        problems = [str(p) for p in error.problems] if isinstance(error, InputError) else [str(error)]
+        if isinstance(error, InputError):
+            _print_problems(console, error)
+        else:
+            console.print(f"[bold red]error[/]: {error}", highlight=False, soft_wrap=True)
+        if getattr(args, "json", False):
+            print(json.dumps({"env": getattr(args, "env", None), "command": args.command, "error": problems, "stacks": []}))
         code = error.exit_code
     except KeyboardInterrupt:
         console.print("[bold red]interrupted[/]")

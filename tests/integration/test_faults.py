@@ -76,9 +76,10 @@ def test_second_run_on_the_same_environment_is_refused_with_the_holder(project):
     set_app_environment(project, "alpha", {"SLEEP_network": "20"})
     first = start_cli(project, "apply", "alpha", "--auto-approve", "--stack", "network")
     wait_for_text(project / ".orchestrator" / "alpha" / "network" / "terraform.log", "Provisioning with 'local-exec'")
-    second = run_cli(project, "plan", "alpha")
+    second = run_cli(project, "plan", "alpha", "--json")
     assert second.code == 1
     assert "environment 'alpha' is locked by" in second.stderr and "(pid" in second.stderr and "apply) since" in second.stderr
+    assert second.json["stacks"] == [] and "is locked by" in second.json["error"][0]
     other = run_cli(project, "apply", "beta", "--auto-approve", "--stack", "network")  # another environment runs alongside
     assert other.code == 0, other.stderr
     first.send_signal(signal.SIGINT)
