@@ -199,10 +199,15 @@ class Runner:
                 directory.mark_initialised(stamp)
             return directory
 
-    def state_outputs(self, name: str) -> dict:
-        """Outputs of a stack as recorded in its state ({} when never applied)."""
+    def state_outputs(self, name: str, with_sensitive: bool = True) -> dict:
+        """Outputs of a stack as recorded in its state ({} when never applied).
+
+        After an apply, the apply's own stream gave every output but the sensitive ones; state is
+        read again only when a sensitive value is actually needed.
+        """
         with self._output_locks[name]:
-            if name not in self._state_outputs:
+            partial = name in self._state_outputs and not self._sensitive[name] <= set(self._state_outputs[name])
+            if name not in self._state_outputs or (with_sensitive and partial):
                 self.ensure_initialised(name)
                 result = self._check(self.terraform(name).output_json(), name)
                 raw = json.loads(result.stdout or "{}")
@@ -214,14 +219,12 @@ class Runner:
         """Values for the stack's upstream-fed variables, and which of them are placeholders."""
         values, placeholders, sensitive = {}, [], self._sensitive_inputs.setdefault(name, set())
         for item in self.graph.stacks[name].inputs:
-            upstream = self.results.get(item.stack)
-            if upstream is not None and upstream.status in ("ok", "no-changes") and self.options.command == "apply":
-                outputs = upstream.outputs
-            else:
+            outputs = self.state_outputs(item.stack, with_sensitive=False)
+            if item.output in self._sensitive.get(item.stack, ()):
                 outputs = self.state_outputs(item.stack)
             if item.output in outputs:
                 values[item.variable] = outputs[item.output]
-                if item.output in self._sensitive.get(item.stack, ()) or (upstream is not None and item.output in upstream.sensitive):
+                if item.output in self._sensitive.get(item.stack, ()):
                     sensitive.add(item.variable)
                     secrets.MASK.add(outputs[item.output])
             elif allow_placeholders:
@@ -309,16 +312,14 @@ class Runner:
             self.results[name].changes = meta.get("changes", self.results[name].changes)
         self.progress.update(name, "destroying" if meta["destroy"] else "applying")
         outcome = self._check(self.terraform(name).apply(plan_file), name)
-        # The apply's own stream carries the new outputs; sensitive values are left out of it,
-        # so only then is state read again.
+        # The apply's own stream carries the new outputs, all but the sensitive values.
         with self._output_locks[name]:
             self._state_outputs.pop(name, None)
             for message in engine.json_messages(outcome.stdout):
                 if message.get("type") == "outputs" and not meta["destroy"]:
                     raw = message["outputs"]
-                    if all("value" in item for item in raw.values()):
-                        self._state_outputs[name] = {key: item["value"] for key, item in raw.items()}
-                        self._sensitive[name] = {key for key, item in raw.items() if item.get("sensitive")}
+                    self._state_outputs[name] = {key: item["value"] for key, item in raw.items() if "value" in item}
+                    self._sensitive[name] = {key for key, item in raw.items() if item.get("sensitive")}
 
     def _rebuild_workdir(self, name: str, failure: StackFailure) -> None:
         """Start the stack's .terraform/ afresh; nothing in it is state."""
@@ -383,16 +384,14 @@ class Runner:
             result.status = "ok"
         else:
             result.status = "no-changes"
-        result.outputs = self.state_outputs(name)
-        result.sensitive = self._sensitive[name]
+        self._report_outputs(name)
 
     def _apply_plan_file_job(self, name: str) -> None:
         result = self.results[name]
         self.ensure_initialised(name)
         self.apply_saved_plan(name, self.options.plan_file)
         result.status = "ok"
-        result.outputs = self.state_outputs(name)
-        result.sensitive = self._sensitive[name]
+        self._report_outputs(name)
 
     def _destroy_job(self, name: str) -> None:
         result = self.results[name]
@@ -403,10 +402,14 @@ class Runner:
             result.status = "no-changes"
 
     def _output_job(self, name: str) -> None:
+        self._report_outputs(name)
+        self.results[name].status = "ok"
+
+    def _report_outputs(self, name: str) -> None:
+        """Outputs for the summary and --json: sensitive ones are only named (shown masked)."""
         result = self.results[name]
-        result.outputs = self.state_outputs(name)
+        result.outputs = {**self.state_outputs(name, with_sensitive=False), **{key: None for key in self._sensitive[name]}}
         result.sensitive = self._sensitive[name]
-        result.status = "ok"
 
     def _skip(self, name: str, reason: str) -> None:
         result = self.results[name]
