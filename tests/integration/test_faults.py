@@ -122,3 +122,42 @@ def test_state_written_by_a_newer_terraform_is_a_clear_error(project):
     assert done.code == 1
     assert "state" in done.json["stacks"][0]["error"].lower() and "version" in done.json["stacks"][0]["error"].lower()
     assert state_file.read_text() == before
+
+
+def _terraform_pids(workdir: Path, command: str) -> list[int]:
+    """Terraform processes running ``command`` in ``workdir`` (read from /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if cwd == str(workdir) and command.encode() in argv and any(b"terraform" in part for part in argv[:2]):
+            found.append(int(proc.name))
+    return found
+
+
+def test_killed_terraform_fails_its_stack_only_and_a_rerun_resumes(project):
+    set_app_environment(project, "alpha", {"SLEEP_vpc_link": "30"})
+    proc = start_cli(project, "apply", "alpha", "--auto-approve", "--json", "--parallelism", "2")
+    workdir = project / ".orchestrator" / "alpha" / "vpc_link"
+    wait_for_text(workdir / "terraform.log", "Provisioning with 'local-exec'")
+    pids = _terraform_pids(workdir, "apply")
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    stacks = by_name(json.loads(out))
+    assert stacks["vpc_link"]["status"] == "failed" and "-9" in stacks["vpc_link"]["error"]
+    assert stacks["ecs"]["status"] == "ok"  # the independent branch finished
+    assert stacks["api_gateway"]["status"] == "skipped" and stacks["keepalive"]["status"] == "skipped"
+
+    set_app_environment(project, "alpha", {})
+    rerun = run_cli(project, "apply", "alpha", "--auto-approve", "--json")
+    assert rerun.code == 0, rerun.stderr
+    assert {s["name"] for s in rerun.json["stacks"] if s["status"] == "no-changes"} >= {"network", "alb", "ecs"}
+
