@@ -42,6 +42,7 @@ class LoadedEnvironment:
             env=self.name,
             name=self.base_name,
             subnets=rules.subnet_layout(self.config),
+            endpoints=rules.interface_endpoints(self.config),
             tags=self.tags(),
         )
         return values

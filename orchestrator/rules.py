@@ -49,6 +49,13 @@ def subnet_layout(env: Environment) -> dict[str, list[str]]:
     return {"private": list(private), "public": list(public) if network.public_subnets else []}
 
 
+def interface_endpoints(env: Environment) -> list[str]:
+    """The Interface endpoints tasks need without NAT: images, logs, and where their secrets live."""
+    services = ["ecr.api", "ecr.dkr", "logs"]
+    used = {arn.split(":")[2] for arn in env.app.secrets.values()}
+    return services + [service for service in ("ssm", "secretsmanager") if service in used]
+
+
 def _network_rules(env: Environment) -> Iterator[Finding]:
     network = env.network
     try:
@@ -132,6 +139,14 @@ def _app_rules(env: Environment) -> Iterator[Finding]:
             f"private ECR (<account>.dkr.ecr.{env.region}.amazonaws.com/<repository>); {app.image!r} "
             "would fail with CannotPullContainerError"
         )
+    for name, arn in app.secrets.items():
+        service, region = arn.split(":")[2], arn.split(":")[3]
+        if (service == "ssm") != (":parameter/" in arn):
+            yield ("app", "secrets", name), f"{arn!r} is neither an SSM parameter nor a Secrets Manager secret ARN"
+        elif region != env.region and not env.network.nat_gateway:
+            yield ("app", "secrets", name), f"is in {region}; without NAT, tasks reach only the {service} endpoint of {env.region}"
+        if name in app.environment:
+            yield ("app", "secrets", name), "is also a plain variable in app.environment"
     if app.container_port < 1024 and app.container_port != 80:
         yield ("app", "container_port"), "ports below 1024 need root in the container; use 80 or >= 1024"
 

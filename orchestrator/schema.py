@@ -99,6 +99,10 @@ class App(Section):
         default_factory=dict, description="Plain environment variables of the container (no secrets)."
     )
     autoscaling: Autoscaling = Autoscaling()
+    secrets: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")]] = Field(
+        default_factory=dict,
+        description="Secret variables of the container: name -> ARN of an SSM parameter or Secrets Manager secret; ECS reads them at task start.",
+    )
 
 
 class Api(Section):

@@ -22,6 +22,14 @@ locals {
 
   listener_region = split(":", var.listener_arn)[3]
 
+  # Secrets reach the container from SSM or Secrets Manager at task start (valueFrom): their values
+  # never pass through Terraform. The execution role may read exactly these and nothing else.
+  secret_ssm_arns = sort(distinct([for arn in values(var.container_secrets) : arn if split(":", arn)[2] == "ssm"]))
+  secret_secretsmanager_arns = sort(distinct([
+    # A secret's ARN may name a JSON key and version after the secret itself (arn:...:secret:NAME:KEY:STAGE:VERSION).
+    for arn in values(var.container_secrets) : join(":", slice(split(":", arn), 0, 7)) if split(":", arn)[2] == "secretsmanager"
+  ]))
+
   # Null fields (an unset command) are left out: ECS would echo them back as a perpetual diff.
   container_definition_fields = {
     name                   = var.container_name
@@ -34,6 +42,7 @@ locals {
       protocol      = "tcp"
     }]
     environment = [for k in sort(keys(var.container_environment)) : { name = k, value = var.container_environment[k] }]
+    secrets     = length(var.container_secrets) == 0 ? null : [for k in sort(keys(var.container_secrets)) : { name = k, valueFrom = var.container_secrets[k] }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -87,6 +96,24 @@ data "aws_iam_policy_document" "execution" {
       sid       = "EcrPullImage"
       actions   = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
       resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.secret_ssm_arns) == 0 ? [] : [local.secret_ssm_arns]
+    content {
+      sid       = "ReadOwnParameters"
+      actions   = ["ssm:GetParameters"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.secret_secretsmanager_arns) == 0 ? [] : [local.secret_secretsmanager_arns]
+    content {
+      sid       = "ReadOwnSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = statement.value
     }
   }
 

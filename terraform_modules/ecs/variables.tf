@@ -148,6 +148,25 @@ variable "container_environment" {
   default     = {}
 }
 
+variable "container_secrets" {
+  description = "Secret environment variables of the container: name => ARN of an SSM parameter or a Secrets Manager secret (optionally with :json-key:stage:version). ECS reads them at task start; their values never pass through Terraform, and the execution role may read exactly these. Without NAT the network needs the ssm and/or secretsmanager interface endpoints."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for name, arn in var.container_secrets :
+      can(regex("^[A-Za-z_][A-Za-z0-9_]*$", name)) && can(regex("^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+|secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+)$", arn))
+    ])
+    error_message = "container_secrets maps environment variable names to ARNs of SSM parameters (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME) or Secrets Manager secrets (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.container_secrets), keys(var.container_environment))) == 0
+    error_message = "A variable cannot be both in container_environment and container_secrets."
+  }
+}
+
 variable "container_command" {
   description = "Command of the container, overriding the image's CMD. Null: the image's."
   type        = list(string)

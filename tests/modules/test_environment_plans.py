@@ -136,6 +136,28 @@ def test_local_environment_wires_the_path_across_stacks(local_apply):
     assert all(a["dimensions"] == {"ApiId": out["api_gateway"]["api_id"]} for a in idle)
 
 
+def applied_resources(stack: dict) -> dict[str, dict]:
+    """address -> values in the stack's state (`terraform -chdir=WORKDIR show -json`, as the contract promises)."""
+    done = subprocess.run(["terraform", f"-chdir={stack['workdir']}", "show", "-json"], capture_output=True, text=True,
+                          env={**os.environ, "CHECKPOINT_DISABLE": "1"}, check=True)
+    return {r["address"]: r["values"] for r in json.loads(done.stdout)["values"]["root_module"].get("resources", [])}
+
+
+def test_local_container_secret_is_a_reference_readable_by_the_execution_role_only(local_apply):
+    arn = "arn:aws:ssm:us-east-1:123456789012:parameter/shopfront/local/db-password"  # environments/local.yaml
+    ecs = applied_resources(local_apply["ecs"])
+    (task,) = by_type(ecs, "aws_ecs_task_definition")
+    (container,) = json.loads(task["container_definitions"])
+    assert container["secrets"] == [{"name": "DB_PASSWORD", "valueFrom": arn}]
+    policies = {r["name"]: json.loads(r["policy"]) for r in by_type(ecs, "aws_iam_role_policy")}
+    (statement,) = [s for s in policies["pull-image-write-logs"]["Statement"] if s.get("Sid") == "ReadOwnParameters"]
+    assert statement["Action"] == "ssm:GetParameters" and statement["Resource"] == arn
+    assert "application" not in policies  # the task role itself gets nothing
+    network = applied_resources(local_apply["network"])
+    services = {e["service_name"].rsplit(".", 1)[1] for e in by_type(network, "aws_vpc_endpoint")}
+    assert "ssm" in services and "secretsmanager" not in services  # tasks fetch the parameter through the endpoint
+
+
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_cloud_environment_plans_offline_and_holds_the_architecture(project, env):
     document = orchestrator(project, "plan", env, "--provider", "local")

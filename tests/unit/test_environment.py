@@ -60,6 +60,9 @@ def test_fixture_environments_load(project):
         ("app:\n  autoscaling:\n    enabled: true\n    min_capacity: 5\n    max_capacity: 2\n", "app.autoscaling.min_capacity", "greater than max"),
         ("alb:\n  health_check:\n    timeout_seconds: 30\n    interval_seconds: 10\n", "alb.health_check.timeout_seconds", "shorter than interval"),
         ("app:\n  environment:\n    not-valid: x\n", "app.environment.not-valid", "does not match"),
+        ("app:\n  secrets:\n    DB: hunter2\n", "app.secrets.DB", "does not match"),
+        ("app:\n  secrets:\n    DB: arn:aws:ssm:us-east-1:111111111111:parameter/db\n", "app.secrets.DB", "without NAT, tasks reach only the ssm endpoint of eu-west-1"),
+        ("app:\n  environment: {DB: x}\n  secrets:\n    DB: arn:aws:ssm:eu-west-1:111111111111:parameter/db\n", "app.secrets.DB", "also a plain variable"),
     ],
 )
 def test_mistakes_are_named(project, body, key, reason):
@@ -73,6 +76,15 @@ def test_mistakes_are_named(project, body, key, reason):
 def test_resource_names_must_fit_aws_limits(project):
     found = problems_for(project, "project: averyveryverylon\n", env="staging-eu-west1")
     assert found[0].key == "project" and "at most 24" in found[0].reason
+
+
+def test_secret_sources_bring_their_endpoints(project):
+    (project / "environments" / "gamma.yaml").write_text(
+        "app:\n  secrets:\n    A: arn:aws:secretsmanager:eu-west-1:111111111111:secret:a-AbCdEf\n"
+        "    B: arn:aws:ssm:eu-west-1:111111111111:parameter/b\n"
+    )
+    context = EnvironmentLoader(Project(project)).load("gamma").context()
+    assert context["endpoints"] == ["ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager"]
 
 
 def test_all_errors_are_reported_at_once(project):
