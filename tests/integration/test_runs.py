@@ -6,8 +6,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from helpers import by_name, run_cli, set_app_environment
 
 ORDER = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
