@@ -1,7 +1,7 @@
 """Command line: parse arguments into values, hand them to the core, turn outcomes into exit codes.
 
-Exit status: 0 success, 1 a stack failed, 2 bad input or usage (nothing was run).
-With --json, one JSON document goes to stdout and everything for people to stderr.
+Exit status: 0 success, 1 a stack failed, 2 bad input or usage (nothing was run);
+pr-plan adds 3: plans with changes. With --json, one JSON document goes to stdout and everything for people to stderr.
 """
 
 from __future__ import annotations
