@@ -39,6 +39,8 @@ from pathlib import Path
 import tftest
 import yaml
 
+from orchestrator.local_provider import cli_environment
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 MODULES = REPO / "terraform_modules"
@@ -92,12 +94,8 @@ def placeholders(module: str) -> dict:
     return values
 
 
-def local_provider_env(workdir: Path) -> dict[str, str] | None:
-    """Environment that makes Terraform use the project's local provider; None when it is missing."""
-    try:
-        from orchestrator.local_provider import cli_environment
-    except ImportError:
-        return None
+def local_provider_env(workdir: Path) -> dict[str, str]:
+    """Environment that makes Terraform use the project's local provider."""
     env = dict(cli_environment(workdir / "plugin-cache", workdir / "cloud"))
     env.update({"CHECKPOINT_DISABLE": "1", "AWS_REGION": REGION})
     return env
@@ -216,8 +214,6 @@ def inventory_from_plan(plan) -> dict:
 def write_inventory(case: Case) -> Path:
     with tempfile.TemporaryDirectory(prefix="module-plan-") as tmp:
         env = local_provider_env(Path(tmp))
-        if env is None:
-            raise SystemExit("the local provider (orchestrator.local_provider) is not available")
         plan = ModulePlanner(case.module, Path(tmp), env).plan(case.tfvars)
         document = inventory_from_plan(plan)
     header = (

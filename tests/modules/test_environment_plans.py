@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from plan_inventory import REPO, local_provider_env
+from plan_inventory import REPO
 
 ENDPOINT_SERVICES = {"ecr.api", "ecr.dkr", "logs"}
 
@@ -43,8 +43,6 @@ def by_type(resources: dict[str, dict], type_name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    if local_provider_env(tmp_path_factory.mktemp("probe")) is None:
-        pytest.skip("the local provider (orchestrator.local_provider) is not available")
     root = tmp_path_factory.mktemp("environments") / "project"
     shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(
         ".git", ".venv", ".orchestrator", "__pycache__", "*.egg-info", ".terraform*", ".pytest_cache", "*.tfstate*"))
