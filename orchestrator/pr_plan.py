@@ -53,13 +53,10 @@ def _sha256(data: bytes) -> str:
 
 
 def folder_digest(folder: Path) -> str:
-    """Content of the files a working directory gets from a module folder (workdir.prepare skips the same)."""
+    """Content of the files a working directory gets from a module folder."""
     digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if path.is_dir() or any(part in workdir._SKIP or part.startswith(".") for part in relative.parts):
-            continue
-        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    for relative in workdir.module_files(folder):
+        digest.update(str(relative).encode() + b"\0" + (folder / relative).read_bytes() + b"\0")
     return digest.hexdigest()
 
 

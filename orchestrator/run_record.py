@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orchestrator import workdir
-
 FILE_NAME = "last-run.json"
 RECORDED = ("apply", "destroy")
 
@@ -33,7 +31,7 @@ def save(runner, command: str, results) -> None:
     """Merge one run's per-stack outcome into the environment's record (apply and destroy only)."""
     if command not in RECORDED:
         return
-    env_dir = workdir.env_dir(runner.project, runner.env, runner.local_provider)
+    env_dir = runner.env_dir
     stacks = load(env_dir)
     for result in results:
         stacks[result.name] = {"command": command, "status": result.status, "finished_at": result.finished_at, "error": result.error or None}

@@ -165,7 +165,7 @@ class Runner:
                     from orchestrator.local_provider import cli_environment
                 except ImportError as error:  # pragma: no cover - packaging problem
                     raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
-                environ.update(cli_environment(self.project.runs_dir / "local-provider", self.env_dir / "cloud"))
+                environ.update(cli_environment(self.project.runs_dir / "local-provider", workdir.local_cloud_dir(self.project, self.env)))
         else:
             cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")
             Path(cache).mkdir(parents=True, exist_ok=True)

@@ -187,7 +187,7 @@ def evaluate(outputs: dict[str, dict], source: Source, unreadable: frozenset[str
 
 def source_for(project: Project, env, provider: str) -> Source:
     if uses_local_provider(env, provider):
-        return LocalSource(workdir.env_dir(project, env, True) / "cloud")
+        return LocalSource(workdir.local_cloud_dir(project, env))
     return AwsSource(env.config.region)
 
 

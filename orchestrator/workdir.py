@@ -147,6 +147,22 @@ def _provider_block(env: LoadedEnvironment) -> str:
     return "\n".join(lines) + "\n"
 
 
+def module_files(module_dir: Path) -> list[Path]:
+    """The files of a module a working directory receives (relative paths): not its docs, examples or tests."""
+    return sorted(
+        path.relative_to(module_dir)
+        for path in module_dir.rglob("*")
+        if path.is_file()
+        and path.relative_to(module_dir).parts[0] not in _SKIP
+        and not any(part.startswith(".") for part in path.relative_to(module_dir).parts)
+    )
+
+
+def local_cloud_dir(project: Project, env: LoadedEnvironment) -> Path:
+    """Where the local provider keeps the "cloud" of an environment (one store for all its stacks)."""
+    return env_dir(project, env, True) / "cloud"
+
+
 def prepare(project: Project, env: LoadedEnvironment, stack: Stack, local_provider: bool) -> Workdir:
     """Create or refresh the stack's working directory; keeps .terraform/, plans and logs."""
     path = env_dir(project, env, local_provider) / stack.name
@@ -157,13 +173,9 @@ def prepare(project: Project, env: LoadedEnvironment, stack: Stack, local_provid
             old.unlink()
         elif old.is_dir() and old.name != ".terraform" and not old.name.startswith("."):
             shutil.rmtree(old)
-    for source in stack.module_dir.iterdir():
-        if source.name in _SKIP or source.name.startswith("."):
-            continue
-        if source.is_dir():
-            shutil.copytree(source, path / source.name)
-        else:
-            shutil.copy2(source, path / source.name)
+    for relative in module_files(stack.module_dir):
+        (path / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(stack.module_dir / relative, path / relative)
     backend, state_file = _backend_block(project, env, stack, local_provider)
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
