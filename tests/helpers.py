@@ -56,3 +56,12 @@ def set_app_environment(root: Path, env: str, values: dict[str, str]) -> None:
     text = path.read_text().split(marker)[0]
     lines = ["app:", "  environment:" + ("" if values else " {}")] + [f"    {k}: {json.dumps(v)}" for k, v in values.items()]
     path.write_text(text + marker + "\n".join(lines) + "\n")
+
+
+def planned_network_input(root: Path, payload: str) -> dict:
+    """Plan the fixture's network stack with PAYLOAD and return its planned terraform_data input and the plan."""
+    set_app_environment(root, "alpha", {"PAYLOAD": payload})
+    done = run_cli(root, "plan", "alpha", "--stack", "network", "--json")
+    assert done.code == 0, done.stderr
+    plan = json.loads(Path(done.json["stacks"][0]["plan_json"]).read_text())
+    return plan["resource_changes"][0]["change"]["after"]["input"], plan

@@ -5,13 +5,12 @@ Values that try to become code are not errors: they must reach Terraform verbati
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
-from helpers import run_cli, set_app_environment
+from helpers import planned_network_input, run_cli
 
 ENV = "environments/alpha.yaml"
 TEMPLATE = "environments/templates/step.tfvars.j2"
@@ -112,9 +111,6 @@ def test_environment_file_symlinked_outside_the_project_is_refused(project, tmp_
 
 def test_values_that_look_like_code_reach_terraform_verbatim(project):
     attack = 'x"\nevil = "1" ${file("/etc/passwd")} %{ for x in [1] }${x}%{ endfor } {{ 7 * 7 }} {% raw %}'
-    set_app_environment(project, "alpha", {"PAYLOAD": attack})
-    done = run_cli(project, "plan", "alpha", "--stack", "network", "--json")
-    assert done.code == 0, done.stderr
-    plan = json.loads(Path(done.json["stacks"][0]["plan_json"]).read_text())
-    assert plan["resource_changes"][0]["change"]["after"]["input"]["payload"] == attack
+    planned, plan = planned_network_input(project, attack)
+    assert planned["payload"] == attack
     assert "evil" not in plan["variables"]

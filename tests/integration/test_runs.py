@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from helpers import by_name, run_cli, set_app_environment
+from helpers import by_name, planned_network_input, run_cli, set_app_environment
 
 ORDER = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
 
@@ -118,11 +118,8 @@ def test_selected_stack_reads_upstream_outputs_from_state(project):
 
 def test_yaml_strings_reach_terraform_verbatim(project):
     tricky = 'quote " backslash \\ newline\nend ${var.name} %{ if true }x%{ endif } ünïcødé ✓ $${already} tab\t'
-    set_app_environment(project, "alpha", {"PAYLOAD": tricky})
-    done = run_cli(project, "plan", "alpha", "--stack", "network", "--json")
-    assert done.code == 0, done.stderr
-    plan = json.loads(Path(done.json["stacks"][0]["plan_json"]).read_text())
-    assert plan["resource_changes"][0]["change"]["after"]["input"]["payload"] == tricky
+    planned, _ = planned_network_input(project, tricky)
+    assert planned["payload"] == tricky
 
 
 def test_environment_requiring_approval_refuses_without_a_terminal(project):
