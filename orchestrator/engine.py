@@ -200,9 +200,6 @@ class Terraform:
             "init", input=False, upgrade=python_terraform.IsFlagged if upgrade else None
         )
 
-    def validate(self) -> Result:
-        return self._run("validate")
-
     def plan(self, var_files: list[Path], out: Path, destroy: bool = False, refresh: bool = True) -> Result:
         """Plan to a saved plan file; returncode 0 = no changes, 2 = changes, 1 = error."""
         return self._run(

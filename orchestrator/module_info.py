@@ -24,9 +24,6 @@ class ModuleInfo:
     providers: frozenset[str]  # local names in required_providers, e.g. {"aws"}
     sensitive_variables: frozenset[str] = frozenset()
 
-    def tf_files(self) -> list[Path]:
-        return sorted(self.path.glob("*.tf"))
-
 
 @functools.lru_cache(maxsize=256)
 def _scan(path: Path, _stamp: tuple) -> ModuleInfo:
