@@ -74,6 +74,7 @@ class TypeSpec:
 @dataclass
 class Catalog:
     provider: TypeSpec
+    provider_meta: TypeSpec
     resources: dict[str, TypeSpec]
     data_sources: dict[str, TypeSpec]
     regions: frozenset[str]
@@ -163,6 +164,7 @@ def _parse_catalog(text: bytes) -> Catalog:
     common = raw.get("common", {})
     return Catalog(
         provider=_type_spec("provider", "provider", raw["provider"], {}),
+        provider_meta=_type_spec("provider_meta", "provider", raw["provider_meta"], {}),
         resources={n: _type_spec(n, "resource", r, common) for n, r in raw["resources"].items()},
         data_sources={n: _type_spec(n, "data", r, {}) for n, r in raw["data_sources"].items()},
         regions=frozenset(raw.get("regions", [])),

@@ -151,6 +151,13 @@ class LocalAWS:
                 return [Diagnostic(f"invalid AWS Region: {region}", path=("region",))]
         return []
 
+    def unserved(self, root: Path | None = None) -> list[Diagnostic]:
+        """What the configuration in ``root`` (the working directory) uses that this stand-in lacks."""
+        from orchestrator.local_provider import unserved
+
+        found = unserved.messages(root or Path.cwd(), set(self.catalog.resources), set(self.catalog.data_sources))
+        return [Diagnostic(summary, detail) for summary, detail in found]
+
     def configure(self, config: dict) -> list[Diagnostic]:
         diags = self.validate_provider(config)
         if config.get("region"):

@@ -118,6 +118,7 @@ class ProviderServicer:
             catalog = self.provider.catalog
             self._schema_response = pb.GetProviderSchema.Response(
                 provider=schema(catalog.provider),
+                provider_meta=schema(catalog.provider_meta),
                 resource_schemas={n: schema(s) for n, s in catalog.resources.items()},
                 data_source_schemas={n: schema(s) for n, s in catalog.data_sources.items()},
                 server_capabilities=pb.ServerCapabilities(plan_destroy=False, get_provider_schema_optional=True),
@@ -139,7 +140,8 @@ class ProviderServicer:
     @guarded("ValidateProviderConfig")
     def ValidateProviderConfig(self, request, context):
         config = _value(request.config) or {}
-        return pb.ValidateProviderConfig.Response(diagnostics=_diagnostics(self.provider.validate_provider(config)))
+        diags = self.provider.validate_provider(config) + self.provider.unserved()
+        return pb.ValidateProviderConfig.Response(diagnostics=_diagnostics(diags))
 
     @guarded("ValidateResourceConfig")
     def ValidateResourceConfig(self, request, context):

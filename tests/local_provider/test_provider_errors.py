@@ -7,7 +7,13 @@ import pytest
 CASES = {
     "unknown resource type": (
         'resource "aws_no_such_thing" "x" {\n  name = "x"\n}\n',
-        ["aws_no_such_thing", "does not support resource type"],
+        ["The local stand-in for hashicorp/aws does not serve resource type aws_no_such_thing",
+         "Used in main.tf line 1", "--provider aws", "--provider moto"],
+    ),
+    "unknown data source and function": (
+        'data "aws_no_such_data" "x" {}\noutput "o" {\n  value = provider::aws::arn_parse("arn:aws:s3:::b")\n}\n',
+        ["does not serve data source aws_no_such_data", "does not serve function provider::aws::arn_parse",
+         "main.tf line 3"],
     ),
     "wrong attribute type": (
         'resource "aws_vpc" "x" {\n  cidr_block         = "10.0.0.0/16"\n  enable_dns_support = "maybe"\n}\n',
