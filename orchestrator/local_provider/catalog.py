@@ -69,6 +69,14 @@ class TypeSpec:
     upgrade: list[dict] = field(default_factory=list)
     plan: dict[str, str] = field(default_factory=dict)
     import_id: str = ""  # template of the id `terraform import` takes, when it is not the object's id
+    defaults: dict[str, Any] = field(default_factory=dict)  # filled at plan where the configuration is null
+    rules: list[dict] = field(default_factory=list)  # relations between arguments (relations.py)
+    plan_known: dict[str, Any] = field(default_factory=dict)  # computed values known at plan (templates)
+    recompute: dict[str, list[str]] = field(default_factory=dict)  # a change of KEY makes these unknown
+    computed_blocks: tuple[str, ...] = ()  # optional blocks the API fills in: unknown at create when absent
+    replace_on_switch: list[list[str]] = field(default_factory=list)  # moving to another of these replaces
+    refuse: list[dict] = field(default_factory=list)  # what the AWS API refuses at apply (relations.py)
+    framework: bool = False  # implemented with terraform-plugin-framework in the real provider (else SDK v2)
 
 
 @dataclass
@@ -104,6 +112,7 @@ def _type_spec(name: str, kind: str, raw: dict, common: dict) -> TypeSpec:
     members = set(block.attributes) | set(block.blocks)
     force_new = [n for n in common.get("force_new", []) if n in members] + list(raw.get("force_new", []))
     plan = {n: how for n, how in common.get("plan", {}).items() if n in block.attributes}
+    rules = [r for r in common.get("rules", []) if set(_rule_names(r)) <= members] + list(raw.get("rules") or [])
     return TypeSpec(
         name=name,
         kind=kind,
@@ -115,7 +124,22 @@ def _type_spec(name: str, kind: str, raw: dict, common: dict) -> TypeSpec:
         upgrade=list(raw.get("upgrade") or []),
         plan=plan,
         import_id=raw.get("import_id", ""),
+        defaults=dict(raw.get("defaults") or {}),
+        rules=rules,
+        plan_known=dict(raw.get("plan_known") or {}),
+        recompute=dict(raw.get("recompute") or {}),
+        computed_blocks=tuple(raw.get("computed_blocks") or ()),
+        replace_on_switch=list(raw.get("replace_on_switch") or []),
+        refuse=list(raw.get("refuse") or []),
+        framework=bool(raw.get("framework")),
     )
+
+
+def _rule_names(rule: dict) -> list[str]:
+    """The arguments a relation rule names."""
+    if "when" in rule:
+        return list(rule["when"]) + list(rule["required"])
+    return [n for key, names in rule.items() if isinstance(names, list) for n in names]
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.local_provider import cty, templates
+from orchestrator.local_provider import cty, relations, templates
 from orchestrator.local_provider.catalog import Block, Catalog, TypeSpec, load
 from orchestrator.local_provider.store import Store
 
@@ -100,6 +100,57 @@ def _drop_write_only(value: dict, block: Block) -> None:
     for name, attr in block.attributes.items():
         if attr.write_only:
             value[name] = None
+
+
+def _has_unknown(value: Any) -> bool:
+    if value is cty.UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    return False
+
+
+def _replace_marks(value: Any) -> Any:
+    """Rendered ``plan_known`` values: the marker string stands for a value known only after apply."""
+    if value == templates.UNKNOWN_MARK:
+        return cty.UNKNOWN
+    if isinstance(value, dict):
+        return {k: _replace_marks(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_marks(v) for v in value]
+    return value
+
+
+def _member_type(block: Block, name: str) -> Any:
+    member = block.attributes.get(name) or block.blocks.get(name)
+    return member.type
+
+
+def _fill_default(value: Any, block: Block, steps: list[str], default: Any) -> bool:
+    """Set a default where the planned value is null (through nested blocks); True if one was set."""
+    if not isinstance(value, dict):
+        return False
+    head, rest = steps[0], steps[1:]
+    if not rest:
+        if value.get(head) is None:
+            value[head] = cty.convert(default, block.attributes[head].type, head)
+            return True
+        return False
+    nested = block.blocks[head]
+    items = value.get(head)
+    filled = False
+    for item in (items if isinstance(items, list) else [items]):
+        filled = _fill_default(item, nested.block, rest, default) or filled
+    return filled
+
+
+def _switched(group: list[str], prior: dict, planned: dict) -> list[str]:
+    """Moving from one argument of ``group`` to another (e.g. a rule's source type): both paths replace."""
+    before = [n for n in group if prior.get(n) is not None]
+    after = [n for n in group if planned.get(n) is not None]
+    return list(dict.fromkeys(before + after)) if before and after and before != after else []
 
 
 def _apply_nested(value: Any, block: Block, steps: list[str], template: Any, ctx: templates.Context) -> None:
@@ -207,7 +258,16 @@ class LocalAWS:
                     continue
                 for message in _check(key, value, rules):
                     diags.append(Diagnostic(message, "", path))  # like the real provider: no detail
+        problems = relations.check_rules(spec.rules, config or {}, spec.framework)
+        if not spec.framework:
+            problems += relations.null_elements(config, spec.block.type)
+        diags += [Diagnostic(summary, detail, path) for summary, detail, path in problems]
         return diags
+
+    def legacy_type_system(self, type_name: str) -> bool:
+        """SDK v2 resources plan defaults into optional arguments and unknown blocks, as the real ones do."""
+        spec = self.catalog.resources[type_name]
+        return not spec.framework and bool(spec.defaults or spec.computed_blocks or spec.plan_known)
 
     # -- resources ---------------------------------------------------------------------------
 
@@ -232,20 +292,69 @@ class LocalAWS:
         if proposed is None:
             return None, [], []
         block = spec.block
+        config = config or {}
         planned = dict(proposed) if prior is not None else _mark_unknown(proposed, config, block)
-        self._derive(spec, planned, config or {})
+        self._derive(spec, planned, config)
         _drop_write_only(planned, block)
+        for name in spec.computed_blocks:
+            if not config.get(name):
+                planned[name] = prior.get(name) if prior is not None else cty.UNKNOWN
+        for dotted, default in spec.defaults.items():
+            _fill_default(planned, block, dotted.split("."), default)
         replace: list[str] = []
-        if prior is not None:
-            for name in spec.force_new:
-                member = block.attributes.get(name) or block.blocks.get(name)
-                if not cty.equal(prior.get(name), planned.get(name), member.type):
-                    replace.append(name)
+        if prior is None:
+            self._plan_known(spec, planned, config)
+            return planned, replace, []
+        for trigger, targets in spec.recompute.items():
+            if not cty.equal(prior.get(trigger), planned.get(trigger), _member_type(block, trigger)):
+                planned.update({name: cty.UNKNOWN for name in targets})
+        for name in spec.force_new:
+            if not cty.equal(prior.get(name), planned.get(name), _member_type(block, name)):
+                replace.append(name)
+        for group in spec.replace_on_switch:
+            replace += [n for n in _switched(group, prior, planned) if n not in replace]
         return planned, replace, []
 
-    def _lookup(self, type_name: str, object_id: str, attr: str) -> Any:
-        obj = self.store.get(type_name, object_id)
+    def _plan_known(self, spec: TypeSpec, planned: dict, config: dict) -> None:
+        """Computed values the real provider knows at plan (e.g. a certificate's validation records)."""
+        known = {k: v for k, v in config.items() if v is not None and not _has_unknown(v)}
+        ctx = templates.Context(known, self.facts(), self._lookup)
+        for name, template in spec.plan_known.items():
+            if planned.get(name) is not cty.UNKNOWN:
+                continue
+            rendered = templates.render(template, ctx)
+            if rendered != templates.UNKNOWN_MARK:
+                planned[name] = _replace_marks(cty.convert(rendered, _member_type(spec.block, name), name))
+
+    def _lookup(self, type_name: str, key: str, attr: str) -> Any:
+        """An attribute of a stored object: by id, by ``TYPE[MATCH]`` (whose MATCH is ``key``), or of
+        the default network (``default_vpc`` by region, ``default_subnet`` by zone)."""
+        if type_name in ("default_vpc", "default_subnet"):
+            region = key if type_name == "default_vpc" else key[:-1]
+            network = self.default_network(region)
+            obj = network["vpc"] if type_name == "default_vpc" else network["subnets"].get(key)
+        elif type_name.endswith("]"):
+            type_name, _, match = type_name[:-1].partition("[")
+            obj = next((o for o in self.store.all().get(type_name, {}).values() if o.get(match) == key), None)
+        else:
+            obj = self.store.get(type_name, key)
         return obj.get(attr) if obj else None
+
+    def default_network(self, region: str) -> dict:
+        """The region's default VPC, its default subnets (one per zone) and security group, as in every
+        AWS account; created in the store the first time anything asks for them."""
+        pointer = self.store.get("default_vpc", region)
+        if pointer is None:
+            from orchestrator.local_provider.datasources_store import default_network_objects
+
+            for type_name, obj in default_network_objects(self, region):
+                if self.store.get(type_name, obj["id"]) is None:
+                    self.store.put(type_name, obj["id"], obj)
+            pointer = self.store.get("default_vpc", region)
+        vpc = self.store.get("aws_vpc", pointer["vpc_id"]) or {}
+        subnets = {s["availability_zone"]: s for s in self.store.all().get("aws_subnet", {}).values()
+                   if s.get("vpc_id") == vpc.get("id") and s.get("default_for_az")}
+        return {"vpc": vpc, "subnets": subnets}
 
     def apply(self, type_name: str, prior: Any, planned: Any, config: Any):
         spec = self.catalog.resources[type_name]
@@ -254,7 +363,9 @@ class LocalAWS:
                 self.store.delete(type_name, prior["id"])
             return None, []
         config = config or {}
-        value = _fill_from_config(planned, config)
+        # An absent block the API fills in is not "determined by the configuration" as empty.
+        value = _fill_from_config(planned, {k: v for k, v in config.items()
+                                            if v or k not in spec.computed_blocks})
         self._derive(spec, value, config)
         ctx = templates.Context(
             {k: (None if v is cty.UNKNOWN else v) for k, v in value.items()},
@@ -264,14 +375,17 @@ class LocalAWS:
         for name, template in spec.apply.items():
             if "." in name:
                 _apply_nested(value, spec.block, name.split("."), template, ctx)
-            elif value.get(name) is cty.UNKNOWN:
-                attr = spec.block.attributes[name]
-                value[name] = cty.convert(templates.render(template, ctx), attr.type, name)
+            elif value.get(name) is cty.UNKNOWN or (name in spec.block.attributes and _has_unknown(value.get(name))):
+                # a whole block is rendered only when the plan left it unknown (absent in the configuration)
+                value[name] = cty.convert(templates.render(template, ctx), _member_type(spec.block, name), name)
                 ctx.attrs[name] = value[name]
         if value.get("id") is cty.UNKNOWN:
             value["id"] = templates.render("{hex17}", ctx)
         value = _resolve_remaining(value, spec.block.type)
         _drop_write_only(value, spec.block)
+        refused = relations.refusals(spec.refuse, value, lambda t: list(self.store.all().get(t, {}).values()))
+        if prior is None and refused:
+            return None, [Diagnostic(f"creating {type_name}: api error {problem}") for problem in refused]
         if prior is None and self.store.get(type_name, value["id"]) is not None:
             # AWS refuses a second object with the same name (e.g. create_before_destroy on a fixed name)
             return None, [Diagnostic(f"creating {type_name} ({value['id']}): already exists",
@@ -388,6 +502,17 @@ def _check(key: str, value: Any, rules: dict) -> list[str]:
             problems.append(f"expected length of {key} to be in the range (0 - {rules['max_len']}), got {item}")
         if "pattern" in rules and isinstance(item, str) and not re.match(rules["pattern"], item):
             problems.append(f"invalid value for {key} (must match {rules['pattern']}), got {item}")
+        if "min" in rules and isinstance(item, (int, float)) and item < rules["min"]:
+            low, high = rules["min"], rules.get("max")
+            problems.append(f"expected {key} to be in the range ({low} - {high}), got {templates.text(item)}"
+                            if high is not None else f"expected {key} to be at least ({low}), got {templates.text(item)}")
+        elif "max" in rules and isinstance(item, (int, float)) and item > rules["max"]:
+            problems.append(f"expected {key} to be in the range ({rules.get('min', 0)} - {rules['max']}), "
+                            f"got {templates.text(item)}")
+        if "cidr" in rules and isinstance(item, str):
+            problem = relations.cidr_network_problem(key, item, rules["cidr"])
+            if problem:
+                problems.append(problem)
         if rules.get("lb_name") and isinstance(item, str) and item:
             problems.extend(_lb_name_problems(key, item, rules["lb_name"]))
     return problems

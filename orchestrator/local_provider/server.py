@@ -180,6 +180,7 @@ class ProviderServicer:
             requires_replace=[pb.AttributePath(steps=[pb.AttributePath.Step(attribute_name=n)]) for n in replace],
             planned_private=request.prior_private,
             diagnostics=_diagnostics(diags),
+            legacy_type_system=self.provider.legacy_type_system(request.type_name),
         )
 
     @guarded("ApplyResourceChange")

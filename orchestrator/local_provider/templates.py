@@ -9,6 +9,9 @@ import string
 import uuid
 from typing import Any, Callable
 
+# In ``plan_known`` values: this part is known only after apply.
+UNKNOWN_MARK = "(known after apply)"
+
 # `${...}` is left alone: it belongs to the value (flow log formats, IAM policy variables).
 _FIELD = re.compile(r"(?<!\$)\{([^{}\"]+)\}")
 
@@ -50,6 +53,9 @@ class Context:
         self.facts = facts
         self.lookup = lookup
         self.sequence = sequence
+
+    def with_attrs(self, extra: dict[str, Any]) -> "Context":
+        return Context({**self.attrs, **extra}, self.facts, self.lookup, self.sequence)
 
     def get(self, key: str) -> Any:
         if key in self.attrs:
@@ -107,6 +113,21 @@ def _filter(value: Any, spec: str, ctx: Context) -> Any:
     if name == "lookup":
         type_name, _, attr = arg.partition(".")
         return ctx.lookup(type_name, text(value), attr) if value else None
+    if name == "lstrip":
+        return text(value).lstrip(arg)
+    if name == "fqdn":
+        # a record name inside its hosted zone (the zone's name read from the store when it is there)
+        zone = ctx.lookup("aws_route53_zone", text(ctx.attrs.get(arg)), "name") if ctx.attrs.get(arg) else None
+        name_text, zone_text = text(value).rstrip(".").lower(), text(zone).rstrip(".").lower()
+        if not zone_text or name_text == zone_text or name_text.endswith("." + zone_text):
+            return name_text
+        return f"{name_text}.{zone_text}"
+    if name == "digest":
+        # the same input gives the same value (an account's DNS validation record for a domain)
+        import hashlib
+
+        length, _, salt = arg.partition(":")
+        return hashlib.sha256(f"{ctx.facts.get('account')}:{salt}:{text(value)}".encode()).hexdigest()[:int(length)]
     if name == "azid":
         return az_id(text(value))
     raise ValueError(f"unknown template filter {name!r}")
@@ -134,8 +155,14 @@ def render(template: Any, ctx: Context) -> Any:
         return [render(v, ctx) for v in template]
     if isinstance(template, dict):
         if set(template) == {"each", "value"}:
-            items = ctx.get(template["each"]) or []
-            return [render(template["value"], ctx) for _ in items]
+            # `each` names one attribute or several, whose values (lists or single values) are joined;
+            # `{item}` is the element at hand.
+            names = template["each"] if isinstance(template["each"], list) else [template["each"]]
+            items = []
+            for name in names:
+                value = ctx.get(name)
+                items += value if isinstance(value, list) else ([] if value in (None, "") else [value])
+            return [render(template["value"], ctx.with_attrs({"item": item})) for item in dict.fromkeys(items)]
         if set(template) >= {"if", "then"}:
             name, _, wanted = template["if"].partition("=")
             chosen = template["then"] if text(ctx.get(name)) == wanted else template.get("else")
