@@ -3,10 +3,10 @@
 import pytest
 from moto import mock_aws
 
-from orchestrator import accounts
-from orchestrator.environment import EnvironmentLoader
-from orchestrator.errors import InputError
-from orchestrator.project import Project
+from orchestrator.run import accounts
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.errors import InputError
+from orchestrator.config.project import Project
 from helpers import REPO
 
 

@@ -3,7 +3,7 @@ import threading
 import time
 from pathlib import Path
 
-from orchestrator import engine
+from orchestrator.terraform import engine
 
 
 def test_plugin_cache_lock_serialises_inits(tmp_path):
@@ -50,7 +50,7 @@ def test_terraform_bin_wins_then_path_then_bundled(tmp_path):
 def test_unknown_terraform_bin_is_an_input_error():
     import pytest
 
-    from orchestrator.errors import InputError
+    from orchestrator.config.errors import InputError
 
     with pytest.raises(InputError, match="TERRAFORM_BIN"):
         engine.resolve_binary({"TERRAFORM_BIN": "/nonexistent/terraform", "PATH": os.defpath})

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from helpers import FIXTURE_PROJECT
-from orchestrator.pr_plan import detect, snapshots
-from orchestrator.project import Project
+from orchestrator.release.pr_plan import detect, snapshots
+from orchestrator.config.project import Project
 
 ORDER = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
 

@@ -3,8 +3,8 @@
 import pytest
 from moto import mock_aws
 
-from orchestrator import secrets
-from orchestrator.schema import Environment
+from orchestrator.run import secrets
+from orchestrator.config.schema import Environment
 
 BASE = {
     "project": "fx",

@@ -28,12 +28,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from orchestrator import core, envlock, revisions, run_record
-from orchestrator.environment import EnvironmentLoader
-from orchestrator.errors import InputError, OrchestratorError, Problem
-from orchestrator.progress import Progress
-from orchestrator.project import Project
-from orchestrator.runner import Runner, RunOptions, StackFailure
+from orchestrator.release import revisions
+from orchestrator.run import core, lock as envlock, run_record
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.errors import InputError, OrchestratorError, Problem
+from orchestrator.run.progress import Progress
+from orchestrator.config.project import Project
+from orchestrator.run.runner import Runner, RunOptions, StackFailure
 
 POLICY_FILE = "promotion.yaml"
 

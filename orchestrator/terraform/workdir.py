@@ -24,10 +24,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator import hcl, module_info
-from orchestrator.environment import LoadedEnvironment
-from orchestrator.graph import Stack
-from orchestrator.project import Project
+from orchestrator.config import hcl, module_info
+from orchestrator.config.environment import LoadedEnvironment
+from orchestrator.config.graph import Stack
+from orchestrator.config.project import Project
 
 GENERATED_PREFIX = "_orchestrator_"
 _SKIP = {".terraform", ".terraform.lock.hcl", "README.md", "examples", "tests"}

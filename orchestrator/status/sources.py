@@ -1,7 +1,7 @@
 """Where `status` looks: the real AWS APIs (boto3) or the local provider's store.
 
 Both sources answer the same few questions with the same small records, so the checks and the
-output of `status` are written once (``orchestrator.status``). A method returns ``None`` when the
+output of `status` are written once (``orchestrator.status.checks``). A method returns ``None`` when the
 object does not exist, and raises ``SourceError`` when it could not be read (credentials, access,
 network): the first is a broken path, the second a path nobody could look at.
 """

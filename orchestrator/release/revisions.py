@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.errors import InputError, Problem
-from orchestrator.project import Project
+from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.project import Project
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pydantic
 
-from orchestrator import rules
-from orchestrator.errors import InputError, Problem
-from orchestrator.project import Project
-from orchestrator.schema import Environment
-from orchestrator.yaml_source import Document, dotted, load
+from orchestrator.config import rules
+from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.project import Project
+from orchestrator.config.schema import Environment
+from orchestrator.config.yaml_source import Document, dotted, load
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import yaml
 
-from orchestrator.environment import EnvironmentLoader
-from orchestrator.graph import load_graph
-from orchestrator.project import Project
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.graph import load_graph
+from orchestrator.config.project import Project
 
 FILE_NAME = "atlantis.yaml"
 WORKFLOW = "orchestrator"

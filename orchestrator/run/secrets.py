@@ -21,7 +21,7 @@ import os
 import threading
 from dataclasses import dataclass
 
-from orchestrator.errors import Problem
+from orchestrator.config.errors import Problem
 
 MASKED = "(sensitive)"
 
@@ -79,7 +79,7 @@ def references(config) -> list[Reference]:
 
 def check(config, graph, rendered, where: str) -> list[Problem]:
     """Each reference must name a sensitive variable of a stack, fed by nothing else."""
-    from orchestrator import module_info
+    from orchestrator.config import module_info
 
     problems = []
     for ref in references(config):

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.errors import InputError, Problem
+from orchestrator.config.errors import InputError, Problem
 
 STACKS_FILE = "stacks.yaml"
 

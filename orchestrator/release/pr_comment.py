@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from orchestrator import secrets
+from orchestrator.run import secrets
 
 GITHUB_LIMIT = 65_536  # characters per comment
 MASK = "(sensitive value)"

@@ -17,10 +17,11 @@ from typing import Callable
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator import core, workdir
-from orchestrator.project import Project
-from orchestrator.runner import RunOptions, StackResult, uses_local_provider
-from orchestrator.status_sources import AwsSource, LocalSource, Source, SourceError
+from orchestrator.run import core
+from orchestrator.terraform import workdir
+from orchestrator.config.project import Project
+from orchestrator.run.runner import RunOptions, StackResult, uses_local_provider
+from orchestrator.status.sources import AwsSource, LocalSource, Source, SourceError
 
 OK, WARNING, BROKEN = "ok", "warning", "broken"
 STYLES = {OK: "green", WARNING: "yellow", BROKEN: "bold red"}

@@ -11,10 +11,10 @@ import graphlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator import module_info
-from orchestrator.errors import InputError, Problem
-from orchestrator.project import Project
-from orchestrator.yaml_source import load
+from orchestrator.config import module_info
+from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.project import Project
+from orchestrator.config.yaml_source import load
 
 _NO_PLACEHOLDER = object()
 

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from orchestrator.schema import Environment
+from orchestrator.config.schema import Environment
 
 Finding = tuple[tuple, str]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from orchestrator.errors import InputError, Problem
+from orchestrator.config.errors import InputError, Problem
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32

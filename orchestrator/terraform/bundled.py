@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 # Marker the engine looks for to tell this wrapper apart from a user's own binary.
-MARKER = "orchestrator.bundled_terraform"
+MARKER = "orchestrator.terraform.bundled"
 
 EMPTY_CLI_CONFIG = Path(__file__).with_name("data") / "empty.tfrc"
 

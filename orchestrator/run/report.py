@@ -7,9 +7,9 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.progress import STYLES
-from orchestrator.runner import StackResult
-from orchestrator.secrets import MASK
+from orchestrator.run.progress import STYLES
+from orchestrator.run.runner import StackResult
+from orchestrator.run.secrets import MASK
 
 
 def changes_text(changes: dict) -> str:

@@ -25,13 +25,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import core, pr_comment, revisions, secrets, workdir
-from orchestrator.environment import EnvironmentLoader
-from orchestrator.errors import InputError, OrchestratorError
-from orchestrator.graph import load_graph
-from orchestrator.pr_comment import StackPlan, plan_facts
-from orchestrator.project import Project
-from orchestrator.runner import RunOptions
+from orchestrator.release import pr_comment, revisions
+from orchestrator.run import core, secrets
+from orchestrator.terraform import workdir
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.errors import InputError, OrchestratorError
+from orchestrator.config.graph import load_graph
+from orchestrator.release.pr_comment import StackPlan, plan_facts
+from orchestrator.config.project import Project
+from orchestrator.run.runner import RunOptions
 
 # Exit status of pr-plan, for CI (2 stays "bad input or usage", as for every command).
 EXIT_NO_CHANGES = 0

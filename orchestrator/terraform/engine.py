@@ -22,16 +22,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_terraform
 
-from orchestrator import bundled_terraform
-from orchestrator.errors import InputError, Problem
-from orchestrator.secrets import MASK
+from orchestrator.terraform import bundled as bundled_terraform
+from orchestrator.config.errors import InputError, Problem
 
 
 @dataclass(frozen=True)
@@ -133,10 +132,11 @@ class _Driver(python_terraform.Terraform):
     stdout or buffer everything in memory, so running the process is done here.
     """
 
-    def __init__(self, workdir: Path, binary: str, environ: dict[str, str], log_path: Path):
+    def __init__(self, workdir: Path, binary: str, environ: dict[str, str], log_path: Path, redact: Callable[[str], str]):
         super().__init__(working_dir=str(workdir), terraform_bin_path=binary)
         self.environ = environ
         self.log_path = log_path
+        self.redact = redact
 
     def read_state_file(self, file_path=None):  # noqa: D401 - python-terraform hook
         """python-terraform reads ./terraform.tfstate after every command; the backend owns state here."""
@@ -169,7 +169,7 @@ class _Driver(python_terraform.Terraform):
                     for raw in proc.stdout:
                         lines.append(raw.decode("utf-8", "replace"))
                         if streaming:
-                            log.write(MASK.apply(_human_line(lines[-1])).encode())
+                            log.write(self.redact(_human_line(lines[-1])).encode())
                             log.flush()
                 proc.wait()
             finally:
@@ -184,13 +184,21 @@ class _Driver(python_terraform.Terraform):
         )
 
 
-class Terraform:
-    """Terraform commands for one working directory; output goes to ``log_path``."""
+def _unchanged(text: str) -> str:
+    return text
 
-    def __init__(self, workdir: Path, log_path: Path, environ: dict[str, str], binary: Binary):
+
+class Terraform:
+    """Terraform commands for one working directory; output goes to ``log_path``.
+
+    ``redact`` is applied to every line written to the log (the run's secret masker).
+    """
+
+    def __init__(self, workdir: Path, log_path: Path, environ: dict[str, str], binary: Binary,
+                 redact: Callable[[str], str] = _unchanged):
         self.workdir = workdir
         self.log_path = log_path
-        self._driver = _Driver(workdir, binary.path, environ, log_path)
+        self._driver = _Driver(workdir, binary.path, environ, log_path, redact)
 
     def _run(self, cmd: str, *args, **options) -> Result:
         return self._driver.cmd(cmd, *args, no_color=python_terraform.IsFlagged, **options)

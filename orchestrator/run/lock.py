@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from orchestrator.errors import OrchestratorError
+from orchestrator.config.errors import OrchestratorError
 
 
 class EnvironmentLocked(OrchestratorError):

@@ -17,11 +17,11 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from orchestrator import hcl, module_info
-from orchestrator.environment import LoadedEnvironment
-from orchestrator.errors import InputError, Problem
-from orchestrator.graph import StackGraph
-from orchestrator.project import Project
+from orchestrator.config import hcl, module_info
+from orchestrator.config.environment import LoadedEnvironment
+from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.graph import StackGraph
+from orchestrator.config.project import Project
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*=", re.MULTILINE)
 

@@ -18,13 +18,15 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator import engine, hcl, module_info, scheduler, secrets, transient, workdir
-from orchestrator.environment import LoadedEnvironment
-from orchestrator.errors import InputError, Problem
-from orchestrator.graph import StackGraph
-from orchestrator.progress import Progress
-from orchestrator.project import Project
-from orchestrator.render import RenderedStack
+from orchestrator.config import hcl, module_info
+from orchestrator.run import scheduler, secrets
+from orchestrator.terraform import engine, transient, workdir
+from orchestrator.config.environment import LoadedEnvironment
+from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.graph import StackGraph
+from orchestrator.run.progress import Progress
+from orchestrator.config.project import Project
+from orchestrator.config.render import RenderedStack
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class Runner:
 
     # Environment of every Terraform process ---------------------------------------------------
     def _terraform_environment(self) -> dict[str, str]:
-        from orchestrator import bundled_terraform
+        from orchestrator.terraform import bundled as bundled_terraform
 
         environ = dict(os.environ)
         environ.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0")
@@ -176,7 +178,7 @@ class Runner:
     def terraform(self, name: str) -> engine.Terraform:
         directory = self._workdirs[name]
         environ = {**self.environ, **self._secret_environ.get(name, {})}
-        return engine.Terraform(directory.path, directory.log, environ, self.binary)
+        return engine.Terraform(directory.path, directory.log, environ, self.binary, secrets.MASK.apply)
 
     def _check(self, result: engine.Result, name: str, ok_codes=(0,)) -> engine.Result:
         if name in self.results:

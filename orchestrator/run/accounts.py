@@ -6,7 +6,7 @@ this check runs first, before any stack starts, so that nothing at all runs on t
 
 from __future__ import annotations
 
-from orchestrator.errors import InputError, Problem
+from orchestrator.config.errors import InputError, Problem
 
 
 def caller_account(region: str) -> str:

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from orchestrator import accounts, engine, envlock, run_record, secrets
-from orchestrator.environment import EnvironmentLoader, LoadedEnvironment
-from orchestrator.errors import InputError, Problem
-from orchestrator.graph import StackGraph, load_graph
-from orchestrator.progress import Progress
-from orchestrator.project import Project
-from orchestrator.render import RenderedStack, render_all
-from orchestrator.runner import Runner, RunOptions, StackResult, uses_local_provider
+from orchestrator.run import accounts, lock as envlock, run_record, secrets
+from orchestrator.terraform import engine
+from orchestrator.config.environment import EnvironmentLoader, LoadedEnvironment
+from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.graph import StackGraph, load_graph
+from orchestrator.run.progress import Progress
+from orchestrator.config.project import Project
+from orchestrator.config.render import RenderedStack, render_all
+from orchestrator.run.runner import Runner, RunOptions, StackResult, uses_local_provider
 
 
 @dataclass
