@@ -18,7 +18,7 @@ from orchestrator import __version__
 from orchestrator.run import core, report
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.config.project import Project
-from orchestrator.run.runner import RunOptions
+from orchestrator.run.types import RunOptions
 
 STACK_COMMANDS = ("plan", "apply", "destroy", "output")
 

@@ -8,7 +8,8 @@ fingerprint of what Terraform would see from it:
 - the content of its module folder (the files a working directory receives: README, examples
   and tests excluded) and of its template;
 - its wiring in stacks.yaml (module, inputs with placeholders, depends_on);
-- the provider and backend settings the environment generates (region, accounts, tags, backend).
+- the provider and backend settings the environment generates (region, accounts, tags, backend);
+- its secret references (``secrets:``: which variable, from where; never the values).
 
 A stack whose fingerprint differs (or that is new) is *changed* and planned; its descendants in
 the DAG are *may be affected* (their inputs can move through outputs) and are planned only with
@@ -33,7 +34,7 @@ from orchestrator.config.errors import InputError, OrchestratorError
 from orchestrator.config.graph import load_graph
 from orchestrator.release.pr_comment import StackPlan, plan_facts
 from orchestrator.config.project import Project
-from orchestrator.run.runner import RunOptions
+from orchestrator.run.types import RunOptions
 
 # Exit status of pr-plan, for CI (2 stays "bad input or usage", as for every command).
 EXIT_NO_CHANGES = 0
@@ -86,6 +87,9 @@ def snapshot(project: Project, env_name: str) -> EnvSnapshot:
         },
         sort_keys=True,
     )
+    refs: dict[str, list] = {}
+    for ref in secrets.references(config):
+        refs.setdefault(ref.stack, []).append([ref.variable, ref.kind, ref.name])
     snap = EnvSnapshot()
     for name in prepared.names:
         stack = prepared.graph.stacks[name]
@@ -100,6 +104,7 @@ def snapshot(project: Project, env_name: str) -> EnvSnapshot:
             "template": _sha256(stack.template.read_bytes()),
             "wiring": _sha256(json.dumps(wiring, sort_keys=True).encode()),
             "provider settings": _sha256(provider.encode()),
+            "secret references": _sha256(json.dumps(sorted(refs.get(name, []))).encode()),
         }
     return snap
 

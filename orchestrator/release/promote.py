@@ -18,7 +18,6 @@ import getpass
 import io
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +31,12 @@ from orchestrator.release import revisions
 from orchestrator.run import core, lock as envlock, run_record
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
-from orchestrator.run.progress import Progress
+from orchestrator.run.confirm import confirm
 from orchestrator.config.project import Project
-from orchestrator.run.runner import Runner, RunOptions, StackFailure
+from orchestrator.run.outputs import OutputsReader
+from orchestrator.run.secrets import MASK
+from orchestrator.run.types import StackFailure
+from orchestrator.run.workspace import Workspaces
 
 POLICY_FILE = "promotion.yaml"
 
@@ -139,22 +141,21 @@ def check_chain(policy: Policy, source: str, target: str) -> None:
         raise InputError([Problem("<command line>", "TARGET", f"{source} -> {target} {what} of the chain {chain}{hint}")])
 
 
-def deployed(project: Project, policy: Policy, source: str, provider: str, console: Console) -> tuple[dict, str]:
+def deployed(project: Project, policy: Policy, source: str, provider: str) -> tuple[dict, str]:
     """The promotable values SOURCE runs, read from its state; and where they were read (with the image it runs)."""
     prepared = core.prepare(project, source)
     stack = policy.stack
-    options = RunOptions(command="output", env=source, stacks=(stack,), provider=provider)
-    runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, Progress(console, f"read {source}", live=False))
-    where = f"state of {source}" + (" (offline rehearsal, --provider local)" if runner.local_provider and prepared.env.config.provider != "local" else "")
-    bad = {name: r for name, r in run_record.load(runner.env_dir).items()
+    workspaces = Workspaces(project, prepared.env, prepared.graph, provider, MASK.apply)
+    where = f"state of {source}" + (" (offline rehearsal, --provider local)" if workspaces.local_provider and prepared.env.config.provider != "local" else "")
+    bad = {name: r for name, r in run_record.load(workspaces.env_dir).items()
            if r.get("status") in ("failed", "skipped") or r.get("command") == "destroy"}
     if bad:
         listed = ", ".join(f"{n} ({r['command']} {r['status']})" for n, r in sorted(bad.items()))
         raise PromotionRefused(f"{source} is not cleanly deployed: the last run of {listed}; apply {source} first")
     try:
-        with envlock.hold(runner.env_dir, source, "promote"):
-            outputs = runner.state_outputs(stack)
-            shown = runner.terraform(stack).show_json()
+        with envlock.hold(workspaces.env_dir, source, "promote"):
+            outputs = OutputsReader(workspaces).read(stack)
+            shown = workspaces.terraform(stack).show_json()
     except StackFailure as failure:
         raise PromotionRefused(f"cannot read the {where}: {failure}") from None
     if not outputs or shown.returncode != 0:
@@ -259,13 +260,9 @@ def record(project: Project, policy: Policy, options: PromoteOptions, changes: l
 
 
 def _confirm(console: Console, options: PromoteOptions, target_file: str) -> None:
-    if options.yes:
-        return
-    if not sys.stdin.isatty():
-        raise InputError([Problem("<command line>", "--yes", f"refusing to write {target_file} without --yes: there is no terminal to ask")])
-    console.print(f"Write {target_file}? Type 'yes' to go on: ", end="")
-    if input().strip() != "yes":
-        raise InputError([Problem("<command line>", "--yes", "promotion was not approved")])
+    if not options.yes:
+        confirm(console, f"Write {target_file}?", "--yes",
+                f"refusing to write {target_file} without --yes: there is no terminal to ask", "promotion was not approved")
 
 
 def run(project: Project, options: PromoteOptions, console: Console, as_json: bool = False) -> int:
@@ -276,7 +273,7 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
     target_file = project.display(target_path)
     target_config = loader.load(options.target).config.model_dump(mode="json")
     current = {p.key: target_config.get("app", {}).get(p.key.split(".", 1)[1]) for p in policy.promotable}
-    values, where = deployed(project, policy, options.source, options.provider, console)
+    values, where = deployed(project, policy, options.source, options.provider)
     text = target_path.read_text(encoding="utf-8")
     new_text, changes = edit(text, policy, values, current)
     diff = "".join(difflib.unified_diff(text.splitlines(True), new_text.splitlines(True), f"a/{target_file}", f"b/{target_file}"))

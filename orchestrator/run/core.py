@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -10,12 +9,14 @@ from rich.console import Console
 from orchestrator.run import accounts, lock as envlock, run_record, secrets
 from orchestrator.terraform import engine
 from orchestrator.config.environment import EnvironmentLoader, LoadedEnvironment
-from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.errors import InputError
 from orchestrator.config.graph import StackGraph, load_graph
+from orchestrator.run.confirm import confirm
 from orchestrator.run.progress import Progress
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack, render_all
-from orchestrator.run.runner import Runner, RunOptions, StackResult, uses_local_provider
+from orchestrator.run.runner import Runner
+from orchestrator.run.types import RunOptions, StackResult, uses_local_provider
 
 
 @dataclass
@@ -52,13 +53,8 @@ def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> 
     """Environments marked require_approval apply only with --auto-approve or a typed 'yes'."""
     if options.command != "apply" or not prepared.env.config.require_approval or options.auto_approve:
         return
-    if not sys.stdin.isatty():
-        raise InputError(
-            [Problem("<command line>", "--auto-approve", f"environment {options.env!r} requires approval and there is no terminal to ask")]
-        )
-    console.print(f"Apply [bold]{', '.join(prepared.names)}[/] to [bold]{options.env}[/]? Type 'yes' to go on: ", end="")
-    if input().strip() != "yes":
-        raise InputError([Problem("<command line>", "--auto-approve", "apply was not approved")])
+    confirm(console, f"Apply [bold]{', '.join(prepared.names)}[/] to [bold]{options.env}[/]?", "--auto-approve",
+            f"environment {options.env!r} requires approval and there is no terminal to ask", "apply was not approved")
 
 
 def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepared, list[StackResult]]:
@@ -68,6 +64,7 @@ def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepar
     if options.command in ("plan", "apply", "destroy") and not uses_local_provider(prepared.env, options.provider):
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
+    runner.resolve_secrets()
 
     def interrupted() -> None:
         runner.stop.set()
@@ -75,5 +72,5 @@ def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepar
     engine.install_signal_forwarding(interrupted)
     with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds):
         results = runner.run(prepared.names)
-        run_record.save(runner, options.command, results)
+        run_record.save(runner.env_dir, options.command, results)
         return prepared, results

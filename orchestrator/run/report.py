@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator.run.progress import STYLES
-from orchestrator.run.runner import StackResult
+from orchestrator.run.types import StackResult
 from orchestrator.run.secrets import MASK
 
 

@@ -27,11 +27,10 @@ def load(env_dir: Path) -> dict[str, dict]:
         return {}
 
 
-def save(runner, command: str, results) -> None:
+def save(env_dir: Path, command: str, results) -> None:
     """Merge one run's per-stack outcome into the environment's record (apply and destroy only)."""
     if command not in RECORDED:
         return
-    env_dir = runner.env_dir
     stacks = load(env_dir)
     for result in results:
         stacks[result.name] = {"command": command, "status": result.status, "finished_at": result.finished_at, "error": result.error or None}

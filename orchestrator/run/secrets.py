@@ -17,6 +17,7 @@ written with mode 0600 locally and belong in an encrypted S3 backend.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -26,18 +27,28 @@ from orchestrator.config.errors import Problem
 MASKED = "(sensitive)"
 
 
+def _leaf_texts(value) -> list[str]:
+    """The strings a value can show up as in text: each string inside it, and the whole as JSON."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple, dict)):
+        items = value.values() if isinstance(value, dict) else value
+        found = [text for item in items for text in _leaf_texts(item)]
+        return found + [json.dumps(value), json.dumps(value, separators=(",", ":"))]
+    return []  # numbers and booleans: too short to find safely in text; plan JSON is masked by its marks
+
+
 class Masker:
-    """Replaces every registered secret value in text."""
+    """Replaces every registered secret value in text, whatever the value's type."""
 
     def __init__(self):
         self._values: set[str] = set()
         self._lock = threading.Lock()
 
     def add(self, value) -> None:
-        text = value if isinstance(value, str) else None
-        if text and len(text) >= 3:
-            with self._lock:
-                self._values.add(text)
+        texts = [text for text in _leaf_texts(value) if len(text) >= 3]
+        with self._lock:
+            self._values.update(texts)
 
     def apply(self, text: str) -> str:
         if not text:
@@ -51,6 +62,58 @@ class Masker:
             if escaped != value and escaped in text:  # as it appears inside JSON strings
                 text = text.replace(escaped, MASKED)
         return text
+
+
+def _marked(value, marks):
+    """``value`` with every part that Terraform's sensitivity tree ``marks`` flags replaced."""
+    if marks is True:
+        return MASKED
+    if isinstance(marks, dict) and isinstance(value, dict):
+        return {key: _marked(item, marks.get(key)) for key, item in value.items()}
+    if isinstance(marks, list) and isinstance(value, list):
+        return [_marked(item, marks[i] if i < len(marks) else None) for i, item in enumerate(value)]
+    return value
+
+
+def _mask_module(module: dict) -> None:
+    for output in (module.get("outputs") or {}).values():
+        if output.get("sensitive"):
+            output["value"] = MASKED
+    for resource in module.get("resources") or []:
+        resource["values"] = _marked(resource.get("values"), resource.get("sensitive_values"))
+    for child in module.get("child_modules") or []:
+        _mask_module(child)
+
+
+def mask_plan(plan: dict, sensitive_variables=frozenset()) -> dict:
+    """A plan's JSON (``terraform show -json``) with what Terraform marks sensitive replaced.
+
+    Resource and output changes follow their ``before_sensitive``/``after_sensitive`` trees, state
+    values their ``sensitive_values``; input variables are masked when the configuration declares
+    them sensitive or when ``sensitive_variables`` names them (values from sensitive upstream outputs).
+    """
+    for key in ("resource_changes", "resource_drift"):
+        for item in plan.get(key) or []:
+            change = item.get("change") or {}
+            for side in ("before", "after"):
+                change[side] = _marked(change.get(side), change.get(f"{side}_sensitive"))
+    for change in (plan.get("output_changes") or {}).values():
+        for side in ("before", "after"):
+            change[side] = _marked(change.get(side), change.get(f"{side}_sensitive"))
+    for key in ("planned_values", "prior_state"):
+        section = plan.get(key) or {}
+        values = section.get("values", section)
+        for output in (values.get("outputs") or {}).values():
+            if output.get("sensitive"):
+                output["value"] = MASKED
+        if values.get("root_module"):
+            _mask_module(values["root_module"])
+    declared = (plan.get("configuration") or {}).get("root_module", {}).get("variables", {})
+    hidden = set(sensitive_variables) | {name for name, item in declared.items() if item.get("sensitive")}
+    for name, variable in (plan.get("variables") or {}).items():
+        if name in hidden:
+            variable["value"] = MASKED
+    return plan
 
 
 MASK = Masker()

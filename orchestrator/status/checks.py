@@ -20,7 +20,7 @@ from rich.table import Table
 from orchestrator.run import core
 from orchestrator.terraform import workdir
 from orchestrator.config.project import Project
-from orchestrator.run.runner import RunOptions, StackResult, uses_local_provider
+from orchestrator.run.types import RunOptions, StackResult, uses_local_provider
 from orchestrator.status.sources import AwsSource, LocalSource, Source, SourceError
 
 OK, WARNING, BROKEN = "ok", "warning", "broken"

@@ -84,8 +84,9 @@ class Workdir:
         _write_private(self.env_tfvars, env_tfvars)
         _write_private(self.upstream_tfvars, hcl.tfvars(upstream_values) if upstream_values else "")
 
-    def write_json(self, path: Path, value) -> None:
-        _write_private(path, json.dumps(value, indent=2, sort_keys=True))
+    def write_json(self, path: Path, value, redact=None) -> None:
+        text = json.dumps(value, indent=2, sort_keys=True)
+        _write_private(path, redact(text) if redact else text)
 
     def init_fingerprint(self, extra: str) -> str:
         digest = hashlib.sha256(extra.encode())

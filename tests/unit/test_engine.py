@@ -26,9 +26,17 @@ def test_plugin_cache_lock_serialises_inits(tmp_path):
     assert overlaps[0] == 1
 
 
-def test_no_cache_no_lock():
+def test_no_cache_no_lock(tmp_path, monkeypatch):
+    """Without a shared cache there is nothing to protect: no lock file, and holders never wait."""
+    import threading
+
+    monkeypatch.chdir(tmp_path)
     with engine.plugin_cache_lock(None):
-        pass
+        inner = threading.Thread(target=lambda: engine.plugin_cache_lock(None).__enter__())
+        inner.start()
+        inner.join(timeout=5)
+        assert not inner.is_alive()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_terraform_bin_wins_then_path_then_bundled(tmp_path):

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from orchestrator.status import checks as status
 from orchestrator.local_provider.store import Store
-from orchestrator.run.runner import StackResult
+from orchestrator.run.types import StackResult
 from orchestrator.status.sources import AwsSource, LocalSource
 
 REGION = "us-east-1"
