@@ -90,3 +90,15 @@ def test_a_sensitive_list_output_never_reaches_a_downstream_plan_in_clear(projec
     for path in [plan_json, workdir / "terraform.log", workdir / "upstream.tfvars"]:
         assert leaked not in path.read_text(), path
     assert leaked not in planned.stdout + planned.stderr
+
+
+def test_reading_outputs_never_resolves_secrets(project):
+    """`output` (and so `status` and `promote`) needs no secret-read permission and no secret at all."""
+    add_secret_reference(project)
+    applied = run_cli(project, "apply", "alpha", "--stack", "network", "--auto-approve", env={"FIXTURE_TOKEN": SECRET})
+    assert applied.code == 0, applied.stderr
+    read = run_cli(project, "output", "alpha", "--stack", "network", "--json")
+    assert read.code == 0, read.stderr
+    assert read.json["stacks"][0]["outputs"]["token"] == "(sensitive)"
+    planned = run_cli(project, "plan", "alpha", "--stack", "network")
+    assert planned.code == 2 and "FIXTURE_TOKEN is not set" in planned.stderr
