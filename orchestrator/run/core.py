@@ -65,6 +65,8 @@ def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepar
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
     runner.resolve_secrets()
+    if runner.workspaces.binary.note:
+        console.print(f"[yellow]note[/]: {runner.workspaces.binary.note}", highlight=False, soft_wrap=True)
 
     def interrupted() -> None:
         runner.stop.set()

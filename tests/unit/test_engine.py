@@ -62,3 +62,50 @@ def test_unknown_terraform_bin_is_an_input_error():
 
     with pytest.raises(InputError, match="TERRAFORM_BIN"):
         engine.resolve_binary({"TERRAFORM_BIN": "/nonexistent/terraform", "PATH": os.defpath})
+
+
+def _fake(directory: Path, name: str, first_line: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    binary = directory / name
+    binary.write_text(f"#!/bin/sh\necho '{first_line}'\n")
+    binary.chmod(0o755)
+    return binary
+
+
+def test_a_terraform_older_than_the_minimum_is_refused_when_named(tmp_path):
+    import pytest
+
+    from orchestrator.config.errors import InputError
+
+    old = _fake(tmp_path, "terraform", "Terraform v1.10.5")
+    with pytest.raises(InputError) as refused:
+        engine.resolve_binary({"TERRAFORM_BIN": str(old), "PATH": ""})
+    assert "is Terraform 1.10.5; this project needs Terraform >= 1.11.0 or OpenTofu >= 1.10.0" in str(refused.value.problems[0])
+    new = _fake(tmp_path / "new", "terraform", "Terraform v1.11.0")
+    assert engine.resolve_binary({"TERRAFORM_BIN": str(new), "PATH": ""}).source == "TERRAFORM_BIN"
+
+
+def test_an_old_terraform_on_path_is_passed_over_with_a_note(tmp_path):
+    _fake(tmp_path / "a", "terraform", "Terraform v1.9.8")
+    chosen = engine.resolve_binary({"PATH": str(tmp_path / "a")})
+    assert chosen.source == "bundled" and "is Terraform 1.9.8, older than Terraform >= 1.11.0" in chosen.note
+    _fake(tmp_path / "a", "tofu", "OpenTofu v1.10.6")
+    chosen = engine.resolve_binary({"PATH": str(tmp_path / "a")})
+    assert chosen.source == "PATH" and chosen.path.endswith("/tofu")
+
+
+def test_versions_parse_both_engines():
+    from orchestrator.terraform import versions
+
+    assert versions.parse("Terraform v1.15.0\non linux_amd64") == versions.Version("Terraform", (1, 15, 0))
+    assert versions.parse("OpenTofu v1.9.1").supported is False
+    assert versions.parse("something else") is None
+
+
+def test_every_module_requires_the_declared_minimum():
+    from orchestrator.terraform import versions
+
+    modules = Path(__file__).resolve().parents[2] / "terraform_modules"
+    for module in sorted(p for p in modules.iterdir() if p.is_dir()):
+        text = (module / "versions.tf").read_text()
+        assert f'required_version = "{versions.REQUIRED_VERSION}"' in text, module.name
