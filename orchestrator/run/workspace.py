@@ -131,7 +131,7 @@ class Workspaces:
             stamp = directory.init_fingerprint(f"{self.binary.path}\n{self.environ.get('TF_CLI_CONFIG_FILE')}")
             if directory.needs_init(stamp):
                 with engine.plugin_cache_lock(self.environ.get("TF_PLUGIN_CACHE_DIR")):
-                    self.check(self.terraform(name).init(), name)
+                    self.check(self.terraform(name).init(readonly_lock=directory.locked), name)
                 directory.mark_initialised(stamp)
             return directory
 

@@ -202,6 +202,66 @@ def _unchanged(text: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Command:
+    """One Terraform command as python-terraform takes it: name, positional arguments, options."""
+
+    name: str
+    args: tuple[str, ...] = ()
+    options: tuple[tuple[str, object], ...] = ()
+
+    def argv(self, binary: str = "terraform") -> list[str]:
+        """The argument vector python-terraform builds (tested per command without running anything)."""
+        driver = python_terraform.Terraform(terraform_bin_path=binary)
+        return driver.generate_cmd_string(self.name, *self.args, **dict(self.options))
+
+
+_FLAG = python_terraform.IsFlagged
+
+
+def _command(name: str, *args: str, **options) -> Command:
+    options = {"no_color": _FLAG, **options}
+    return Command(name, tuple(args), tuple((key, value) for key, value in options.items() if value is not None))
+
+
+def init_command(upgrade: bool = False, readonly_lock: bool = False) -> Command:
+    """``readonly_lock``: the working directory holds the project's committed lock file; never change it."""
+    return _command("init", input=False, upgrade=_FLAG if upgrade else None, lockfile="readonly" if readonly_lock else None)
+
+
+def plan_command(var_files: list[Path], out: Path, destroy: bool = False, refresh: bool = True) -> Command:
+    return _command(
+        "plan",
+        input=False,
+        detailed_exitcode=_FLAG,
+        destroy=_FLAG if destroy else None,
+        refresh=None if refresh else False,
+        var_file=[str(path) for path in var_files],
+        out=str(out),
+        json=_FLAG,
+    )
+
+
+def apply_command(plan_file: Path) -> Command:
+    return _command("apply", str(plan_file), input=False, json=_FLAG)
+
+
+def show_command(plan_file: Path) -> Command:
+    return _command("show", str(plan_file))
+
+
+def show_json_command(plan_file: Path | None = None) -> Command:
+    return _command("show", *([str(plan_file)] if plan_file else []), json=_FLAG)
+
+
+def output_json_command() -> Command:
+    return _command("output", json=_FLAG)
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
 class Terraform:
     """Terraform commands for one working directory; output goes to ``log_path``.
 
@@ -214,43 +274,28 @@ class Terraform:
         self.log_path = log_path
         self._driver = _Driver(workdir, binary.path, environ, log_path, redact)
 
-    def _run(self, cmd: str, *args, **options) -> Result:
-        return self._driver.cmd(cmd, *args, no_color=python_terraform.IsFlagged, **options)
+    def run(self, command: Command, capture_output: bool = True) -> Result:
+        return self._driver.cmd(command.name, *command.args, capture_output=capture_output, **dict(command.options))
 
-    def init(self, upgrade: bool = False) -> Result:
-        return self._run(
-            "init", input=False, upgrade=python_terraform.IsFlagged if upgrade else None
-        )
+    def init(self, upgrade: bool = False, readonly_lock: bool = False) -> Result:
+        return self.run(init_command(upgrade, readonly_lock), capture_output=False)
 
     def plan(self, var_files: list[Path], out: Path, destroy: bool = False, refresh: bool = True) -> Result:
         """Plan to a saved plan file; returncode 0 = no changes, 2 = changes, 1 = error."""
-        return self._run(
-            "plan",
-            input=False,
-            detailed_exitcode=python_terraform.IsFlagged,
-            destroy=python_terraform.IsFlagged if destroy else None,
-            refresh=None if refresh else False,
-            var_file=[str(path) for path in var_files],
-            out=str(out),
-            json=python_terraform.IsFlagged,
-            capture_output=True,
-        )
+        return self.run(plan_command(var_files, out, destroy, refresh))
 
     def apply(self, plan_file: Path) -> Result:
-        return self._run(
-            "apply", str(plan_file), input=False, json=python_terraform.IsFlagged, capture_output=True
-        )
+        return self.run(apply_command(plan_file))
 
     def show(self, plan_file: Path) -> Result:
         """A saved plan as people read it (Terraform hides sensitive values)."""
-        return self._run("show", str(plan_file), capture_output=True)
+        return self.run(show_command(plan_file))
 
     def show_json(self, plan_file: Path | None = None) -> Result:
-        args = [str(plan_file)] if plan_file else []
-        return self._run("show", *args, json=python_terraform.IsFlagged, capture_output=True)
+        return self.run(show_json_command(plan_file))
 
     def output_json(self) -> Result:
-        return self._run("output", json=python_terraform.IsFlagged, capture_output=True)
+        return self.run(output_json_command())
 
 
 def _human_line(line: str) -> str:

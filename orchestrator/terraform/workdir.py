@@ -47,10 +47,14 @@ def meta_path(plan_file: Path) -> Path:
     return plan_file.with_name(plan_file.name + ".meta.json")
 
 
+LOCK_FILE = ".terraform.lock.hcl"
+
+
 @dataclass(frozen=True)
 class Workdir:
     path: Path
     state_file: Path | None  # local backend only
+    locked: bool = False  # holds the project's committed lock file: init must not change it
 
     @property
     def env_tfvars(self) -> Path:
@@ -90,6 +94,8 @@ class Workdir:
 
     def init_fingerprint(self, extra: str) -> str:
         digest = hashlib.sha256(extra.encode())
+        if self.locked:
+            digest.update(b"lock\0" + (self.path / LOCK_FILE).read_bytes())
         for tf_file in sorted(self.path.glob("*.tf")):
             text = tf_file.read_text(encoding="utf-8")
             if tf_file.name.startswith(GENERATED_PREFIX) or "required_providers" in text or "backend" in text:
@@ -198,4 +204,10 @@ def prepare(project: Project, env: LoadedEnvironment, stack: Stack, local_provid
     (path / f"{GENERATED_PREFIX}backend.tf").write_text(backend)
     if "aws" in module_info.read(stack.module_dir).providers:
         (path / f"{GENERATED_PREFIX}provider.tf").write_text(_provider_block(env))
-    return Workdir(path, state_file)
+    # Real-provider runs install exactly the provider versions of the project's lock file; the
+    # local stand-in is not the registry's package, so its runs keep a lock file of their own.
+    project_lock = project.root / LOCK_FILE
+    locked = not local_provider and project_lock.is_file()
+    if locked:
+        shutil.copyfile(project_lock, path / LOCK_FILE)
+    return Workdir(path, state_file, locked)

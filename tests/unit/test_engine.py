@@ -109,3 +109,19 @@ def test_every_module_requires_the_declared_minimum():
     for module in sorted(p for p in modules.iterdir() if p.is_dir()):
         text = (module / "versions.tf").read_text()
         assert f'required_version = "{versions.REQUIRED_VERSION}"' in text, module.name
+
+
+def test_each_command_line_as_python_terraform_builds_it():
+    """The argument vectors, per command, without running Terraform (as terraform-exec tests them)."""
+    plan = engine.plan_command([Path("env.tfvars"), Path("upstream.tfvars")], Path("plan.tfplan"))
+    assert plan.argv("tf") == ["tf", "plan", "-no-color", "-input=false", "-detailed-exitcode",
+                               "-var-file=env.tfvars", "-var-file=upstream.tfvars", "-out=plan.tfplan", "-json"]
+    assert "-destroy" in engine.plan_command([], Path("p"), destroy=True).argv()
+    assert "-refresh=false" in engine.plan_command([], Path("p"), refresh=False).argv()
+    assert engine.init_command().argv() == ["terraform", "init", "-no-color", "-input=false"]
+    assert engine.init_command(upgrade=True, readonly_lock=True).argv()[2:] == ["-no-color", "-input=false", "-upgrade", "-lockfile=readonly"]
+    assert engine.apply_command(Path("plan.tfplan")).argv() == ["terraform", "apply", "-no-color", "-input=false", "-json", "plan.tfplan"]
+    assert engine.show_command(Path("plan.tfplan")).argv() == ["terraform", "show", "-no-color", "plan.tfplan"]
+    assert engine.show_json_command(Path("plan.tfplan")).argv() == ["terraform", "show", "-no-color", "-json", "plan.tfplan"]
+    assert engine.show_json_command().argv() == ["terraform", "show", "-no-color", "-json"]
+    assert engine.output_json_command().argv() == ["terraform", "output", "-no-color", "-json"]
