@@ -52,9 +52,9 @@ def terraform_env() -> dict:
 def raw_sequential(root: Path, env: str) -> float:
     """Plain Terraform, one stack after another, outputs passed by hand."""
     sys.path.insert(0, str(REPO))
-    from orchestrator.run.core import prepare
-    from orchestrator.config.project import Project
     from orchestrator.config import hcl
+    from orchestrator.config.project import Project
+    from orchestrator.run.core import prepare
 
     project = Project(root)
     prepared = prepare(project, env)

@@ -15,9 +15,9 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestrator import __version__
-from orchestrator.run import core, report
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.config.project import Project
+from orchestrator.run import core, report
 from orchestrator.run.types import RunOptions
 
 STACK_COMMANDS = ("plan", "apply", "destroy", "output")

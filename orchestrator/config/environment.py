@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import typing
 from dataclasses import dataclass
 from pathlib import Path
 
 import pydantic
 
-from orchestrator.config import rules
+from orchestrator.config import rules, validation
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.project import Project
 from orchestrator.config.schema import Environment
@@ -72,39 +71,6 @@ def _contains(data, key_path: tuple) -> bool:
     return True
 
 
-def _model_at(model: type[pydantic.BaseModel], key_path: tuple) -> type[pydantic.BaseModel] | None:
-    """The schema section a key path points into, to suggest names for a misspelt key."""
-    for part in key_path:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
-            return None
-        candidates = [field.annotation, *typing.get_args(field.annotation)]
-        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, pydantic.BaseModel)), None)
-        if model is None:
-            return None
-    return model
-
-
-def _reason(error: dict, key_path: tuple) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "extra_forbidden":
-        section = _model_at(Environment, key_path[:-1])
-        known = list(section.model_fields) if section else []
-        close = difflib.get_close_matches(str(key_path[-1]), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else (f"; valid keys: {', '.join(known)}" if known else "")
-        return f"unknown key{hint}"
-    message = error["msg"]
-    if kind == "literal_error":
-        message = message.replace("Input should be", "must be one of:")
-    elif kind == "string_pattern_mismatch":
-        message = f"{error['input']!r} does not match the pattern {error['ctx']['pattern']}"
-    elif "input" in error and not isinstance(error["input"], (dict, list)):
-        message = f"{message} (got {error['input']!r})"
-    return message
-
-
 class EnvironmentLoader:
     """Loads environments of one project; reports every problem in one InputError."""
 
@@ -157,11 +123,7 @@ class EnvironmentLoader:
         try:
             config = Environment.model_validate(merged)
         except pydantic.ValidationError as error:
-            problems = []
-            for item in error.errors():
-                key_path = tuple(part for part in item["loc"] if not str(part).startswith("function-") and part != "[key]")
-                problems.append(problem(key_path, _reason(item, key_path)))
-            raise InputError(problems) from None
+            raise InputError(validation.problems(error, Environment, locate)) from None
         findings = rules.check(config, name)
         if findings:
             raise InputError([problem(key_path, reason) for key_path, reason in findings])

@@ -26,15 +26,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator.release import pr_comment, revisions
-from orchestrator.run import core, secrets
-from orchestrator.terraform import workdir
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, OrchestratorError
 from orchestrator.config.graph import load_graph
-from orchestrator.release.pr_comment import StackPlan, plan_facts
 from orchestrator.config.project import Project
+from orchestrator.release import pr_comment, revisions
+from orchestrator.release.pr_comment import StackPlan, plan_facts
+from orchestrator.run import core, secrets
 from orchestrator.run.types import RunOptions
+from orchestrator.terraform import workdir
 
 # Exit status of pr-plan, for CI (2 stays "bad input or usage", as for every command).
 EXIT_NO_CHANGES = 0

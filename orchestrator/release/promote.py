@@ -22,17 +22,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pydantic
 from rich.console import Console
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from orchestrator.release import revisions
-from orchestrator.run import core, lock as envlock, run_record
+from orchestrator.config import validation
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
-from orchestrator.run.confirm import confirm
 from orchestrator.config.project import Project
+from orchestrator.release import revisions
+from orchestrator.run import core, run_record
+from orchestrator.run import lock as envlock
+from orchestrator.run.confirm import confirm
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.secrets import MASK
 from orchestrator.run.types import StackFailure
@@ -101,31 +104,42 @@ def _container_environment(outputs: dict, state: dict) -> dict:
 READERS = {"image_tag": ("app.image_tag", _image_tag), "container_environment": ("app.environment", _container_environment)}
 
 
+class _PromotableSpec(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    read: str
+    keep: list[str] = []
+
+
+class _PolicyFile(pydantic.BaseModel):
+    """promotion.yaml, as a schema (read with the same safe loader and limits as environments)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    chain: list[str] = pydantic.Field(min_length=2, description="environments in promotion order")
+    stack: str = "ecs"
+    promotable: dict[str, _PromotableSpec | None] = {}
+    history: str = "environments/PROMOTIONS.md"
+
+
 def load_policy(project: Project) -> Policy:
     path = project.root / POLICY_FILE
     where = project.display(path)
-    try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-    except OSError:
-        raise InputError([Problem(where, "", "no promotion policy: declare chain, stack and promotable here")]) from None
+    if not path.is_file():
+        raise InputError([Problem(where, "", "no promotion policy: declare chain, stack and promotable here")])
+    data = validation.load_model(path, where, _PolicyFile)
     problems = []
-    chain = data.get("chain")
-    if not isinstance(chain, list) or len(chain) < 2 or not all(isinstance(e, str) for e in chain):
-        problems.append(Problem(where, "chain", "must list at least two environments, in promotion order"))
     promotable = []
-    for key, spec in (data.get("promotable") or {}).items():
-        spec = spec or {}
-        reader = READERS.get(spec.get("read"))
+    for key, spec in data.promotable.items():
+        reader = READERS.get(spec.read if spec else None)
         if reader is None or reader[0] != key:
             valid = ", ".join(f"{k} (read: {r})" for r, (k, _) in READERS.items())
             problems.append(Problem(where, f"promotable.{key}", f"not promotable (only a release is: {valid})"))
             continue
-        promotable.append(Promotable(key, spec["read"], tuple(spec.get("keep") or ())))
-    if not promotable:
+        promotable.append(Promotable(key, spec.read, tuple(spec.keep)))
+    if not promotable and not problems:
         problems.append(Problem(where, "promotable", "declares nothing promotable"))
     if problems:
         raise InputError(problems)
-    return Policy(tuple(chain), str(data.get("stack", "ecs")), tuple(promotable), project.root / data.get("history", "environments/PROMOTIONS.md"))
+    return Policy(tuple(data.chain), data.stack, tuple(promotable), project.root / data.history)
 
 
 def check_chain(policy: Policy, source: str, target: str) -> None:

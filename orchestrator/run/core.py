@@ -6,17 +6,18 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from orchestrator.run import accounts, lock as envlock, run_record, secrets
-from orchestrator.terraform import engine
 from orchestrator.config.environment import EnvironmentLoader, LoadedEnvironment
 from orchestrator.config.errors import InputError
 from orchestrator.config.graph import StackGraph, load_graph
-from orchestrator.run.confirm import confirm
-from orchestrator.run.progress import Progress
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack, render_all
+from orchestrator.run import accounts, run_record, secrets
+from orchestrator.run import lock as envlock
+from orchestrator.run.confirm import confirm
+from orchestrator.run.progress import Progress
 from orchestrator.run.runner import Runner
 from orchestrator.run.types import RunOptions, StackResult, uses_local_provider
+from orchestrator.terraform import engine
 
 
 @dataclass

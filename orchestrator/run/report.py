@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator.run.progress import STYLES
-from orchestrator.run.types import StackResult
 from orchestrator.run.secrets import MASK
+from orchestrator.run.types import StackResult
 
 
 def changes_text(changes: dict) -> str:

@@ -25,7 +25,13 @@ from orchestrator.config.render import RenderedStack
 from orchestrator.run import saved_plan, scheduler, secrets
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
-from orchestrator.run.types import USES_SECRETS, WAITS_FOR, RunOptions, StackFailure, StackResult
+from orchestrator.run.types import (
+    USES_SECRETS,
+    WAITS_FOR,
+    RunOptions,
+    StackFailure,
+    StackResult,
+)
 from orchestrator.run.workspace import Workspaces
 from orchestrator.terraform import engine, transient, workdir
 

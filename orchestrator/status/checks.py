@@ -17,11 +17,11 @@ from typing import Callable
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.run import core
-from orchestrator.terraform import workdir
 from orchestrator.config.project import Project
+from orchestrator.run import core
 from orchestrator.run.types import RunOptions, StackResult, uses_local_provider
 from orchestrator.status.sources import AwsSource, LocalSource, Source, SourceError
+from orchestrator.terraform import workdir
 
 OK, WARNING, BROKEN = "ok", "warning", "broken"
 STYLES = {OK: "green", WARNING: "yellow", BROKEN: "bold red"}

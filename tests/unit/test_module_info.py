@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURE_PROJECT, REPO
+
 from orchestrator.config import module_info
 
 

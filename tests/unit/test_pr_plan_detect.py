@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURE_PROJECT
-from orchestrator.release.pr_plan import detect, snapshots
+
 from orchestrator.config.project import Project
+from orchestrator.release.pr_plan import detect, snapshots
 
 ORDER = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from helpers import REPO
 from packaging.specifiers import SpecifierSet
 
-from helpers import REPO
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project

@@ -3,8 +3,8 @@
 import pytest
 from moto import mock_aws
 
-from orchestrator.run import secrets
 from orchestrator.config.schema import Environment
+from orchestrator.run import secrets
 
 BASE = {
     "project": "fx",

@@ -14,9 +14,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from rich.console import Console
 
-from orchestrator.status import checks as status
 from orchestrator.local_provider.store import Store
 from orchestrator.run.types import StackResult
+from orchestrator.status import checks as status
 from orchestrator.status.sources import AwsSource, LocalSource
 
 REGION = "us-east-1"
