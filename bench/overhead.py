@@ -30,7 +30,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "project"
 sys.path.insert(0, str(REPO))
 
 from orchestrator import engine  # noqa: E402
-from orchestrator.bundled_terraform import prepare_environment  # noqa: E402
+from orchestrator.terraform.bundled import prepare_environment  # noqa: E402
 
 
 def synthetic_project(root: Path, count: int) -> None:
@@ -52,9 +52,9 @@ def terraform_env() -> dict:
 def raw_sequential(root: Path, env: str) -> float:
     """Plain Terraform, one stack after another, outputs passed by hand."""
     sys.path.insert(0, str(REPO))
-    from orchestrator.core import prepare
-    from orchestrator.project import Project
-    from orchestrator import hcl
+    from orchestrator.config import hcl
+    from orchestrator.config.project import Project
+    from orchestrator.run.core import prepare
 
     project = Project(root)
     prepared = prepare(project, env)

@@ -20,7 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from orchestrator.local_provider import PROVIDER_SOURCE, PROVIDER_VERSION, cli_environment, platform_dir
+from orchestrator.local_provider import (
+    PROVIDER_SOURCE,
+    PROVIDER_VERSION,
+    cli_environment,
+    platform_dir,
+)
 from orchestrator.local_provider.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from orchestrator.local_provider.tls import server_certificate
 

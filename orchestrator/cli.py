@@ -14,10 +14,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator import __version__, core, report
-from orchestrator.errors import InputError, OrchestratorError, Problem
-from orchestrator.project import Project
-from orchestrator.runner import RunOptions
+from orchestrator import __version__
+from orchestrator.config.errors import InputError, OrchestratorError, Problem
+from orchestrator.config.project import Project
+from orchestrator.run import core, report
+from orchestrator.run.types import RunOptions
 
 STACK_COMMANDS = ("plan", "apply", "destroy", "output")
 
@@ -85,18 +86,18 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
 def _release_dispatch(args, console: Console) -> int:
     project = _project(args)
     if args.command == "pr-plan":
-        from orchestrator import pr_plan
+        from orchestrator.release import pr_plan
 
         if args.parallelism < 1:
             raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
         options = pr_plan.PrPlanOptions(args.base, args.head, args.provider, args.parallelism, args.include_dependents)
         return pr_plan.publish(pr_plan.run(project, options, console), args.comment_file, args.json, console)
     if args.command == "atlantis-config":
-        from orchestrator import atlantis
+        from orchestrator.release import atlantis
 
         print(atlantis.render(project), end="")
         return 0
-    from orchestrator import promote
+    from orchestrator.release import promote
 
     options = promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes)
     return promote.run(project, options, console, as_json=args.json)
@@ -114,7 +115,7 @@ def _print_problems(console: Console, error: InputError) -> None:
 
 def _dispatch(args, console: Console) -> int:
     if args.command == "schema":
-        from orchestrator.schema import Environment
+        from orchestrator.config.schema import Environment
 
         print(json.dumps(Environment.model_json_schema(), indent=2))
         return 0
@@ -124,7 +125,7 @@ def _dispatch(args, console: Console) -> int:
         raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
     project = _project(args)
     if args.command == "status":
-        from orchestrator import status
+        from orchestrator.status import checks as status
 
         return status.run(project, args.env, args.provider, console, args.json, args.parallelism)
     if args.command in ("render", "validate", "graph"):

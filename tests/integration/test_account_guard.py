@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import REPO, run_cli
-
 from moto import server as moto_server
 
 

@@ -11,9 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import by_name, run_cli, set_app_environment
-
 
 
 def start_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Popen:

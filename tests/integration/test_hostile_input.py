@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from helpers import planned_network_input, run_cli
 
 ENV = "environments/alpha.yaml"

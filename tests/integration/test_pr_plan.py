@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import run_cli
 
 STACKS_YAML = """\

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, run_cli, set_app_environment
 
 LOCAL = ("--provider", "local")

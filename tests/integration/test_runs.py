@@ -92,12 +92,14 @@ def test_failure_stops_dependents_other_branches_finish_and_rerun_resumes(projec
 
 
 def test_plan_of_a_new_environment_uses_placeholders_and_apply_of_one_stack_refuses_them(project):
-    planned = run_cli(project, "plan", "alpha", "--json")
+    planned = run_cli(project, "plan", "alpha", "--json", "--parallelism", "6")
     assert planned.code == 0, planned.stderr
     stacks = by_name(planned.json)
     assert stacks["network"]["placeholders"] == []
     assert stacks["ecs"]["placeholders"] == ["alb.id", "network.list"]
     assert "placeholders" in planned.stderr
+    # Plans read upstream outputs from state: none waits for another, so all six run at once.
+    assert max(s["started_at"] for s in stacks.values()) < min(s["finished_at"] for s in stacks.values())
     plan = json.loads(Path(stacks["ecs"]["plan_json"]).read_text())
     assert plan["resource_changes"][0]["change"]["after"]["input"]["upstream_b"] == ["placeholder-1", "placeholder-2"]
 

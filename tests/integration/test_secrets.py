@@ -65,3 +65,40 @@ def test_unresolvable_or_misdirected_secrets_are_input_errors(project):
     not_sensitive = run_cli(project, "plan", "alpha", env={"FIXTURE_TOKEN": SECRET})
     assert not_sensitive.code == 2 and "is not declared sensitive = true" in not_sensitive.stderr
     assert not (project / ".orchestrator" / "alpha" / "state").exists()
+
+
+def test_a_sensitive_list_output_never_reaches_a_downstream_plan_in_clear(project):
+    """Non-string sensitive upstream outputs are masked too (leaf by leaf, and by Terraform's marks)."""
+    module = project / "terraform_modules" / "step" / "main.tf"
+    module.write_text(module.read_text() + (
+        '\noutput "keys" {\n  value     = ["${var.name}-key-one", "${var.name}-key-two"]\n  sensitive = true\n}\n'
+    ))
+    stacks = project / "stacks.yaml"
+    text = stacks.read_text()
+    wiring = "  vpc_link:\n    module: step\n    template: step.tfvars.j2\n    inputs:\n      upstream_a: alb.id\n"
+    assert wiring in text
+    stacks.write_text(text.replace(wiring, wiring + "      upstream_b: network.keys\n"))
+    applied = run_cli(project, "apply", "alpha", "--stack", "network", "--auto-approve")
+    assert applied.code == 0, applied.stderr
+    planned = run_cli(project, "plan", "alpha", "--stack", "vpc_link", "--json")
+    assert planned.code == 0, planned.stderr
+    plan_json = Path(planned.json["stacks"][0]["plan_json"])
+    plan = json.loads(plan_json.read_text())
+    assert plan["variables"]["upstream_b"]["value"] == "(sensitive)"
+    leaked = "fx-alpha-network-key-one"
+    workdir = Path(planned.json["stacks"][0]["workdir"])
+    for path in [plan_json, workdir / "terraform.log", workdir / "upstream.tfvars"]:
+        assert leaked not in path.read_text(), path
+    assert leaked not in planned.stdout + planned.stderr
+
+
+def test_reading_outputs_never_resolves_secrets(project):
+    """`output` (and so `status` and `promote`) needs no secret-read permission and no secret at all."""
+    add_secret_reference(project)
+    applied = run_cli(project, "apply", "alpha", "--stack", "network", "--auto-approve", env={"FIXTURE_TOKEN": SECRET})
+    assert applied.code == 0, applied.stderr
+    read = run_cli(project, "output", "alpha", "--stack", "network", "--json")
+    assert read.code == 0, read.stderr
+    assert read.json["stacks"][0]["outputs"]["token"] == "(sensitive)"
+    planned = run_cli(project, "plan", "alpha", "--stack", "network")
+    assert planned.code == 2 and "FIXTURE_TOKEN is not set" in planned.stderr

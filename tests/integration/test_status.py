@@ -11,12 +11,9 @@ def checks(run) -> dict:
     return {check["name"]: check for check in run.json["checks"]}
 
 
-def test_status_local_healthy_then_broken(tmp_path):
-    work = {"ORCHESTRATOR_WORK_DIR": str(tmp_path / "work")}
-    applied = run_cli(REPO, "apply", "local", "--auto-approve", env=work)
-    assert applied.code == 0, applied.stderr
-
-    healthy = run_cli(REPO, "status", "local", "--json", env=work)
+def test_status_local_healthy_then_broken(applied_local):
+    root = applied_local.root
+    healthy = run_cli(root, "status", "local", "--json")
     assert healthy.code == 0, healthy.stderr
     document = healthy.json
     assert document["env"] == "local" and document["command"] == "status" and document["healthy"] is True
@@ -27,17 +24,22 @@ def test_status_local_healthy_then_broken(tmp_path):
     assert "local provider" in checks(healthy)["ecs_service"]["detail"]
     assert "status local (local provider)" in healthy.stderr and "path healthy" in healthy.stderr
 
-    # The VPC link disappears from the "cloud" behind Terraform's back.
-    store = Store(tmp_path / "work" / "local" / "cloud")
+    # The VPC link disappears from the "cloud" behind Terraform's back (put back afterwards: the
+    # applied environment is shared).
+    store = Store(applied_local.cloud)
     link_id = next(s for s in document["stacks"] if s["name"] == "vpc_link")["outputs"]["vpc_link_id"]
-    assert store.get("aws_apigatewayv2_vpc_link", link_id) is not None
+    link = store.get("aws_apigatewayv2_vpc_link", link_id)
+    assert link is not None
     store.delete("aws_apigatewayv2_vpc_link", link_id)
-
-    broken = run_cli(REPO, "status", "local", "--json", env=work)
+    try:
+        broken = run_cli(root, "status", "local", "--json")
+    finally:
+        store.put("aws_apigatewayv2_vpc_link", link_id, link)
     assert broken.code == 1, broken.stderr
     assert broken.json["healthy"] is False
     assert checks(broken)["vpc_link"]["status"] == "broken" and link_id in checks(broken)["vpc_link"]["detail"]
     assert "path broken: vpc_link" in broken.stderr
+    assert run_cli(root, "status", "local").code == 0
 
 
 def test_status_of_a_never_applied_rehearsal_and_of_an_unknown_environment(tmp_path):

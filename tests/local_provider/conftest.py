@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.engine import resolve_binary
+from orchestrator.terraform.engine import resolve_binary
 from orchestrator.local_provider import cli_environment
 
 VERSIONS_TF = """

@@ -12,7 +12,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from orchestrator.engine import resolve_binary
+from orchestrator.terraform.engine import resolve_binary
 from orchestrator.local_provider import CLOUD_DIR_ENV
 from orchestrator.local_provider.store import Store
 

@@ -1,6 +1,6 @@
 """Whole environments through the real CLI on the local provider: the architecture holds end to end.
 
-``local`` is applied (then destroyed), so every stack is planned against its upstreams' real
+``local`` is applied once per session (``applied_local`` in conftest.py), so every stack is planned against its upstreams' real
 outputs and the test can follow the path across stacks: API route -> integration -> VPC link ->
 listener -> target group -> service, and the keep-alive -> API. The cloud environments are planned
 offline (``--provider local``); their downstream stacks see placeholders, so the assertions there are
@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from plan_inventory import REPO
 
 ENDPOINT_SERVICES = {"ecr.api", "ecr.dkr", "logs"}
@@ -42,18 +41,14 @@ def by_type(resources: dict[str, dict], type_name: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    root = tmp_path_factory.mktemp("environments") / "project"
-    shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".orchestrator", "__pycache__", "*.egg-info", ".terraform*", ".pytest_cache", "*.tfstate*"))
-    return root
+def project(applied_local):
+    """The session's applied copy of the project; cloud environments plan there as offline rehearsals."""
+    return applied_local.root
 
 
 @pytest.fixture(scope="module")
-def local_apply(project):
-    document = orchestrator(project, "apply", "local", "--auto-approve")
-    yield {s["name"]: s for s in document["stacks"]}
-    orchestrator(project, "destroy", "local", "--auto-approve")
+def local_apply(applied_local):
+    return applied_local.stacks
 
 
 def check_stack_properties(stacks: dict[str, dict]) -> None:

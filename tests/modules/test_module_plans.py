@@ -14,11 +14,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import tftest
 import readme_tables
+import tftest
 import yaml
-
-from plan_inventory import MODULES, Case, ModulePlanner, cases, check, local_provider_env, modules, normalise_text
+from plan_inventory import (
+    MODULES,
+    Case,
+    ModulePlanner,
+    cases,
+    check,
+    local_provider_env,
+    modules,
+    normalise_text,
+)
 
 TERRAFORM = os.environ.get("TERRAFORM_BINARY", "terraform")
 

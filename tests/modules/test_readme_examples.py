@@ -15,7 +15,6 @@ import shutil
 import pytest
 import tftest
 import yaml
-
 from plan_inventory import MODULES, REGION, STACKS_FILE, local_provider_env, modules
 
 _EXAMPLE = re.compile(r"```hcl\n(.*?)```", re.DOTALL)

@@ -1,13 +1,13 @@
 """The account behind the credentials must be one the environment allows (STS through moto)."""
 
 import pytest
+from helpers import REPO
 from moto import mock_aws
 
-from orchestrator import accounts
-from orchestrator.environment import EnvironmentLoader
-from orchestrator.errors import InputError
-from orchestrator.project import Project
-from helpers import REPO
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.errors import InputError
+from orchestrator.config.project import Project
+from orchestrator.run import accounts
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 import fnmatch
 
 import yaml
-
 from helpers import REPO
-from orchestrator import atlantis
-from orchestrator.environment import EnvironmentLoader
-from orchestrator.graph import load_graph
-from orchestrator.project import Project
+
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.graph import load_graph
+from orchestrator.config.project import Project
+from orchestrator.release import atlantis
 
 
 def test_committed_atlantis_yaml_is_in_sync_with_the_dag():

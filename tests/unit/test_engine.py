@@ -3,7 +3,7 @@ import threading
 import time
 from pathlib import Path
 
-from orchestrator import engine
+from orchestrator.terraform import engine
 
 
 def test_plugin_cache_lock_serialises_inits(tmp_path):
@@ -26,9 +26,17 @@ def test_plugin_cache_lock_serialises_inits(tmp_path):
     assert overlaps[0] == 1
 
 
-def test_no_cache_no_lock():
+def test_no_cache_no_lock(tmp_path, monkeypatch):
+    """Without a shared cache there is nothing to protect: no lock file, and holders never wait."""
+    import threading
+
+    monkeypatch.chdir(tmp_path)
     with engine.plugin_cache_lock(None):
-        pass
+        inner = threading.Thread(target=lambda: engine.plugin_cache_lock(None).__enter__())
+        inner.start()
+        inner.join(timeout=5)
+        assert not inner.is_alive()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_terraform_bin_wins_then_path_then_bundled(tmp_path):
@@ -50,7 +58,70 @@ def test_terraform_bin_wins_then_path_then_bundled(tmp_path):
 def test_unknown_terraform_bin_is_an_input_error():
     import pytest
 
-    from orchestrator.errors import InputError
+    from orchestrator.config.errors import InputError
 
     with pytest.raises(InputError, match="TERRAFORM_BIN"):
         engine.resolve_binary({"TERRAFORM_BIN": "/nonexistent/terraform", "PATH": os.defpath})
+
+
+def _fake(directory: Path, name: str, first_line: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    binary = directory / name
+    binary.write_text(f"#!/bin/sh\necho '{first_line}'\n")
+    binary.chmod(0o755)
+    return binary
+
+
+def test_a_terraform_older_than_the_minimum_is_refused_when_named(tmp_path):
+    import pytest
+
+    from orchestrator.config.errors import InputError
+
+    old = _fake(tmp_path, "terraform", "Terraform v1.10.5")
+    with pytest.raises(InputError) as refused:
+        engine.resolve_binary({"TERRAFORM_BIN": str(old), "PATH": ""})
+    assert "is Terraform 1.10.5; this project needs Terraform >= 1.11.0 or OpenTofu >= 1.10.0" in str(refused.value.problems[0])
+    new = _fake(tmp_path / "new", "terraform", "Terraform v1.11.0")
+    assert engine.resolve_binary({"TERRAFORM_BIN": str(new), "PATH": ""}).source == "TERRAFORM_BIN"
+
+
+def test_an_old_terraform_on_path_is_passed_over_with_a_note(tmp_path):
+    _fake(tmp_path / "a", "terraform", "Terraform v1.9.8")
+    chosen = engine.resolve_binary({"PATH": str(tmp_path / "a")})
+    assert chosen.source == "bundled" and "is Terraform 1.9.8, older than Terraform >= 1.11.0" in chosen.note
+    _fake(tmp_path / "a", "tofu", "OpenTofu v1.10.6")
+    chosen = engine.resolve_binary({"PATH": str(tmp_path / "a")})
+    assert chosen.source == "PATH" and chosen.path.endswith("/tofu")
+
+
+def test_versions_parse_both_engines():
+    from orchestrator.terraform import versions
+
+    assert versions.parse("Terraform v1.15.0\non linux_amd64") == versions.Version("Terraform", (1, 15, 0))
+    assert versions.parse("OpenTofu v1.9.1").supported is False
+    assert versions.parse("something else") is None
+
+
+def test_every_module_requires_the_declared_minimum():
+    from orchestrator.terraform import versions
+
+    modules = Path(__file__).resolve().parents[2] / "terraform_modules"
+    for module in sorted(p for p in modules.iterdir() if p.is_dir()):
+        text = (module / "versions.tf").read_text()
+        assert f'required_version = "{versions.REQUIRED_VERSION}"' in text, module.name
+
+
+def test_each_command_line_as_python_terraform_builds_it():
+    """The argument vectors, per command, without running Terraform (as terraform-exec tests them)."""
+    plan = engine.plan_command([Path("env.tfvars"), Path("upstream.tfvars")], Path("plan.tfplan"))
+    assert plan.argv("tf") == ["tf", "plan", "-no-color", "-input=false", "-detailed-exitcode",
+                               "-var-file=env.tfvars", "-var-file=upstream.tfvars", "-out=plan.tfplan", "-json"]
+    assert "-destroy" in engine.plan_command([], Path("p"), destroy=True).argv()
+    assert "-refresh=false" in engine.plan_command([], Path("p"), refresh=False).argv()
+    assert engine.init_command().argv() == ["terraform", "init", "-no-color", "-input=false"]
+    assert engine.init_command(upgrade=True, readonly_lock=True).argv()[2:] == ["-no-color", "-input=false", "-upgrade", "-lockfile=readonly"]
+    assert engine.apply_command(Path("plan.tfplan")).argv() == ["terraform", "apply", "-no-color", "-input=false", "-json", "plan.tfplan"]
+    assert engine.show_command(Path("plan.tfplan")).argv() == ["terraform", "show", "-no-color", "plan.tfplan"]
+    assert engine.show_json_command(Path("plan.tfplan")).argv() == ["terraform", "show", "-no-color", "-json", "plan.tfplan"]
+    assert engine.show_json_command().argv() == ["terraform", "show", "-no-color", "-json"]
+    assert engine.output_json_command().argv() == ["terraform", "output", "-no-color", "-json"]

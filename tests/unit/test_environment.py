@@ -2,9 +2,9 @@
 
 import pytest
 
-from orchestrator.environment import EnvironmentLoader
-from orchestrator.errors import InputError
-from orchestrator.project import Project
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.errors import InputError
+from orchestrator.config.project import Project
 
 
 def problems_for(project, body: str, env: str = "gamma"):

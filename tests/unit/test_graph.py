@@ -1,8 +1,8 @@
 import pytest
 
-from orchestrator.errors import InputError
-from orchestrator.graph import load_graph
-from orchestrator.project import Project
+from orchestrator.config.errors import InputError
+from orchestrator.config.graph import load_graph
+from orchestrator.config.project import Project
 
 
 def graph_problems(project, text):

@@ -1,6 +1,6 @@
 import pytest
 
-from orchestrator import hcl
+from orchestrator.config import hcl
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from orchestrator.pr_comment import GITHUB_LIMIT, MASK, StackPlan, footer, plan_facts, render
+from orchestrator.release.pr_comment import (
+    GITHUB_LIMIT,
+    MASK,
+    StackPlan,
+    footer,
+    plan_facts,
+    render,
+)
 
 PLAN_JSON = {
     "configuration": {"root_module": {

@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURE_PROJECT
-from orchestrator.pr_plan import detect, snapshots
-from orchestrator.project import Project
+
+from orchestrator.config.project import Project
+from orchestrator.release.pr_plan import detect, snapshots
 
 ORDER = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
 
@@ -56,3 +56,16 @@ def test_module_readme_and_examples_do_not_count(pair):
     assert changes(base, head) == {}
     (module / "extra.tf").write_text("locals {\n  unused = 1\n}\n")
     assert set(changes(base, head)) == {f"{env}/{name}" for env in ("alpha", "beta") for name in ORDER}
+
+
+def test_secret_references_are_part_of_what_terraform_sees(pair):
+    """A new reference, or one pointed elsewhere, changes the value the stack's Terraform gets."""
+    base, head = pair
+    alpha = head / "environments" / "alpha.yaml"
+    plain = alpha.read_text()
+    alpha.write_text(plain + "secrets:\n  network.token: {ssm: /fx/alpha/token}\n")
+    assert changes(base, head) == {"alpha/network": "secret references changed"}
+    shutil.copy(alpha, base / "environments" / "alpha.yaml")
+    assert changes(base, head) == {}
+    alpha.write_text(plain + "secrets:\n  network.token: {ssm: /fx/alpha/other-token}\n")
+    assert changes(base, head) == {"alpha/network": "secret references changed"}

@@ -1,10 +1,10 @@
 import pytest
 
-from orchestrator.environment import EnvironmentLoader
-from orchestrator.errors import InputError
-from orchestrator.graph import load_graph
-from orchestrator.project import Project
-from orchestrator.render import render_stack
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.errors import InputError
+from orchestrator.config.graph import load_graph
+from orchestrator.config.project import Project
+from orchestrator.config.render import render_stack
 
 
 def render(project, stack="network", env="alpha"):

@@ -1,7 +1,7 @@
 import threading
 import time
 
-from orchestrator.scheduler import walk
+from orchestrator.run.scheduler import walk
 
 DAG = {"network": set(), "alb": {"network"}, "ecs": {"alb"}, "vpc_link": {"alb"}, "api": {"vpc_link"}}
 

@@ -3,8 +3,8 @@
 import pytest
 from moto import mock_aws
 
-from orchestrator import secrets
-from orchestrator.schema import Environment
+from orchestrator.config.schema import Environment
+from orchestrator.run import secrets
 
 BASE = {
     "project": "fx",
@@ -52,3 +52,41 @@ def test_missing_parameter_is_a_problem_naming_the_key():
 def test_masking_covers_json_escaped_forms():
     secrets.MASK.add('quote"and\\backslash')
     assert secrets.MASK.apply('{"a": "quote\\"and\\\\backslash"}') == '{"a": "(sensitive)"}'
+
+
+def test_values_of_any_type_are_registered_leaf_by_leaf():
+    masker = secrets.Masker()
+    masker.add(["key-one-aaa", {"nested": "key-two-bbb"}, 42])
+    text = 'a key-one-aaa, b key-two-bbb, json ["key-one-aaa", {"nested": "key-two-bbb"}, 42]'
+    masked = masker.apply(text)
+    assert "key-one-aaa" not in masked and "key-two-bbb" not in masked
+    assert masked.startswith("a (sensitive), b (sensitive)")
+
+
+def test_plan_json_is_masked_by_terraforms_own_marks():
+    plan = {
+        "variables": {"db_port": {"value": 5432}, "keys": {"value": ["k1", "k2"]}, "name": {"value": "web"}},
+        "configuration": {"root_module": {"variables": {"db_port": {"sensitive": True}, "name": {}}}},
+        "resource_changes": [{"change": {
+            "before": None,
+            "after": {"port": 5432, "tags": {"a": "b", "c": "d"}, "list": [1, 2]},
+            "after_sensitive": {"port": True, "tags": {"c": True}, "list": [False, True]},
+        }}],
+        "output_changes": {"pw": {"before": None, "after": {"x": 1}, "after_sensitive": True, "before_sensitive": False}},
+        "planned_values": {
+            "outputs": {"pw": {"sensitive": True, "value": 7}},
+            "root_module": {"resources": [{"values": {"port": 5432, "ok": 1}, "sensitive_values": {"port": True}}],
+                            "child_modules": [{"resources": [{"values": {"s": "v"}, "sensitive_values": {"s": True}}]}]},
+        },
+        "prior_state": {"values": {"outputs": {"pw": {"sensitive": True, "value": 7}}, "root_module": {}}},
+    }
+    masked = secrets.mask_plan(plan, sensitive_variables={"keys"})
+    M = secrets.MASKED
+    assert masked["variables"] == {"db_port": {"value": M}, "keys": {"value": M}, "name": {"value": "web"}}
+    after = masked["resource_changes"][0]["change"]["after"]
+    assert after == {"port": M, "tags": {"a": "b", "c": M}, "list": [1, M]}
+    assert masked["output_changes"]["pw"]["after"] == M
+    assert masked["planned_values"]["outputs"]["pw"]["value"] == M
+    assert masked["planned_values"]["root_module"]["resources"][0]["values"] == {"port": M, "ok": 1}
+    assert masked["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["values"] == {"s": M}
+    assert masked["prior_state"]["values"]["outputs"]["pw"]["value"] == M

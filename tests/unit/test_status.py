@@ -14,10 +14,10 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from rich.console import Console
 
-from orchestrator import status
 from orchestrator.local_provider.store import Store
-from orchestrator.runner import StackResult
-from orchestrator.status_sources import AwsSource, LocalSource
+from orchestrator.run.types import StackResult
+from orchestrator.status import checks as status
+from orchestrator.status.sources import AwsSource, LocalSource
 
 REGION = "us-east-1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -331,7 +331,7 @@ def test_run_reads_outputs_through_the_core_and_exits_by_health(moto_world, monk
     """The whole command on the boto3 path, with the core's `output` run stood in for by moto's ids."""
     from types import SimpleNamespace
 
-    from orchestrator.project import Project
+    from orchestrator.config.project import Project
 
     seen = {}
 

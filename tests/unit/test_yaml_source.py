@@ -1,7 +1,7 @@
 import pytest
 
-from orchestrator.errors import InputError
-from orchestrator.yaml_source import load
+from orchestrator.config.errors import InputError
+from orchestrator.config.yaml_source import load
 
 
 def write(tmp_path, text, name="env.yaml"):

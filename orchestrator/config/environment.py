@@ -1,0 +1,130 @@
+"""Load an environment: its YAML over the shared defaults, validated, every error at once.
+
+Render -> parse -> validate, as the best orchestrators do: the YAML is parsed safely (see
+``yaml_source``), deep-merged over ``environments/defaults.yaml`` (mappings merge, everything else
+replaces), checked against ``schema.Environment`` and then against the domain ``rules``. Every
+problem names the file that holds the key (or should), the key path, the line and the reason.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydantic
+
+from orchestrator.config import rules, validation
+from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.project import Project
+from orchestrator.config.schema import Environment
+from orchestrator.config.yaml_source import Document, dotted, load
+
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+
+
+@dataclass(frozen=True)
+class LoadedEnvironment:
+    name: str
+    config: Environment
+    files: tuple[Path, ...]
+
+    @property
+    def base_name(self) -> str:
+        return rules.base_name(self.config, self.name)
+
+    def context(self) -> dict:
+        """What templates see: the validated settings plus derived values."""
+        values = self.config.model_dump(mode="json")
+        values.update(
+            env=self.name,
+            name=self.base_name,
+            subnets=rules.subnet_layout(self.config),
+            endpoints=rules.interface_endpoints(self.config),
+            tags=self.tags(),
+        )
+        return values
+
+    def tags(self) -> dict[str, str]:
+        return {**self.config.tags, "Environment": self.name, "ManagedBy": "orchestrator"}
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _contains(data, key_path: tuple) -> bool:
+    for part in key_path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return False
+    return True
+
+
+class EnvironmentLoader:
+    """Loads environments of one project; reports every problem in one InputError."""
+
+    def __init__(self, project: Project):
+        self.project = project
+
+    def names(self) -> list[str]:
+        return sorted(
+            path.stem
+            for path in self.project.environments_dir.glob("*.yaml")
+            if path.name != self.project.defaults_file.name and ENV_NAME.fullmatch(path.stem)
+        )
+
+    def env_file(self, name: str) -> Path:
+        if not ENV_NAME.fullmatch(name):
+            raise InputError(
+                [Problem("<command line>", "ENV", f"{name!r} is not an environment name (lowercase letters, digits, '-', at most 16)")]
+            )
+        path = self.project.environments_dir / f"{name}.yaml"
+        if path.exists() and not self.project.contains(path):
+            raise InputError([Problem(self.project.display(path), "", "points outside the project (symlink); refused")])
+        if not path.is_file():
+            known = self.names()
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known) or 'none'}"
+            raise InputError([Problem(self.project.display(path), "", f"no such environment{hint}")])
+        return path
+
+    def load(self, name: str) -> LoadedEnvironment:
+        env_path = self.env_file(name)
+        documents: list[Document] = []
+        if self.project.defaults_file.is_file():
+            documents.append(load(self.project.defaults_file, self.project.display(self.project.defaults_file)))
+        documents.append(load(env_path, self.project.display(env_path)))
+        merged: dict = {}
+        for document in documents:
+            merged = _merge(merged, document.data)
+
+        def locate(key_path: tuple) -> tuple[str, int | None]:
+            for document in reversed(documents):
+                if _contains(document.data, key_path):
+                    return self.project.display(document.path), document.line_of(key_path)
+            env_document = documents[-1]
+            return self.project.display(env_document.path), env_document.line_of(key_path)
+
+        def problem(key_path: tuple, reason: str) -> Problem:
+            where, line = locate(key_path)
+            return Problem(where, dotted(key_path), reason, line)
+
+        try:
+            config = Environment.model_validate(merged)
+        except pydantic.ValidationError as error:
+            raise InputError(validation.problems(error, Environment, locate)) from None
+        findings = rules.check(config, name)
+        if findings:
+            raise InputError([problem(key_path, reason) for key_path, reason in findings])
+        return LoadedEnvironment(name, config, tuple(d.path for d in documents))

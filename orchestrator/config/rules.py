@@ -1,0 +1,203 @@
+"""Domain rules that span several keys, checked before any Terraform runs.
+
+Each rule takes a typed ``Environment`` and yields ``(key_path, reason)``. They encode what AWS
+would only reject at apply time or, worse, accept and break at run time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from orchestrator.config.schema import Environment
+
+Finding = tuple[tuple, str]
+
+# Fargate task sizes: cpu units -> valid memory (MiB).
+FARGATE_MEMORY = {
+    256: [512, 1024, 2048],
+    512: list(range(1024, 4096 + 1, 1024)),
+    1024: list(range(2048, 8192 + 1, 1024)),
+    2048: list(range(4096, 16384 + 1, 1024)),
+    4096: list(range(8192, 30720 + 1, 1024)),
+    8192: list(range(16384, 61440 + 1, 4096)),
+    16384: list(range(32768, 122880 + 1, 8192)),
+}
+
+# The longest suffix a module appends to "<project>-<env>" in a name AWS limits to 32 characters.
+LONGEST_NAME_SUFFIX = len("-vpclink")
+AWS_NAME_LIMIT = 32
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+def base_name(env: Environment, env_name: str) -> str:
+    return f"{env.project}-{env_name}"
+
+
+def subnet_layout(env: Environment) -> dict[str, list[str]]:
+    """Private (and public) subnet CIDRs: as declared, or carved from the VPC one per AZ."""
+    network = env.network
+    vpc = ipaddress.ip_network(network.vpc_cidr, strict=True)
+    count = network.az_count
+    # Room for private + public subnets even when public ones are off, so turning them on
+    # later never renumbers the private ones.
+    new_prefix = min(vpc.prefixlen + (2 * count - 1).bit_length(), 28)
+    carved = [str(subnet) for subnet in vpc.subnets(new_prefix=new_prefix)]
+    private = network.private_subnet_cidrs or carved[:count]
+    public = network.public_subnet_cidrs or (carved[count : 2 * count] if network.public_subnets else [])
+    return {"private": list(private), "public": list(public) if network.public_subnets else []}
+
+
+def interface_endpoints(env: Environment) -> list[str]:
+    """The Interface endpoints tasks need without NAT: images, logs, and where their secrets live."""
+    services = ["ecr.api", "ecr.dkr", "logs"]
+    used = {arn.split(":")[2] for arn in env.app.secrets.values()}
+    return services + [service for service in ("ssm", "secretsmanager") if service in used]
+
+
+def _network_rules(env: Environment) -> Iterator[Finding]:
+    network = env.network
+    try:
+        vpc = ipaddress.ip_network(network.vpc_cidr, strict=True)
+    except ValueError as error:
+        yield ("network", "vpc_cidr"), f"{network.vpc_cidr!r} is not an IPv4 network ({error})"
+        return
+    if vpc.version != 4 or not 16 <= vpc.prefixlen <= 24:
+        yield ("network", "vpc_cidr"), f"a VPC CIDR must be IPv4 between /16 and /24, not /{vpc.prefixlen}"
+        return
+    if not vpc.is_private:
+        yield ("network", "vpc_cidr"), f"{vpc} is not a private (RFC 1918) range"
+    declared = {"private_subnet_cidrs": network.private_subnet_cidrs}
+    if network.public_subnets:
+        declared["public_subnet_cidrs"] = network.public_subnet_cidrs
+    elif network.public_subnet_cidrs:
+        yield ("network", "public_subnet_cidrs"), "given while public_subnets is false"
+    if network.nat_gateway and not network.public_subnets:
+        yield ("network", "nat_gateway"), "a NAT gateway needs public_subnets: true"
+    seen: list[tuple[tuple, ipaddress.IPv4Network]] = []
+    for key, cidrs in declared.items():
+        if cidrs is None:
+            continue
+        if len(cidrs) != network.az_count:
+            yield ("network", key), f"{len(cidrs)} subnets for az_count {network.az_count}; give one per AZ"
+        for index, text in enumerate(cidrs):
+            path = ("network", key, index)
+            try:
+                subnet = ipaddress.ip_network(text, strict=True)
+            except ValueError as error:
+                yield path, f"{text!r} is not an IPv4 network ({error})"
+                continue
+            if not subnet.subnet_of(vpc):
+                yield path, f"{subnet} is outside the VPC {vpc}"
+            elif subnet.prefixlen > 28:
+                yield path, f"{subnet} is smaller than /28, the smallest subnet AWS allows"
+            for other_path, other in seen:
+                if subnet.overlaps(other):
+                    yield path, f"{subnet} overlaps {other} ({'.'.join(map(str, other_path))})"
+            seen.append((path, subnet))
+
+
+def _alb_rules(env: Environment) -> Iterator[Finding]:
+    if not env.alb.internal:
+        yield ("alb", "internal"), (
+            "must be true: an API Gateway HTTP API reaches an ALB through a VPC link only when the ALB is "
+            "internal; an internet-facing ALB answers {\"message\":\"Service Unavailable\"} (503)"
+        )
+    if env.alb.certificate_arn is not None and not re.fullmatch(
+        r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", env.alb.certificate_arn
+    ):
+        yield ("alb", "certificate_arn"), "is not an ACM certificate ARN"
+    if (env.alb.certificate_arn is None) != (env.alb.certificate_domain is None):
+        yield ("alb", "certificate_domain"), (
+            "give certificate_arn and certificate_domain together: API Gateway speaks HTTPS to the listener "
+            "only when it knows the name to verify in the certificate"
+        )
+    health = env.alb.health_check
+    if health.timeout_seconds >= health.interval_seconds:
+        yield ("alb", "health_check", "timeout_seconds"), "must be shorter than interval_seconds"
+
+
+def _app_rules(env: Environment) -> Iterator[Finding]:
+    app = env.app
+    valid = FARGATE_MEMORY[app.cpu]
+    if app.memory not in valid:
+        shown = ", ".join(map(str, valid[:4])) + (f" ... {valid[-1]}" if len(valid) > 4 else "")
+        yield ("app", "memory"), f"{app.memory} MiB is not a Fargate size for cpu {app.cpu} (valid: {shown})"
+    scaling = app.autoscaling
+    if scaling.enabled:
+        if scaling.min_capacity > scaling.max_capacity:
+            yield ("app", "autoscaling", "min_capacity"), "is greater than max_capacity"
+        elif not scaling.min_capacity <= app.desired_count <= scaling.max_capacity:
+            yield ("app", "desired_count"), (
+                f"{app.desired_count} is outside autoscaling's {scaling.min_capacity}..{scaling.max_capacity}"
+            )
+    ecr = rf"\d{{12}}\.dkr\.ecr\.{re.escape(env.region)}\.amazonaws\.com(\.cn)?/.+"
+    if not env.network.nat_gateway and not re.fullmatch(ecr, app.image):
+        yield ("app", "image"), (
+            f"without a NAT gateway, tasks pull images only through the VPC endpoints of {env.region}'s "
+            f"private ECR (<account>.dkr.ecr.{env.region}.amazonaws.com/<repository>); {app.image!r} "
+            "would fail with CannotPullContainerError"
+        )
+    for name, arn in app.secrets.items():
+        service, region = arn.split(":")[2], arn.split(":")[3]
+        if (service == "ssm") != (":parameter/" in arn):
+            yield ("app", "secrets", name), f"{arn!r} is neither an SSM parameter nor a Secrets Manager secret ARN"
+        elif region != env.region and not env.network.nat_gateway:
+            yield ("app", "secrets", name), f"is in {region}; without NAT, tasks reach only the {service} endpoint of {env.region}"
+        if name in app.environment:
+            yield ("app", "secrets", name), "is also a plain variable in app.environment"
+    if app.container_port < 1024 and app.container_port != 80:
+        yield ("app", "container_port"), "ports below 1024 need root in the container; use 80 or >= 1024"
+
+
+def _name_rules(env: Environment, env_name: str) -> Iterator[Finding]:
+    name = base_name(env, env_name)
+    if not NAME_PATTERN.fullmatch(name):
+        yield ("project",), f"{name!r} must be lowercase letters, digits and single hyphens"
+    limit = AWS_NAME_LIMIT - LONGEST_NAME_SUFFIX
+    if len(name) > limit:
+        yield ("project",), (
+            f"'<project>-<env>' is {name!r} ({len(name)} characters); AWS limits load balancer and target "
+            f"group names to 32, so it must be at most {limit}"
+        )
+
+
+def _account_rules(env: Environment) -> Iterator[Finding]:
+    if env.provider == "aws" and not env.allowed_account_ids:
+        yield ("allowed_account_ids",), "required for an environment on the real AWS provider"
+    if len(set(env.allowed_account_ids)) != len(env.allowed_account_ids):
+        yield ("allowed_account_ids",), "lists an account twice"
+    backend = env.backend
+    if backend.type == "s3":
+        if not backend.bucket:
+            yield ("backend", "bucket"), "required when backend.type is s3"
+        elif not re.fullmatch(r"(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", backend.bucket):
+            yield ("backend", "bucket"), f"{backend.bucket!r} is not a valid S3 bucket name"
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*", backend.key_prefix):
+            yield ("backend", "key_prefix"), "must be path segments of letters, digits, '_', '.', '-'"
+    for key in env.tags:
+        if key.lower().startswith("aws:"):
+            yield ("tags", key), "the aws: prefix is reserved by AWS"
+
+
+def _keepalive_rules(env: Environment) -> Iterator[Finding]:
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", env.keepalive.schedule)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        days = amount / {"minute": 1440, "minutes": 1440, "hour": 24, "hours": 24}.get(unit, 1)
+        if amount == 0:
+            yield ("keepalive", "schedule"), "a rate must be at least 1"
+        elif (amount == 1) != (not unit.endswith("s")):
+            yield ("keepalive", "schedule"), "EventBridge wants 'rate(1 day)' and 'rate(2 days)', singular for 1"
+        elif days >= 30:
+            yield ("keepalive", "schedule"), "must fire well within the 60 idle days that deactivate a VPC link"
+
+
+RULES = (_network_rules, _alb_rules, _app_rules, _account_rules, _keepalive_rules)
+
+
+def check(env: Environment, env_name: str) -> list[Finding]:
+    findings = [finding for rule in RULES for finding in rule(env)]
+    findings.extend(_name_rules(env, env_name))
+    return findings

@@ -1,0 +1,1 @@
+"""Change review and release: pr-plan and its comment, revisions, atlantis.yaml, promote."""

@@ -1,0 +1,320 @@
+"""`promote SOURCE TARGET`: move the release SOURCE runs to the next environment of the chain.
+
+What moves and along which chain is declared once, in ``promotion.yaml``. The values are read from
+SOURCE's state (its ``stack``: the image tag and the container environment of the task definition
+it runs), never from its YAML; a SOURCE never applied, or whose last apply failed somewhere (the
+run record), is refused. TARGET's YAML is edited in place by ruamel.yaml's round trip (comments,
+order, quoting and layout kept), the unified diff is shown, and the promotion is appended to the
+history file (who, when, what, from which commit) for the pull request's reviewers.
+
+Exit status: 0 promoted (or nothing to promote, or a dry run); 1 refused because of SOURCE's state;
+2 bad input or usage (not along the chain, no terminal and no --yes): nothing was written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+import io
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydantic
+from rich.console import Console
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from orchestrator.config import validation
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.errors import InputError, OrchestratorError, Problem
+from orchestrator.config.project import Project
+from orchestrator.release import revisions
+from orchestrator.run import core, run_record
+from orchestrator.run import lock as envlock
+from orchestrator.run.confirm import confirm
+from orchestrator.run.outputs import OutputsReader
+from orchestrator.run.secrets import MASK
+from orchestrator.run.types import StackFailure
+from orchestrator.run.workspace import Workspaces
+
+POLICY_FILE = "promotion.yaml"
+
+
+class PromotionRefused(OrchestratorError):
+    """SOURCE's state does not allow a promotion (exit 1)."""
+
+
+@dataclass(frozen=True)
+class PromoteOptions:
+    source: str
+    target: str
+    provider: str = "auto"
+    dry_run: bool = False
+    yes: bool = False
+
+
+@dataclass(frozen=True)
+class Promotable:
+    key: str
+    read: str
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    chain: tuple[str, ...]
+    stack: str
+    promotable: tuple[Promotable, ...]
+    history: Path
+
+
+# How each promotable value is read from SOURCE's state, and the one key it may feed:
+# a release is an image and its settings, never infrastructure.
+def _task_definition_container(outputs: dict, state: dict) -> dict:
+    modules, found = [state.get("values", {}).get("root_module", {})], []
+    while modules:
+        module = modules.pop()
+        modules.extend(module.get("child_modules", []))
+        found += [r for r in module.get("resources", []) if r.get("type") == "aws_ecs_task_definition"]
+    for resource in found:
+        containers = json.loads(resource.get("values", {}).get("container_definitions") or "[]")
+        for container in containers:
+            if container.get("name") == outputs.get("container_name") or len(containers) == 1:
+                return container
+    raise PromotionRefused("no task definition with the application container in the state")
+
+
+def _image_tag(outputs: dict, state: dict) -> str:
+    image = outputs.get("container_image") or _task_definition_container(outputs, state).get("image", "")
+    name, _, tag = image.rpartition(":")
+    if not name or "/" in tag or "@" in image:
+        raise PromotionRefused(f"the running image {image!r} has no tag to promote")
+    return tag
+
+
+def _container_environment(outputs: dict, state: dict) -> dict:
+    container = _task_definition_container(outputs, state)
+    return {item["name"]: item["value"] for item in container.get("environment") or []}
+
+
+READERS = {"image_tag": ("app.image_tag", _image_tag), "container_environment": ("app.environment", _container_environment)}
+
+
+class _PromotableSpec(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    read: str
+    keep: list[str] = []
+
+
+class _PolicyFile(pydantic.BaseModel):
+    """promotion.yaml, as a schema (read with the same safe loader and limits as environments)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    chain: list[str] = pydantic.Field(min_length=2, description="environments in promotion order")
+    stack: str = "ecs"
+    promotable: dict[str, _PromotableSpec | None] = {}
+    history: str = "environments/PROMOTIONS.md"
+
+
+def load_policy(project: Project) -> Policy:
+    path = project.root / POLICY_FILE
+    where = project.display(path)
+    if not path.is_file():
+        raise InputError([Problem(where, "", "no promotion policy: declare chain, stack and promotable here")])
+    data = validation.load_model(path, where, _PolicyFile)
+    problems = []
+    promotable = []
+    for key, spec in data.promotable.items():
+        reader = READERS.get(spec.read if spec else None)
+        if reader is None or reader[0] != key:
+            valid = ", ".join(f"{k} (read: {r})" for r, (k, _) in READERS.items())
+            problems.append(Problem(where, f"promotable.{key}", f"not promotable (only a release is: {valid})"))
+            continue
+        promotable.append(Promotable(key, spec.read, tuple(spec.keep)))
+    if not promotable and not problems:
+        problems.append(Problem(where, "promotable", "declares nothing promotable"))
+    if problems:
+        raise InputError(problems)
+    return Policy(tuple(data.chain), data.stack, tuple(promotable), project.root / data.history)
+
+
+def check_chain(policy: Policy, source: str, target: str) -> None:
+    chain = " -> ".join(policy.chain)
+    for role, env in (("SOURCE", source), ("TARGET", target)):
+        if env not in policy.chain:
+            raise InputError([Problem("<command line>", role, f"{env!r} is not in the promotion chain {chain} ({POLICY_FILE})")])
+    step = policy.chain.index(target) - policy.chain.index(source)
+    if step != 1:
+        after = policy.chain[policy.chain.index(source) + 1] if source != policy.chain[-1] else None
+        hint = f"; {source} promotes to {after} only" if after else f"; {source} is the end of the chain"
+        what = "skips a step" if step > 1 else "goes backwards"
+        raise InputError([Problem("<command line>", "TARGET", f"{source} -> {target} {what} of the chain {chain}{hint}")])
+
+
+def deployed(project: Project, policy: Policy, source: str, provider: str) -> tuple[dict, str]:
+    """The promotable values SOURCE runs, read from its state; and where they were read (with the image it runs)."""
+    prepared = core.prepare(project, source)
+    stack = policy.stack
+    workspaces = Workspaces(project, prepared.env, prepared.graph, provider, MASK.apply)
+    where = f"state of {source}" + (" (offline rehearsal, --provider local)" if workspaces.local_provider and prepared.env.config.provider != "local" else "")
+    bad = {name: r for name, r in run_record.load(workspaces.env_dir).items()
+           if r.get("status") in ("failed", "skipped") or r.get("command") == "destroy"}
+    if bad:
+        listed = ", ".join(f"{n} ({r['command']} {r['status']})" for n, r in sorted(bad.items()))
+        raise PromotionRefused(f"{source} is not cleanly deployed: the last run of {listed}; apply {source} first")
+    try:
+        with envlock.hold(workspaces.env_dir, source, "promote"):
+            outputs = OutputsReader(workspaces).read(stack)
+            shown = workspaces.terraform(stack).show_json()
+    except StackFailure as failure:
+        raise PromotionRefused(f"cannot read the {where}: {failure}") from None
+    if not outputs or shown.returncode != 0:
+        raise PromotionRefused(f"{source} was never applied (no outputs of stack {stack!r} in the {where}): nothing to promote")
+    state = json.loads(shown.stdout or "{}")
+    if outputs.get("container_image"):
+        where += f", running {outputs['container_image']}"
+    return {p.key: READERS[p.read][1](outputs, state) for p in policy.promotable}, where
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
+
+
+def _mapping_at(document: CommentedMap, path: list[str]) -> CommentedMap:
+    for part in path:
+        if not isinstance(document.get(part), dict):
+            document[part] = CommentedMap()
+        document = document[part]
+    return document
+
+
+def _scalar(value):
+    """Strings are written double-quoted: `on`, `1.10` or `2026.11` must stay strings for every YAML reader."""
+    return DoubleQuotedScalarString(value) if isinstance(value, str) else value
+
+
+def edit(text: str, policy: Policy, values: dict, current: dict) -> tuple[str, list[tuple[str, object, object]]]:
+    """TARGET's YAML with the promoted values; and what changed (key, before, after)."""
+    yaml = _yaml()
+    document = yaml.load(text) or CommentedMap()
+    changes = []
+    for item in policy.promotable:
+        *parents, leaf = item.key.split(".")
+        parent = _mapping_at(document, parents)
+        new, old = values[item.key], current.get(item.key)
+        if isinstance(new, dict):
+            kept = {k: v for k, v in (old or {}).items() if k in item.keep}
+            wanted = {**{k: v for k, v in new.items() if k not in item.keep}, **kept}
+            if wanted == (old or {}):
+                continue
+            target = _mapping_at(parent, [leaf])
+            for key in [k for k in target if k not in wanted]:
+                del target[key]
+            for key, value in wanted.items():
+                if target.get(key) != value:
+                    target[key] = _scalar(value)
+            changes.append((item.key, dict(old or {}), wanted))
+        elif new != old:
+            parent[leaf] = _scalar(new)
+            changes.append((item.key, old, new))
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue(), changes
+
+
+def _who(root: Path) -> str:
+    name = revisions.git(root, "config", "user.name").stdout.strip()
+    email = revisions.git(root, "config", "user.email").stdout.strip()
+    if name:
+        return f"{name} <{email}>" if email else name
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except Exception:  # no user database entry (containers)
+        return "unknown"
+
+
+def _commit(root: Path) -> str:
+    commit = revisions.head_commit(root)
+    if commit is None:
+        return "no commit (not a git repository)"
+    dirty = revisions.git(root, "status", "--porcelain", "--untracked-files=no").stdout.strip()
+    return commit[:12] + (" (with uncommitted changes)" if dirty else "")
+
+
+def record(project: Project, policy: Policy, options: PromoteOptions, changes: list, where: str, commit: str) -> str:
+    """Append one entry to the history file; returns the entry."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    lines = [
+        f"## {when} {options.source} -> {options.target}",
+        "",
+        f"- who: {_who(project.root)}",
+        f"- from: {options.source}, read from the {where}, at commit {commit}",
+        f"- to: {project.display(project.environments_dir / (options.target + '.yaml'))}",
+        "- what:",
+    ]
+    lines += [f"  - `{key}`: `{json.dumps(old)}` -> `{json.dumps(new)}`" for key, old, new in changes]
+    entry = "\n".join(lines) + "\n"
+    history = policy.history
+    if not history.is_file():
+        history.parent.mkdir(parents=True, exist_ok=True)
+        history.write_text(
+            "# Promotions\n\nWritten by `python -m orchestrator promote SOURCE TARGET` (see promotion.yaml); newest last.\n",
+            encoding="utf-8",
+        )
+    with history.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + entry)
+    return entry
+
+
+def _confirm(console: Console, options: PromoteOptions, target_file: str) -> None:
+    if not options.yes:
+        confirm(console, f"Write {target_file}?", "--yes",
+                f"refusing to write {target_file} without --yes: there is no terminal to ask", "promotion was not approved")
+
+
+def run(project: Project, options: PromoteOptions, console: Console, as_json: bool = False) -> int:
+    policy = load_policy(project)
+    check_chain(policy, options.source, options.target)
+    loader = EnvironmentLoader(project)
+    target_path = loader.env_file(options.target)
+    target_file = project.display(target_path)
+    target_config = loader.load(options.target).config.model_dump(mode="json")
+    current = {p.key: target_config.get("app", {}).get(p.key.split(".", 1)[1]) for p in policy.promotable}
+    values, where = deployed(project, policy, options.source, options.provider)
+    text = target_path.read_text(encoding="utf-8")
+    new_text, changes = edit(text, policy, values, current)
+    diff = "".join(difflib.unified_diff(text.splitlines(True), new_text.splitlines(True), f"a/{target_file}", f"b/{target_file}"))
+    written = False
+    if not changes:
+        console.print(f"{options.target} already runs what {options.source} runs: nothing to promote", highlight=False)
+    elif options.dry_run:
+        console.print(f"dry run: {target_file} would change as below; nothing written", highlight=False)
+    else:
+        if not as_json:
+            print(diff, end="")
+        _confirm(console, options, target_file)
+        commit = _commit(project.root)
+        target_path.write_text(new_text, encoding="utf-8")
+        try:
+            core.prepare(project, options.target)
+        except InputError:
+            target_path.write_text(text, encoding="utf-8")
+            raise
+        entry = record(project, policy, options, changes, where, commit)
+        written = True
+        console.print(f"promoted {options.source} -> {options.target}; recorded in {project.display(policy.history)}:\n{entry}",
+                      markup=False, highlight=False)
+    if as_json:
+        print(json.dumps({"command": "promote", "source": options.source, "target": options.target, "read_from": where,
+                          "changes": [{"key": k, "before": b, "after": a} for k, b, a in changes],
+                          "diff": diff, "written": written, "dry_run": options.dry_run}, indent=2))
+    elif diff and (options.dry_run or not changes):
+        print(diff, end="")
+    return 0

@@ -1,0 +1,79 @@
+"""One command over one environment, from options to results; no argument parsing here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from orchestrator.config.environment import EnvironmentLoader, LoadedEnvironment
+from orchestrator.config.errors import InputError
+from orchestrator.config.graph import StackGraph, load_graph
+from orchestrator.config.project import Project
+from orchestrator.config.render import RenderedStack, render_all
+from orchestrator.run import accounts, run_record, secrets
+from orchestrator.run import lock as envlock
+from orchestrator.run.confirm import confirm
+from orchestrator.run.progress import Progress
+from orchestrator.run.runner import Runner
+from orchestrator.run.types import RunOptions, StackResult, uses_local_provider
+from orchestrator.terraform import engine
+
+
+@dataclass
+class Prepared:
+    env: LoadedEnvironment
+    graph: StackGraph
+    names: list[str]
+    rendered: dict[str, RenderedStack]
+
+
+def prepare(project: Project, env_name: str, stacks: tuple[str, ...] = ()) -> Prepared:
+    """Everything that needs no Terraform: load and validate, check the graph, render."""
+    problems = []
+    env = graph = None
+    try:
+        env = EnvironmentLoader(project).load(env_name)
+    except InputError as error:
+        problems.extend(error.problems)
+    try:
+        graph = load_graph(project)
+    except InputError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise InputError(problems)
+    names = graph.select(list(stacks))
+    rendered = render_all(project, graph, env, names)
+    problems = secrets.check(env.config, graph, rendered, project.display(env.files[-1]))
+    if problems:
+        raise InputError(problems)
+    return Prepared(env, graph, names, rendered)
+
+
+def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> None:
+    """Environments marked require_approval apply only with --auto-approve or a typed 'yes'."""
+    if options.command != "apply" or not prepared.env.config.require_approval or options.auto_approve:
+        return
+    confirm(console, f"Apply [bold]{', '.join(prepared.names)}[/] to [bold]{options.env}[/]?", "--auto-approve",
+            f"environment {options.env!r} requires approval and there is no terminal to ask", "apply was not approved")
+
+
+def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepared, list[StackResult]]:
+    prepared = prepare(project, options.env, options.stacks)
+    confirm_apply(console, prepared, options)
+    progress = Progress(console, f"{options.command} {options.env}")
+    if options.command in ("plan", "apply", "destroy") and not uses_local_provider(prepared.env, options.provider):
+        accounts.check(prepared.env, project.display(prepared.env.files[-1]))
+    runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
+    runner.resolve_secrets()
+    if runner.workspaces.binary.note:
+        console.print(f"[yellow]note[/]: {runner.workspaces.binary.note}", highlight=False, soft_wrap=True)
+
+    def interrupted() -> None:
+        runner.stop.set()
+
+    engine.install_signal_forwarding(interrupted)
+    with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds):
+        results = runner.run(prepared.names)
+        run_record.save(runner.env_dir, options.command, results)
+        return prepared, results

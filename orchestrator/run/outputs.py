@@ -1,0 +1,54 @@
+"""Stack outputs from state: what `output`, `status`, `promote` and every downstream stack read.
+
+Reading outputs needs an initialised working directory and ``terraform output -json``; it never
+needs the environment's secrets, so nothing here resolves them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from orchestrator.run.workspace import Workspaces
+from orchestrator.terraform import engine
+
+
+class OutputsReader:
+    def __init__(self, workspaces: Workspaces):
+        self.workspaces = workspaces
+
+    def read(self, name: str, with_sensitive: bool = True) -> dict:
+        """Outputs of a stack as recorded in its state ({} when never applied).
+
+        After an apply, the apply's own stream gave every output but the sensitive ones; state is
+        read again only when a sensitive value is actually needed.
+        """
+        space = self.workspaces[name]
+        with space.output_lock:
+            partial = space.outputs is not None and not space.sensitive_outputs <= set(space.outputs)
+            if space.outputs is None or (with_sensitive and partial):
+                self.workspaces.ensure_initialised(name)
+                result = self.workspaces.check(self.workspaces.terraform(name).output_json(), name)
+                raw = json.loads(result.stdout or "{}")
+                space.outputs = {key: item["value"] for key, item in raw.items()}
+                space.sensitive_outputs = {key for key, item in raw.items() if item.get("sensitive")}
+            return space.outputs
+
+    def sensitive(self, name: str) -> set[str]:
+        return self.workspaces[name].sensitive_outputs
+
+    def remember_apply(self, name: str, apply_stdout: str, destroyed: bool) -> None:
+        """The apply's own stream carries the new outputs, all but the sensitive values."""
+        space = self.workspaces[name]
+        with space.output_lock:
+            space.outputs = None
+            for message in engine.json_messages(apply_stdout):
+                if message.get("type") == "outputs" and not destroyed:
+                    raw = message["outputs"]
+                    space.outputs = {key: item["value"] for key, item in raw.items() if "value" in item}
+                    space.sensitive_outputs = {key for key, item in raw.items() if item.get("sensitive")}
+
+    def for_report(self, name: str) -> tuple[dict, set[str]]:
+        """Outputs for the summary and --json: sensitive ones are only named (shown masked)."""
+        outputs = self.read(name, with_sensitive=False)
+        sensitive = self.sensitive(name)
+        return {**outputs, **{key: None for key in sensitive}}, sensitive

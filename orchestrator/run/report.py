@@ -1,0 +1,61 @@
+"""Formatting of results: the summary table for people, one JSON document for machines."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from orchestrator.run.progress import STYLES
+from orchestrator.run.secrets import MASK
+from orchestrator.run.types import StackResult
+
+
+def changes_text(changes: dict) -> str:
+    return f"+{changes['add']} ~{changes['change']} -{changes['destroy']}"
+
+
+def summary(console: Console, env: str, command: str, results: list[StackResult]) -> None:
+    table = Table(title=f"{command} {env}", title_justify="left")
+    table.add_column("stack")
+    table.add_column("status")
+    table.add_column("changes", justify="right")
+    table.add_column("time", justify="right")
+    for result in results:
+        status = result.status + (" (placeholders)" if result.placeholders else "")
+        table.add_row(
+            result.name,
+            f"[{STYLES.get(result.status, '')}]{status}[/]",
+            changes_text(result.changes) if result.status not in ("skipped",) else "",
+            f"{result.seconds:.1f}s",
+        )
+    console.print(table)
+    for result in results:
+        if result.placeholders:
+            console.print(
+                f"[yellow]{result.name}[/]: planned with placeholders for never-applied "
+                f"{', '.join(result.placeholders)}; this plan can never be applied",
+                highlight=False,
+            )
+        if result.status == "failed":
+            console.print(f"[bold red]{result.name} failed[/]:", highlight=False)
+            console.print(result.error, markup=False, highlight=False, soft_wrap=True)
+            if result.log:
+                console.print(f"  full log: {result.log}", markup=False, highlight=False)
+        elif result.status == "skipped":
+            console.print(f"[yellow]{result.name} skipped[/]: {result.error}", highlight=False)
+
+
+def highlights(console: Console, graph, results: list[StackResult]) -> None:
+    """The few outputs a person wants after an apply, such as the API endpoint (stacks.yaml: highlights)."""
+    by_name = {result.name: result for result in results}
+    for label, (stack, output) in graph.highlights.items():
+        result = by_name.get(stack)
+        if result is not None and output in result.outputs and output not in result.sensitive:
+            console.print(f"[bold]{label}[/]: {result.outputs[output]}", highlight=False)
+
+
+def document(env: str, command: str, results: list[StackResult]) -> str:
+    text = json.dumps({"env": env, "command": command, "stacks": [r.report() for r in results]}, indent=2, default=str)
+    return MASK.apply(text)

@@ -1,0 +1,261 @@
+"""Run a command over an environment's stacks: plan, apply, destroy, output.
+
+The core takes a ``RunOptions`` value (the CLI never reaches further than that). The runner
+drives each stack's steps through its ``Workspaces`` (working directories, the Terraform that runs
+in them) and reads upstream outputs through an ``OutputsReader``. Plans and outputs read their
+upstreams' outputs from state, so they all run side by side; applies and destroys follow the DAG.
+Placeholders stand in for outputs of never-applied upstreams in plans and are never applied.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from orchestrator.config import hcl
+from orchestrator.config.environment import LoadedEnvironment
+from orchestrator.config.errors import InputError
+from orchestrator.config.graph import StackGraph
+from orchestrator.config.project import Project
+from orchestrator.config.render import RenderedStack
+from orchestrator.run import saved_plan, scheduler, secrets
+from orchestrator.run.outputs import OutputsReader
+from orchestrator.run.progress import Progress
+from orchestrator.run.types import (
+    USES_SECRETS,
+    WAITS_FOR,
+    RunOptions,
+    StackFailure,
+    StackResult,
+)
+from orchestrator.run.workspace import Workspaces
+from orchestrator.terraform import engine, transient, workdir
+
+
+class Runner:
+    def __init__(
+        self,
+        project: Project,
+        env: LoadedEnvironment,
+        graph: StackGraph,
+        rendered: dict[str, RenderedStack],
+        options: RunOptions,
+        progress: Progress,
+    ):
+        self.env = env
+        self.graph = graph
+        self.rendered = rendered
+        self.options = options
+        self.progress = progress
+        self.workspaces = Workspaces(project, env, graph, options.provider, secrets.MASK.apply)
+        self.outputs = OutputsReader(self.workspaces)
+        self.local_provider = self.workspaces.local_provider
+        self.env_dir = self.workspaces.env_dir
+        self.results: dict[str, StackResult] = {}
+        self.secret_values: dict[str, dict[str, str]] = {}
+        self.stop = threading.Event()
+
+    def resolve_secrets(self) -> None:
+        """Resolve the environment's secret references (commands that hand them to Terraform only)."""
+        if self.options.command not in USES_SECRETS:
+            return
+        where = self.workspaces.project.display(self.env.files[-1])
+        self.secret_values, problems = secrets.resolve(self.env.config, where)
+        if problems:
+            raise InputError(problems)
+
+    # One stack's steps -------------------------------------------------------------------------
+    def upstream_values(self, name: str, allow_placeholders: bool) -> tuple[dict, list[str]]:
+        """Values for the stack's upstream-fed variables, and which of them are placeholders."""
+        values, placeholders = {}, []
+        sensitive = self.workspaces[name].sensitive_inputs
+        for item in self.graph.stacks[name].inputs:
+            outputs = self.outputs.read(item.stack, with_sensitive=False)
+            if item.output in self.outputs.sensitive(item.stack):
+                outputs = self.outputs.read(item.stack)
+            if item.output in outputs:
+                values[item.variable] = outputs[item.output]
+                if item.output in self.outputs.sensitive(item.stack):
+                    sensitive.add(item.variable)
+                    secrets.MASK.add(outputs[item.output])
+            elif allow_placeholders:
+                values[item.variable] = item.placeholder_value()
+                placeholders.append(item.reference)
+            else:
+                raise StackFailure(
+                    f"upstream output {item.reference} is not in state: apply stack {item.stack!r} first"
+                )
+        return values, placeholders
+
+    def plan(self, name: str, destroy: bool = False) -> bool:
+        """Plan to the saved plan file; True when the plan has changes."""
+        result, space = self.results[name], self.workspaces[name]
+        directory = self.workspaces.ensure_initialised(name)
+        upstream, placeholders = self.upstream_values(name, allow_placeholders=self.options.command == "plan" or destroy)
+        result.placeholders = placeholders
+        directory.forget_plan()
+        # Sensitive upstream outputs travel like secrets: in the process environment, not in a file.
+        hidden = space.sensitive_inputs
+        directory.write_inputs(self.rendered[name].tfvars, {k: v for k, v in upstream.items() if k not in hidden})
+        space.secret_environ = {
+            **{f"TF_VAR_{k}": v for k, v in self.secret_values.get(name, {}).items()},
+            **{f"TF_VAR_{k}": v if isinstance(v, str) else hcl.literal(v) for k, v in upstream.items() if k in hidden},
+        }
+        self.progress.update(name, "planning")
+        terraform = self.workspaces.terraform(name)
+        outcome = self.workspaces.check(
+            terraform.plan([directory.env_tfvars, directory.upstream_tfvars], directory.plan_file, destroy=destroy),
+            name,
+            ok_codes=(0, 2),
+        )
+        for message in engine.json_messages(outcome.stdout):
+            if message.get("type") == "change_summary":
+                counts = message["changes"]
+                result.changes = {"add": counts.get("add", 0), "change": counts.get("change", 0), "destroy": counts.get("remove", 0)}
+        meta = saved_plan.record(self.env.name, name, destroy, upstream, placeholders, self.rendered[name].tfvars, result.changes)
+        directory.write_json(directory.plan_meta, meta)
+        if self.options.plan_out is not None:
+            shutil.copyfile(directory.plan_file, self.options.plan_out)
+            shutil.copyfile(directory.plan_meta, workdir.meta_path(self.options.plan_out))
+        if self.options.show_plan:
+            shown = self.workspaces.check(terraform.show(directory.plan_file), name)
+            result.plan_text = secrets.MASK.apply(shown.stdout)
+        if self.options.plan_json:
+            shown = self.workspaces.check(terraform.show_json(directory.plan_file), name)
+            masked = secrets.mask_plan(json.loads(shown.stdout), hidden | set(self.secret_values.get(name, {})))
+            directory.write_json(directory.plan_json, masked, redact=secrets.MASK.apply)
+            result.plan_json = str(directory.plan_json)
+        return outcome.returncode == 2
+
+    def apply_saved_plan(self, name: str, plan_file: Path | None = None) -> None:
+        """Apply exactly a saved plan, after checking the record of what it was made from."""
+        directory = self.workspaces[name].workdir
+        external = plan_file is not None and plan_file != directory.plan_file
+        plan_file = plan_file or directory.plan_file
+        try:
+            meta = json.loads(workdir.meta_path(plan_file).read_text())
+        except (OSError, ValueError):
+            raise StackFailure(f"{plan_file}: no readable record of what this plan was made from; make it with `plan --out`") from None
+        if not plan_file.is_file():
+            raise StackFailure(f"{plan_file}: the saved plan does not exist; plan again")
+        # A plan made earlier (Atlantis, CI) is refused when what it was made from has moved on.
+        upstream = self.upstream_values(name, allow_placeholders=False)[0] if external and not meta["placeholders"] else None
+        reason = saved_plan.refusal(meta, self.env.name, name, self.rendered[name].tfvars, upstream)
+        if reason:
+            raise StackFailure(f"{plan_file}: {reason}" if external else reason)
+        if external:
+            self.results[name].changes = meta.get("changes", self.results[name].changes)
+        self.progress.update(name, "destroying" if meta["destroy"] else "applying")
+        outcome = self.workspaces.check(self.workspaces.terraform(name).apply(plan_file), name)
+        self.outputs.remember_apply(name, outcome.stdout, destroyed=meta["destroy"])
+
+    # Jobs: one per command ---------------------------------------------------------------------
+    def _plan_job(self, name: str) -> None:
+        changed = self.plan(name)
+        self.results[name].status = "ok" if changed else "no-changes"
+
+    def _apply_job(self, name: str) -> None:
+        if self.options.plan_file:
+            self.workspaces.ensure_initialised(name)
+            self.apply_saved_plan(name, self.options.plan_file)
+            self.results[name].status = "ok"
+        elif self.plan(name):
+            self.apply_saved_plan(name)
+            self.results[name].status = "ok"
+        else:
+            self.results[name].status = "no-changes"
+        self._report_outputs(name)
+
+    def _destroy_job(self, name: str) -> None:
+        if self.plan(name, destroy=True):
+            self.apply_saved_plan(name)
+            self.results[name].status = "ok"
+        else:
+            self.results[name].status = "no-changes"
+
+    def _output_job(self, name: str) -> None:
+        self._report_outputs(name)
+        self.results[name].status = "ok"
+
+    JOBS = {"plan": _plan_job, "apply": _apply_job, "destroy": _destroy_job, "output": _output_job}
+
+    def _report_outputs(self, name: str) -> None:
+        result = self.results[name]
+        result.outputs, result.sensitive = self.outputs.for_report(name)
+
+    def _guarded(self, name: str, step) -> bool:
+        """Run one stack's job; turn every failure into the stack's result, never an exception."""
+        result = self.results[name]
+        started = time.monotonic()
+        result.started_at = time.time()
+        self.progress.update(name, "preparing")
+        try:
+            rebuilt = False
+            for attempt in range(transient.retries() + 1):
+                try:
+                    step(name)
+                    break
+                except StackFailure as failure:
+                    if not rebuilt and not self.stop.is_set() and transient.is_workdir_damage(str(failure)):
+                        rebuilt = True
+                        self.workspaces.rebuild(name, str(failure))
+                        step(name)
+                        break
+                    if self.stop.is_set() or attempt == transient.retries() or not transient.is_transient(str(failure)):
+                        raise
+                    delay = transient.backoff_seconds(attempt)
+                    self.progress.update(name, f"retry {attempt + 1} in {delay:.0f}s")
+                    self.workspaces.append_log(name, f"# transient failure, retry {attempt + 1} in {delay:.1f}s: {failure}\n")
+                    if self.stop.wait(delay):
+                        raise
+        except StackFailure as failure:
+            result.status, result.error = "failed", str(failure)
+        except Exception as error:  # a bug must still leave a readable summary
+            result.status, result.error = "failed", f"internal error: {error!r}\n{traceback.format_exc(limit=3)}"
+        finally:
+            space = self.workspaces[name]
+            result.seconds = time.monotonic() - started
+            result.terraform_seconds = space.terraform_seconds
+            result.finished_at = time.time()
+            if space.workdir is not None:
+                result.workdir = str(space.workdir.path)
+                result.log = str(space.workdir.log)
+            self.progress.update(name, result.status, result)
+        return result.status in ("ok", "no-changes")
+
+    def _skip(self, name: str, reason: str) -> None:
+        result = self.results[name]
+        result.status, result.error = "skipped", reason
+        self.progress.update(name, "skipped", result)
+
+    def dependencies(self, names: list[str]) -> dict[str, set[str]]:
+        """What each selected stack waits for, by the command's direction (``WAITS_FOR``)."""
+        selected = set(names)
+        waits_for = WAITS_FOR[self.options.command]
+        if waits_for == "upstreams":
+            return {n: {u for u in self.graph.stacks[n].upstreams if u in selected} for n in names}
+        if waits_for == "downstreams":
+            return {n: {d for d in self.graph.downstreams(n) if d in selected} for n in names}
+        return {n: set() for n in names}
+
+    def run(self, names: list[str]) -> list[StackResult]:
+        for name in names:
+            self.results[name] = StackResult(name)
+        self.progress.start(names)
+        job = self.JOBS[self.options.command]
+        try:
+            scheduler.walk(
+                self.dependencies(names),
+                lambda name: self._guarded(name, lambda n: job(self, n)),
+                self._skip,
+                self.options.parallelism,
+                names if self.options.command != "destroy" else list(reversed(names)),
+                self.stop,
+            )
+        finally:
+            self.progress.stop()
+        return [self.results[name] for name in names]

@@ -1,0 +1,151 @@
+"""The working directories of one environment's stacks, and the Terraform that runs in them.
+
+One ``StackWorkspace`` per stack holds everything the run knows about that stack's directory
+(instead of one dictionary per fact). Building a ``Workspaces`` has no side effect: the Terraform
+binary is resolved, the local provider's mirror written and the plugin cache created only when the
+first Terraform command is about to run.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.config import module_info
+from orchestrator.config.environment import LoadedEnvironment
+from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.graph import Stack, StackGraph
+from orchestrator.config.project import Project
+from orchestrator.run.types import StackFailure, uses_local_provider
+from orchestrator.terraform import bundled, engine, workdir
+
+
+@dataclass
+class StackWorkspace:
+    stack: Stack
+    init_lock: threading.Lock = field(default_factory=threading.Lock)
+    output_lock: threading.Lock = field(default_factory=threading.Lock)
+    workdir: workdir.Workdir | None = None
+    outputs: dict | None = None  # from state (or the last apply's stream); None: not read yet
+    sensitive_outputs: set[str] = field(default_factory=set)
+    sensitive_inputs: set[str] = field(default_factory=set)  # variables fed by a sensitive upstream output
+    secret_environ: dict[str, str] = field(default_factory=dict)  # TF_VAR_* of secrets and sensitive inputs
+    terraform_seconds: float = 0.0
+
+
+def error_lines(result: engine.Result, log: Path, redact: Callable[[str], str]) -> str:
+    """Terraform's error diagnostics of a failed step, for the summary."""
+    lines = []
+    for message in engine.json_messages(result.stdout):
+        diagnostic = message.get("diagnostic") or {}
+        if diagnostic.get("severity") == "error":
+            text = diagnostic.get("summary", "")
+            if diagnostic.get("address"):
+                text = f"{diagnostic['address']}: {text}"
+            if diagnostic.get("detail"):
+                text += f": {diagnostic['detail']}"
+            lines.append(text)
+    if not lines:
+        try:
+            tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        except OSError:
+            tail = []
+        start = next((i for i, line in enumerate(tail) if "Error" in line), max(0, len(tail) - 8))
+        lines = [line.strip("│╷╵ ") for line in tail[start:] if line.strip("│╷╵ ")]
+    if result.interrupted:
+        lines.insert(0, "interrupted")
+    return redact("\n".join(lines[:12])) or f"terraform {result.command} exited with {result.returncode}"
+
+
+class Workspaces:
+    def __init__(self, project: Project, env: LoadedEnvironment, graph: StackGraph, provider: str,
+                 redact: Callable[[str], str]):
+        self.project = project
+        self.env = env
+        self.graph = graph
+        self.redact = redact
+        self.local_provider = uses_local_provider(env, provider)
+        self.env_dir = workdir.env_dir(project, env, self.local_provider)
+        self.stacks = {name: StackWorkspace(stack) for name, stack in graph.stacks.items()}
+        self._setup_lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> StackWorkspace:
+        return self.stacks[name]
+
+    @functools.cached_property
+    def binary(self) -> engine.Binary:
+        return engine.resolve_binary()
+
+    @functools.cached_property
+    def environ(self) -> dict[str, str]:
+        """The environment of every Terraform process of the run (prepared on first use)."""
+        with self._setup_lock:
+            environ = dict(os.environ)
+            environ.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0")
+            environ.pop("TF_WORKSPACE", None)
+            bundled.prepare_environment(environ)
+            needs_aws = any("aws" in module_info.read(s.module_dir).providers for s in self.graph.stacks.values())
+            if self.local_provider:
+                # Never mix the stand-in provider with a real plugin cache.
+                environ.pop("TF_PLUGIN_CACHE_DIR", None)
+                if needs_aws:
+                    try:
+                        from orchestrator.local_provider import cli_environment
+                    except ImportError as error:  # pragma: no cover - packaging problem
+                        raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
+                    environ.update(cli_environment(self.project.runs_dir / "local-provider", workdir.local_cloud_dir(self.project, self.env)))
+            else:
+                cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")
+                Path(cache).mkdir(parents=True, exist_ok=True)
+                environ["TF_PLUGIN_CACHE_DIR"] = cache
+            return environ
+
+    def terraform(self, name: str) -> engine.Terraform:
+        space = self.stacks[name]
+        environ = {**self.environ, **space.secret_environ}
+        return engine.Terraform(space.workdir.path, space.workdir.log, environ, self.binary, self.redact)
+
+    def check(self, result: engine.Result, name: str, ok_codes=(0,)) -> engine.Result:
+        """Count the step's time; a failed step raises ``StackFailure`` with Terraform's error lines."""
+        space = self.stacks[name]
+        space.terraform_seconds += result.seconds
+        if result.returncode not in ok_codes or result.interrupted and result.returncode != 0:
+            raise StackFailure(error_lines(result, space.workdir.log, self.redact))
+        return result
+
+    def ensure_initialised(self, name: str) -> workdir.Workdir:
+        """Prepare the working directory and run init when its configuration changed. Locked per stack."""
+        space = self.stacks[name]
+        with space.init_lock:
+            if space.workdir is not None:
+                return space.workdir
+            directory = workdir.prepare(self.project, self.env, space.stack, self.local_provider)
+            space.workdir = directory
+            if directory.backend_cache_damaged():
+                self.append_log(name, "# .terraform/terraform.tfstate (init's backend record) is unreadable: rebuilding .terraform/\n")
+                directory.reset_terraform_dir()
+            stamp = directory.init_fingerprint(f"{self.binary.path}\n{self.environ.get('TF_CLI_CONFIG_FILE')}")
+            if directory.needs_init(stamp):
+                with engine.plugin_cache_lock(self.environ.get("TF_PLUGIN_CACHE_DIR")):
+                    self.check(self.terraform(name).init(readonly_lock=directory.locked), name)
+                directory.mark_initialised(stamp)
+            return directory
+
+    def rebuild(self, name: str, reason: str) -> None:
+        """Start the stack's .terraform/ afresh; nothing in it is state."""
+        self.append_log(name, f"# working directory damaged, rebuilding .terraform/: {reason}\n")
+        space = self.stacks[name]
+        with space.init_lock:
+            if space.workdir is not None:
+                space.workdir.reset_terraform_dir()
+                space.workdir = None
+
+    def append_log(self, name: str, text: str) -> None:
+        directory = self.stacks[name].workdir
+        if directory is not None:
+            with open(directory.log, "a", encoding="utf-8") as log:
+                log.write(text)

@@ -1,0 +1,213 @@
+"""An isolated Terraform working directory per environment, provider mode and stack.
+
+The module's files are copied in (module sources stay pristine, two environments never share a
+directory), and the backend and provider configuration are generated beside them. State of
+local backends lives outside the working directory, so a broken working directory can be
+rebuilt without losing anything.
+
+    .orchestrator/<env>[.local]/<stack>/        working directory (.local: --provider local rehearsal) (terraform -chdir=...)
+        _orchestrator_backend.tf                 generated
+        _orchestrator_provider.tf                generated when the module needs AWS
+        env.tfvars, upstream.tfvars              rendered inputs (mode 0600)
+        plan.tfplan, plan.json           the saved plan and its JSON
+        plan.tfplan.meta.json            what the plan was made from (upstream outputs, inputs)
+        terraform.log                            everything Terraform printed
+    .orchestrator/<env>[.local]/state/<stack>.tfstate   local backend state
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.config import hcl, module_info
+from orchestrator.config.environment import LoadedEnvironment
+from orchestrator.config.graph import Stack
+from orchestrator.config.project import Project
+
+GENERATED_PREFIX = "_orchestrator_"
+_SKIP = {".terraform", ".terraform.lock.hcl", "README.md", "examples", "tests"}
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically with mode 0600: inputs and plans may hold values worth protecting."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    temporary.replace(path)
+
+
+def meta_path(plan_file: Path) -> Path:
+    """The record kept beside a saved plan: what it was made from."""
+    return plan_file.with_name(plan_file.name + ".meta.json")
+
+
+LOCK_FILE = ".terraform.lock.hcl"
+
+
+@dataclass(frozen=True)
+class Workdir:
+    path: Path
+    state_file: Path | None  # local backend only
+    locked: bool = False  # holds the project's committed lock file: init must not change it
+
+    @property
+    def env_tfvars(self) -> Path:
+        return self.path / "env.tfvars"
+
+    @property
+    def upstream_tfvars(self) -> Path:
+        return self.path / "upstream.tfvars"
+
+    @property
+    def plan_file(self) -> Path:
+        return self.path / "plan.tfplan"
+
+    @property
+    def plan_json(self) -> Path:
+        return self.path / "plan.json"
+
+    @property
+    def plan_meta(self) -> Path:
+        return meta_path(self.plan_file)
+
+    @property
+    def log(self) -> Path:
+        return self.path / "terraform.log"
+
+    @property
+    def init_stamp(self) -> Path:
+        return self.path / ".terraform" / "orchestrator-init.sha256"
+
+    def write_inputs(self, env_tfvars: str, upstream_values: dict) -> None:
+        _write_private(self.env_tfvars, env_tfvars)
+        _write_private(self.upstream_tfvars, hcl.tfvars(upstream_values) if upstream_values else "")
+
+    def write_json(self, path: Path, value, redact=None) -> None:
+        text = json.dumps(value, indent=2, sort_keys=True)
+        _write_private(path, redact(text) if redact else text)
+
+    def init_fingerprint(self, extra: str) -> str:
+        digest = hashlib.sha256(extra.encode())
+        if self.locked:
+            digest.update(b"lock\0" + (self.path / LOCK_FILE).read_bytes())
+        for tf_file in sorted(self.path.glob("*.tf")):
+            text = tf_file.read_text(encoding="utf-8")
+            if tf_file.name.startswith(GENERATED_PREFIX) or "required_providers" in text or "backend" in text:
+                digest.update(tf_file.name.encode() + b"\0" + text.encode())
+        return digest.hexdigest()
+
+    def needs_init(self, fingerprint: str) -> bool:
+        try:
+            return self.init_stamp.read_text() != fingerprint
+        except OSError:
+            return True
+
+    def mark_initialised(self, fingerprint: str) -> None:
+        self.init_stamp.write_text(fingerprint)
+
+    def backend_cache_damaged(self) -> bool:
+        """Is init's record of the backend (``.terraform/terraform.tfstate``, not state) unreadable?
+
+        Checked before Terraform runs, because Terraform's wording for it differs between versions
+        (1.11: "Failed to load state", 1.15: "Failed to load the backend state file").
+        """
+        cache = self.path / ".terraform" / "terraform.tfstate"
+        try:
+            json.loads(cache.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True
+        return False
+
+    def reset_terraform_dir(self) -> None:
+        """Drop what init produced (providers, modules, backend cache); state lives elsewhere."""
+        shutil.rmtree(self.path / ".terraform", ignore_errors=True)
+        (self.path / ".terraform.lock.hcl").unlink(missing_ok=True)
+
+    def forget_plan(self) -> None:
+        for path in (self.plan_file, self.plan_json, self.plan_meta):
+            path.unlink(missing_ok=True)
+
+
+def env_dir(project: Project, env: LoadedEnvironment, local_provider: bool) -> Path:
+    """An offline rehearsal (--provider local) of a cloud environment lives apart from its real runs."""
+    rehearsal = local_provider and env.config.provider != "local"
+    return project.runs_dir / (f"{env.name}.local" if rehearsal else env.name)
+
+
+def _backend_block(project: Project, env: LoadedEnvironment, stack: Stack, local_provider: bool) -> tuple[str, Path | None]:
+    backend = env.config.backend
+    if local_provider or backend.type == "local":
+        state = env_dir(project, env, local_provider) / "state" / f"{stack.name}.tfstate"
+        return f'terraform {{\n  backend "local" {{\n    path = {hcl.string(str(state))}\n  }}\n}}\n', state
+    settings = {
+        "bucket": backend.bucket,
+        "key": f"{backend.key_prefix}/{env.name}/{stack.name}.tfstate",
+        "region": backend.region or env.config.region,
+        "encrypt": True,
+        "use_lockfile": True,  # native S3 locking, no DynamoDB table
+    }
+    if backend.kms_key_id:
+        settings["kms_key_id"] = backend.kms_key_id
+    body = "\n".join(f"    {key} = {hcl.literal(value)}" for key, value in settings.items())
+    return f'terraform {{\n  backend "s3" {{\n{body}\n  }}\n}}\n', None
+
+
+def _provider_block(env: LoadedEnvironment) -> str:
+    config = env.config
+    lines = ['provider "aws" {', f"  region = {hcl.string(config.region)}"]
+    if config.allowed_account_ids:
+        lines.append(f"  allowed_account_ids = {hcl.literal(list(config.allowed_account_ids))}")
+    lines += ["  default_tags {", f"    tags = {hcl.literal(env.tags())}", "  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def module_files(module_dir: Path) -> list[Path]:
+    """The files of a module a working directory receives (relative paths): not its docs, examples or tests."""
+    return sorted(
+        path.relative_to(module_dir)
+        for path in module_dir.rglob("*")
+        if path.is_file()
+        and path.relative_to(module_dir).parts[0] not in _SKIP
+        and not any(part.startswith(".") for part in path.relative_to(module_dir).parts)
+    )
+
+
+def local_cloud_dir(project: Project, env: LoadedEnvironment) -> Path:
+    """Where the local provider keeps the "cloud" of an environment (one store for all its stacks)."""
+    return env_dir(project, env, True) / "cloud"
+
+
+def prepare(project: Project, env: LoadedEnvironment, stack: Stack, local_provider: bool) -> Workdir:
+    """Create or refresh the stack's working directory; keeps .terraform/, plans and logs."""
+    path = env_dir(project, env, local_provider) / stack.name
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Remove what an earlier run copied or generated: the module may have lost a file since.
+    for old in path.iterdir():
+        if old.is_file() and (old.suffix == ".tf" or old.name.endswith(".tf.json")):
+            old.unlink()
+        elif old.is_dir() and old.name != ".terraform" and not old.name.startswith("."):
+            shutil.rmtree(old)
+    for relative in module_files(stack.module_dir):
+        (path / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(stack.module_dir / relative, path / relative)
+    backend, state_file = _backend_block(project, env, stack, local_provider)
+    if state_file is not None:
+        state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (path / f"{GENERATED_PREFIX}backend.tf").write_text(backend)
+    if "aws" in module_info.read(stack.module_dir).providers:
+        (path / f"{GENERATED_PREFIX}provider.tf").write_text(_provider_block(env))
+    # Real-provider runs install exactly the provider versions of the project's lock file; the
+    # local stand-in is not the registry's package, so its runs keep a lock file of their own.
+    project_lock = project.root / LOCK_FILE
+    locked = not local_provider and project_lock.is_file()
+    if locked:
+        shutil.copyfile(project_lock, path / LOCK_FILE)
+    return Workdir(path, state_file, locked)
