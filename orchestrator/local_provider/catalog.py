@@ -76,6 +76,7 @@ class TypeSpec:
     computed_blocks: tuple[str, ...] = ()  # optional blocks the API fills in: unknown at create when absent
     replace_on_switch: list[list[str]] = field(default_factory=list)  # moving to another of these replaces
     refuse: list[dict] = field(default_factory=list)  # what the AWS API refuses at apply (relations.py)
+    key: str = ""  # the store key (a template) of a type without an `id` attribute
     framework: bool = False  # implemented with terraform-plugin-framework in the real provider (else SDK v2)
 
 
@@ -132,6 +133,7 @@ def _type_spec(name: str, kind: str, raw: dict, common: dict) -> TypeSpec:
         replace_on_switch=list(raw.get("replace_on_switch") or []),
         refuse=list(raw.get("refuse") or []),
         framework=bool(raw.get("framework")),
+        key=raw.get("key", ""),
     )
 
 

@@ -163,3 +163,7 @@ READERS: dict[str, Callable[[Any, dict], dict]] = {
     "aws_region": region,
     "aws_vpc_endpoint_service": vpc_endpoint_service,
 }
+
+from orchestrator.local_provider.datasources_store import READERS as _STORE_READERS  # noqa: E402
+
+READERS.update(_STORE_READERS)

@@ -317,11 +317,11 @@ class LocalAWS:
 
     def _plan_known(self, spec: TypeSpec, planned: dict, config: dict) -> None:
         """Computed values the real provider knows at plan (e.g. a certificate's validation records)."""
-        known = {k: v for k, v in config.items() if v is not None and not _has_unknown(v)}
-        ctx = templates.Context(known, self.facts(), self._lookup)
+        unknown = {k for k, v in config.items() if _has_unknown(v)}
+        ctx = templates.Context({k: (None if k in unknown else v) for k, v in config.items()}, self.facts(), self._lookup)
         for name, template in spec.plan_known.items():
-            if planned.get(name) is not cty.UNKNOWN:
-                continue
+            if planned.get(name) is not cty.UNKNOWN or unknown & set(re.findall(r"\w+", json.dumps(template))):
+                continue  # known only after apply, or it depends on what is not known yet
             rendered = templates.render(template, ctx)
             if rendered != templates.UNKNOWN_MARK:
                 planned[name] = _replace_marks(cty.convert(rendered, _member_type(spec.block, name), name))
@@ -359,8 +359,8 @@ class LocalAWS:
     def apply(self, type_name: str, prior: Any, planned: Any, config: Any):
         spec = self.catalog.resources[type_name]
         if planned is None:
-            if prior is not None and prior.get("id"):
-                self.store.delete(type_name, prior["id"])
+            if prior is not None and self._key(spec, prior):
+                self.store.delete(type_name, self._key(spec, prior))
             return None, []
         config = config or {}
         # An absent block the API fills in is not "determined by the configuration" as empty.
@@ -381,23 +381,30 @@ class LocalAWS:
                 ctx.attrs[name] = value[name]
         if value.get("id") is cty.UNKNOWN:
             value["id"] = templates.render("{hex17}", ctx)
+        key = self._key(spec, value)
         value = _resolve_remaining(value, spec.block.type)
         _drop_write_only(value, spec.block)
         refused = relations.refusals(spec.refuse, value, lambda t: list(self.store.all().get(t, {}).values()))
         if prior is None and refused:
             return None, [Diagnostic(f"creating {type_name}: api error {problem}") for problem in refused]
-        if prior is None and self.store.get(type_name, value["id"]) is not None:
+        if prior is None and self.store.get(type_name, key) is not None:
             # AWS refuses a second object with the same name (e.g. create_before_destroy on a fixed name)
-            return None, [Diagnostic(f"creating {type_name} ({value['id']}): already exists",
+            return None, [Diagnostic(f"creating {type_name} ({key}): already exists",
                                      "An object with this identifier exists in the local store.")]
-        self.store.put(type_name, value["id"], value)
+        self.store.put(type_name, key, value)
         return value, []
+
+    def _key(self, spec: TypeSpec, value: dict) -> str:
+        """The object's key in the store: its id, or for the few types without one the ``key`` template."""
+        if "id" in spec.block.attributes or not spec.key:
+            return value.get("id") or ""
+        return templates.render(spec.key, templates.Context(value, self.facts(), self._lookup))
 
     def read(self, type_name: str, current: Any):
         spec = self.catalog.resources[type_name]
         if current is None:
             return None, []
-        stored = self.store.get(type_name, current.get("id") or "")
+        stored = self.store.get(type_name, self._key(spec, current))
         if stored is None:
             return None, []  # gone from the cloud: Terraform plans to create it again
         return normalize(stored, spec.block), []

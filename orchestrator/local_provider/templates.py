@@ -113,6 +113,14 @@ def _filter(value: Any, spec: str, ctx: Context) -> Any:
     if name == "lookup":
         type_name, _, attr = arg.partition(".")
         return ctx.lookup(type_name, text(value), attr) if value else None
+    if name == "host_ip":
+        import ipaddress
+
+        try:
+            network = ipaddress.ip_network(text(value), strict=False)
+        except ValueError:
+            return ""
+        return str(network.network_address + min(network.num_addresses - 2, random.randint(4, 250)))
     if name == "lstrip":
         return text(value).lstrip(arg)
     if name == "fqdn":
