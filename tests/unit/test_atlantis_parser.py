@@ -1,0 +1,107 @@
+"""Atlantis's own parser (tools/atlantis-check: Atlantis v0.36.0's server/core/config) accepts the
+generated atlantis.yaml, keeps accepting it as environments and stacks come and go, and refuses what
+Atlantis refuses. Skipped, with the command that builds it, where the checker has not been built."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import PROJECT_COPY_IGNORE, REPO, run_cli
+
+from orchestrator import tools
+
+CHECKER = tools.installed("atlantis-check")
+pytestmark = pytest.mark.skipif(
+    CHECKER is None,
+    reason="atlantis-check is not built (the source may have changed since): python -m orchestrator tools build atlantis-check",
+)
+SERVER_CONFIG = REPO / "tools" / "atlantis-check" / "repos.yaml"
+
+
+def check(path: Path | str, *options: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CHECKER), *options, str(path)], capture_output=True, text=True, input=stdin, timeout=60)
+
+
+def generated(root: Path) -> str:
+    done = run_cli(root, "atlantis-config", "--root", str(root))
+    assert done.code == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    return root
+
+
+def test_atlantis_accepts_the_generated_config(tmp_path):
+    (tmp_path / "atlantis.yaml").write_text(generated(REPO))
+    done = check(tmp_path)  # as the server reads it: the repository's atlantis.yaml
+    assert done.returncode == 0 and done.stdout.startswith("OK: version 3, 18 projects, 1 workflows"), done.stdout + done.stderr
+    committed = check(REPO / "atlantis.yaml", "-repos-config", str(SERVER_CONFIG))
+    assert committed.returncode == 0, committed.stdout
+
+
+def test_an_added_environment_and_a_removed_stack_are_still_accepted(copy):
+    shutil.copy(copy / "environments" / "staging.yaml", copy / "environments" / "qa.yaml")
+    stacks = yaml.safe_load((copy / "stacks.yaml").read_text())
+    del stacks["stacks"]["keepalive"]
+    (copy / "stacks.yaml").write_text(yaml.safe_dump(stacks, sort_keys=False))
+    text = generated(copy)
+    names = {project["name"] for project in yaml.safe_load(text)["projects"]}
+    assert {"qa-network", "qa-api_gateway"} <= names and not any(name.endswith("-keepalive") for name in names)
+    (copy / "atlantis.yaml").write_text(text)
+    done = check(copy)
+    assert done.returncode == 0 and "20 projects" in done.stdout, done.stdout + done.stderr
+
+
+def _broken(text: str) -> dict[str, str]:
+    """Ways to break the generated file, each with what Atlantis says about it."""
+    config = yaml.safe_load(text)
+    undefined = yaml.safe_load(text)
+    undefined["projects"][0]["workflow"] = "orchestrater"
+    twice = yaml.safe_load(text)
+    twice["projects"][1]["name"] = twice["projects"][0]["name"]
+    typo = yaml.safe_load(text)
+    typo["projects"][0]["depend_on"] = typo["projects"][0].pop("execution_order_group")
+    outside = yaml.safe_load(text)
+    outside["projects"][0]["dir"] = "../elsewhere"
+    no_version = {key: value for key, value in config.items() if key != "version"}
+    return {
+        'workflow "orchestrater" is not defined anywhere': yaml.safe_dump(undefined),
+        "project names must be unique": yaml.safe_dump(twice),
+        "field depend_on not found": yaml.safe_dump(typo),
+        "cannot contain '..'": yaml.safe_dump(outside),
+        "version: is required": yaml.safe_dump(no_version),
+    }
+
+
+@pytest.mark.parametrize("expected", list(_broken(REPO.joinpath("atlantis.yaml").read_text())))
+def test_a_broken_config_is_refused_with_atlantiss_reason(tmp_path, expected):
+    path = tmp_path / "atlantis.yaml"
+    path.write_text(_broken((REPO / "atlantis.yaml").read_text())[expected])
+    done = check(path)
+    assert done.returncode == 1 and done.stdout.startswith("ERROR: "), done.stdout + done.stderr
+    assert expected in done.stdout
+
+
+def test_the_server_side_config_must_allow_the_custom_workflow(tmp_path):
+    """What the README tells operators is needed, is needed: without it Atlantis refuses the file."""
+    strict = tmp_path / "repos.yaml"
+    strict.write_text("repos:\n  - id: /.*/\n")
+    done = check(REPO / "atlantis.yaml", "-repos-config", str(strict))
+    assert done.returncode == 1 and "allowed_overrides: [workflow]" in done.stdout
+    strict.write_text("repos:\n  - id: /.*/\n    allowed_overrides: [workflow]\n")
+    done = check(REPO / "atlantis.yaml", "-repos-config", str(strict))
+    assert done.returncode == 1 and "allow_custom_workflows: true" in done.stdout
+
+
+def test_standard_input_and_usage():
+    assert check("-", stdin=(REPO / "atlantis.yaml").read_text()).returncode == 0
+    assert check("-", stdin="version: 3\nprojects:\n- dir: .\n  bogus: 1\n").returncode == 1
+    assert subprocess.run([str(CHECKER)], capture_output=True, timeout=60).returncode == 2
