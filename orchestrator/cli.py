@@ -38,8 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     per_env = argparse.ArgumentParser(add_help=False, parents=[common])
     per_env.add_argument("env", metavar="ENV", help="environment name (environments/ENV.yaml)")
     per_env.add_argument("--stack", action="append", default=[], metavar="NAME", help="only this stack (repeatable)")
-    per_env.add_argument("--provider", choices=("auto", "aws", "local"), default="auto",
-                         help="auto: local provider for environments that declare it, real AWS otherwise")
+    per_env.add_argument("--provider", choices=("auto", "aws", "local", "moto"), default="auto",
+                         help="auto: local provider for environments that declare it, real AWS otherwise; moto: the real provider against a local moto server")
     per_env.add_argument("--parallelism", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
     per_env.add_argument("--auto-approve", action="store_true", help="apply without asking")
     per_env.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS",
@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     graph = commands.add_parser("graph", parents=[per_env], help="print the stack DAG")
     graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")
     commands.add_parser("schema", parents=[common], help="print the environment JSON Schema")
+    local_cloud = commands.add_parser("local-cloud", parents=[common],
+                                      help="the moto server that --provider moto runs against: up, down or status")
+    local_cloud.add_argument("action", choices=("up", "down", "status"))
     _release_commands(commands, common)
     return parser
 
@@ -66,8 +69,8 @@ def _parser() -> argparse.ArgumentParser:
 def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     """pr-plan, atlantis-config and promote: commands over the whole project, not one ENV."""
     provider = argparse.ArgumentParser(add_help=False)
-    provider.add_argument("--provider", choices=("auto", "aws", "local"), default="auto",
-                          help="auto: local provider for environments that declare it, real AWS otherwise")
+    provider.add_argument("--provider", choices=("auto", "aws", "local", "moto"), default="auto",
+                          help="auto: local provider for environments that declare it, real AWS otherwise; moto: the real provider against a local moto server")
     pr_plan = commands.add_parser("pr-plan", parents=[common, provider],
                                   help="plan what a change affects; write an Atlantis-style comment (exit 0 none, 3 changes, 1 error)")
     pr_plan.add_argument("--base", required=True, metavar="REF", help="revision the change starts from")
@@ -103,6 +106,22 @@ def _release_dispatch(args, console: Console) -> int:
     return promote.run(project, options, console, as_json=args.json)
 
 
+def _local_cloud(project: Project, action: str, as_json: bool, console: Console) -> int:
+    from orchestrator.run import local_cloud
+
+    server = {"up": local_cloud.up, "down": local_cloud.down, "status": local_cloud.status}[action](project)
+    if as_json:
+        print(json.dumps({"command": "local-cloud", "action": action, "running": server is not None and action != "down",
+                          "endpoint": server.endpoint if server else None, "pid": server.pid if server else None}))
+    if server is None:
+        console.print("local cloud: not running", highlight=False)
+        return 0 if action == "down" else (1 if action == "status" else 0)
+    verb = "stopped" if action == "down" else "running"
+    console.print(f"local cloud: moto {verb} at {server.endpoint} (pid {server.pid}, since {server.started}; log {server.log})",
+                  highlight=False)
+    return 0
+
+
 def _project(args) -> Project:
     return Project.find(args.root)
 
@@ -121,6 +140,8 @@ def _dispatch(args, console: Console) -> int:
         return 0
     if args.command in ("pr-plan", "atlantis-config", "promote"):
         return _release_dispatch(args, console)
+    if args.command == "local-cloud":
+        return _local_cloud(_project(args), args.action, args.json, console)
     if args.parallelism < 1:
         raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
     project = _project(args)

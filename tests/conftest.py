@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURE_PROJECT, REPO, by_name, run_cli
-
-PROJECT_COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", ".orchestrator", "__pycache__", "*.egg-info", ".terraform", "*.tfstate*", ".pytest_cache")
+from helpers import FIXTURE_PROJECT, PROJECT_COPY_IGNORE, REPO, by_name, run_cli
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ TESTS = Path(__file__).parent
 REPO = TESTS.parent
 FIXTURE_PROJECT = TESTS / "fixtures" / "project"
 SHARED = REPO.parent / "shared"
+# What a private copy of the project leaves out: the developer's runs, caches and virtual environment.
+PROJECT_COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", ".orchestrator", "__pycache__", "*.egg-info", ".terraform", "*.tfstate*", ".pytest_cache")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
 from orchestrator.run.progress import Progress
 from orchestrator.run.runner import Runner
-from orchestrator.run.types import RunOptions, StackResult, uses_local_provider
+from orchestrator.run.types import RunOptions, StackResult, provider_mode
 from orchestrator.terraform import engine
 
 
@@ -62,7 +62,7 @@ def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepar
     prepared = prepare(project, options.env, options.stacks)
     confirm_apply(console, prepared, options)
     progress = Progress(console, f"{options.command} {options.env}")
-    if options.command in ("plan", "apply", "destroy") and not uses_local_provider(prepared.env, options.provider):
+    if options.command in ("plan", "apply", "destroy") and provider_mode(prepared.env, options.provider) == "aws":
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
     runner.resolve_secrets()

@@ -64,7 +64,11 @@ class Runner:
         if self.options.command not in USES_SECRETS:
             return
         where = self.workspaces.project.display(self.env.files[-1])
-        self.secret_values, problems = secrets.resolve(self.env.config, where)
+        options = {}
+        if self.workspaces.mode == "moto" and secrets.references(self.env.config):
+            server = self.workspaces.moto_server
+            options = {"endpoint_url": server.endpoint, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        self.secret_values, problems = secrets.resolve(self.env.config, where, client_options=options)
         if problems:
             raise InputError(problems)
 

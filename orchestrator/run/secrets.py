@@ -161,16 +161,20 @@ def check(config, graph, rendered, where: str) -> list[Problem]:
     return problems
 
 
-def _from_aws(ref: Reference, region: str) -> str:
+def _from_aws(ref: Reference, region: str, client_options: dict) -> str:
     import boto3  # only needed for these two kinds
 
     if ref.kind == "ssm":
-        return boto3.client("ssm", region_name=region).get_parameter(Name=ref.name, WithDecryption=True)["Parameter"]["Value"]
-    return boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=ref.name)["SecretString"]
+        client = boto3.client("ssm", region_name=region, **client_options)
+        return client.get_parameter(Name=ref.name, WithDecryption=True)["Parameter"]["Value"]
+    return boto3.client("secretsmanager", region_name=region, **client_options).get_secret_value(SecretId=ref.name)["SecretString"]
 
 
-def resolve(config, where: str, environ=None) -> tuple[dict[str, dict[str, str]], list[Problem]]:
-    """{stack: {variable: value}} for every reference, and the problems met resolving them."""
+def resolve(config, where: str, environ=None, client_options: dict | None = None) -> tuple[dict[str, dict[str, str]], list[Problem]]:
+    """{stack: {variable: value}} for every reference, and the problems met resolving them.
+
+    ``client_options``: boto3 client arguments (the moto server's endpoint and keys for --provider moto).
+    """
     environ = os.environ if environ is None else environ
     values: dict[str, dict[str, str]] = {}
     problems = []
@@ -183,7 +187,7 @@ def resolve(config, where: str, environ=None) -> tuple[dict[str, dict[str, str]]
                 if not value:
                     raise LookupError(f"environment variable {ref.name} is empty")
             else:
-                value = _from_aws(ref, config.region)
+                value = _from_aws(ref, config.region, client_options or {})
         except Exception as error:  # noqa: BLE001 - every failure becomes a clear input problem
             problems.append(Problem(where, f"secrets.{ref.key}", f"cannot resolve {ref.kind} {ref.name!r}: {error}"))
             continue

@@ -19,7 +19,7 @@ class RunOptions:
     command: str  # plan | apply | destroy | output
     env: str
     stacks: tuple[str, ...] = ()
-    provider: str = "auto"  # auto | aws | local
+    provider: str = "auto"  # auto | aws | local | moto
     parallelism: int = 4
     auto_approve: bool = False
     plan_json: bool = False  # write `terraform show -json` of every saved plan
@@ -69,6 +69,8 @@ class StackFailure(Exception):
     """A Terraform step of one stack failed; the message holds Terraform's own error lines."""
 
 
-def uses_local_provider(env: LoadedEnvironment, provider: str) -> bool:
-    """--provider local, or auto on an environment that declares the local provider."""
-    return provider == "local" or (provider == "auto" and env.config.provider == "local")
+def provider_mode(env: LoadedEnvironment, provider: str) -> str:
+    """aws | local | moto: --provider, where ``auto`` means what the environment declares."""
+    if provider == "auto":
+        return "local" if env.config.provider == "local" else "aws"
+    return provider

@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.config import module_info
+from orchestrator.config import hcl, module_info
 from orchestrator.config.environment import LoadedEnvironment
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import Stack, StackGraph
 from orchestrator.config.project import Project
-from orchestrator.run.types import StackFailure, uses_local_provider
+from orchestrator.run import local_cloud
+from orchestrator.run.types import StackFailure, provider_mode
 from orchestrator.terraform import bundled, engine, workdir
 
 
@@ -68,8 +69,9 @@ class Workspaces:
         self.env = env
         self.graph = graph
         self.redact = redact
-        self.local_provider = uses_local_provider(env, provider)
-        self.env_dir = workdir.env_dir(project, env, self.local_provider)
+        self.mode = provider_mode(env, provider)
+        self.local_provider = self.mode == "local"
+        self.env_dir = workdir.env_dir(project, env, self.mode)
         self.stacks = {name: StackWorkspace(stack) for name, stack in graph.stacks.items()}
         self._setup_lock = threading.Lock()
 
@@ -98,11 +100,44 @@ class Workspaces:
                     except ImportError as error:  # pragma: no cover - packaging problem
                         raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
                     environ.update(cli_environment(self.project.runs_dir / "local-provider", workdir.local_cloud_dir(self.project, self.env)))
+            elif self.mode == "moto":
+                # The provider built here from source, against the moto server only.
+                environ.pop("TF_PLUGIN_CACHE_DIR", None)
+                for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+                    environ.pop(name, None)
+                environ.update(self.moto_server.environment())
+                environ["TF_CLI_CONFIG_FILE"] = str(self._real_provider_cli_config())
             else:
                 cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")
                 Path(cache).mkdir(parents=True, exist_ok=True)
                 environ["TF_PLUGIN_CACHE_DIR"] = cache
             return environ
+
+    @functools.cached_property
+    def moto_server(self) -> local_cloud.Server:
+        """The local cloud of --provider moto (started when no command has started it yet)."""
+        return local_cloud.up(self.project)
+
+    def _real_provider_cli_config(self) -> Path:
+        """A CLI configuration that installs hashicorp/aws from the mirror of the provider built here."""
+        try:
+            from orchestrator.tools import real_provider_mirror
+        except ImportError:  # pragma: no cover - packaging problem
+            real_provider_mirror = None
+        found = real_provider_mirror() if real_provider_mirror else None
+        if found is None:
+            raise InputError([Problem("--provider", "moto", "needs the real AWS provider built from source: "
+                                      "python -m orchestrator tools build terraform-provider-aws (see README, Real tools)")])
+        mirror, _version = found
+        config = self.project.runs_dir / "local-cloud" / "real-provider.tfrc"
+        config.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        config.write_text(
+            "provider_installation {\n"
+            f"  filesystem_mirror {{\n    path    = {hcl.string(str(mirror))}\n"
+            '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
+            '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
+        )
+        return config
 
     def terraform(self, name: str) -> engine.Terraform:
         space = self.stacks[name]
@@ -123,7 +158,8 @@ class Workspaces:
         with space.init_lock:
             if space.workdir is not None:
                 return space.workdir
-            directory = workdir.prepare(self.project, self.env, space.stack, self.local_provider)
+            endpoint = self.moto_server.endpoint if self.mode == "moto" else None
+            directory = workdir.prepare(self.project, self.env, space.stack, self.mode, endpoint)
             space.workdir = directory
             if directory.backend_cache_damaged():
                 self.append_log(name, "# .terraform/terraform.tfstate (init's backend record) is unreadable: rebuilding .terraform/\n")

@@ -19,7 +19,8 @@ from rich.table import Table
 
 from orchestrator.config.project import Project
 from orchestrator.run import core
-from orchestrator.run.types import RunOptions, StackResult, uses_local_provider
+from orchestrator.run import local_cloud
+from orchestrator.run.types import RunOptions, StackResult, provider_mode
 from orchestrator.status.sources import AwsSource, LocalSource, Source, SourceError
 from orchestrator.terraform import workdir
 
@@ -187,8 +188,14 @@ def evaluate(outputs: dict[str, dict], source: Source, unreadable: frozenset[str
 
 
 def source_for(project: Project, env, provider: str) -> Source:
-    if uses_local_provider(env, provider):
+    mode = provider_mode(env, provider)
+    if mode == "local":
         return LocalSource(workdir.local_cloud_dir(project, env))
+    if mode == "moto":
+        server = local_cloud.up(project)
+        accounts = sorted(env.config.allowed_account_ids or [])
+        role = f"arn:aws:iam::{accounts[0]}:role/{workdir.MOTO_ROLE}" if accounts else None
+        return AwsSource.on_moto(env.config.region, server.endpoint, local_cloud.CREDENTIALS, role)
     return AwsSource(env.config.region)
 
 

@@ -84,23 +84,42 @@ _NOT_FOUND = {
 }
 
 
+def _client_config():
+    from botocore.config import Config
+
+    # Fail in seconds, not minutes, where there is no route to AWS.
+    return Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
+
+
 class AwsSource:
     """Reads through boto3: region as given, credentials from boto3's usual chain."""
 
-    def __init__(self, region: str, client: Callable[[str], object] | None = None):
-        self.label = f"AWS {region}"
+    def __init__(self, region: str, client: Callable[[str], object] | None = None, label: str | None = None):
+        self.label = label or f"AWS {region}"
         if client is None:
             import boto3
-            from botocore.config import Config
 
-            # Fail in seconds, not minutes, where there is no route to AWS.
-            config = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
             session = boto3.session.Session(region_name=region)
 
             def client(service: str):
-                return session.client(service, config=config)
+                return session.client(service, config=_client_config())
         self._client_factory = client
         self._clients: dict[str, object] = {}
+
+    @classmethod
+    def on_moto(cls, region: str, endpoint: str, credentials: dict[str, str], role_arn: str | None) -> AwsSource:
+        """The moto server of --provider moto, as the rehearsal's provider sees it (same role, same account)."""
+        import boto3
+
+        keys = {"aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"]}
+        if role_arn:
+            sts = boto3.client("sts", region_name=region, endpoint_url=endpoint, **keys)
+            assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="orchestrator-status")["Credentials"]
+            keys = {"aws_access_key_id": assumed["AccessKeyId"], "aws_secret_access_key": assumed["SecretAccessKey"],
+                    "aws_session_token": assumed["SessionToken"]}
+        session = boto3.session.Session(region_name=region, **keys)
+        return cls(region, lambda service: session.client(service, endpoint_url=endpoint, config=_client_config()),
+                   label=f"moto at {endpoint}")
 
     def client(self, service: str):
         if service not in self._clients:

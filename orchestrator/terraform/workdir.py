@@ -136,16 +136,29 @@ class Workdir:
             path.unlink(missing_ok=True)
 
 
-def env_dir(project: Project, env: LoadedEnvironment, local_provider: bool) -> Path:
-    """An offline rehearsal (--provider local) of a cloud environment lives apart from its real runs."""
-    rehearsal = local_provider and env.config.provider != "local"
+# Where each provider mode runs. "aws": the real provider against the cloud the environment names;
+# "local": the built-in stand-in; "moto": the real provider against moto's AWS API on loopback.
+# The two rehearsals of a cloud environment live apart from its real runs (ENV.local/, ENV.moto/).
+MODES = ("aws", "local", "moto")
+
+# The services the modules (and the orchestrator's secret resolution) call, by the AWS provider's
+# endpoint names: a moto rehearsal points every one of them at the moto server.
+MOTO_SERVICES = ("apigatewayv2", "appautoscaling", "cloudwatch", "ec2", "ecs", "elbv2", "events", "iam",
+                 "kms", "logs", "s3", "secretsmanager", "ssm", "sts")
+MOTO_ROLE = "orchestrator-rehearsal"  # assumed in the environment's account, so allowed_account_ids hold
+
+
+def env_dir(project: Project, env: LoadedEnvironment, mode: str) -> Path:
+    if mode == "moto":
+        return project.runs_dir / f"{env.name}.moto"
+    rehearsal = mode == "local" and env.config.provider != "local"
     return project.runs_dir / (f"{env.name}.local" if rehearsal else env.name)
 
 
-def _backend_block(project: Project, env: LoadedEnvironment, stack: Stack, local_provider: bool) -> tuple[str, Path | None]:
+def _backend_block(project: Project, env: LoadedEnvironment, stack: Stack, mode: str) -> tuple[str, Path | None]:
     backend = env.config.backend
-    if local_provider or backend.type == "local":
-        state = env_dir(project, env, local_provider) / "state" / f"{stack.name}.tfstate"
+    if mode != "aws" or backend.type == "local":
+        state = env_dir(project, env, mode) / "state" / f"{stack.name}.tfstate"
         return f'terraform {{\n  backend "local" {{\n    path = {hcl.string(str(state))}\n  }}\n}}\n', state
     settings = {
         "bucket": backend.bucket,
@@ -160,11 +173,18 @@ def _backend_block(project: Project, env: LoadedEnvironment, stack: Stack, local
     return f'terraform {{\n  backend "s3" {{\n{body}\n  }}\n}}\n', None
 
 
-def _provider_block(env: LoadedEnvironment) -> str:
+def _provider_block(env: LoadedEnvironment, moto_endpoint: str | None = None) -> str:
     config = env.config
     lines = ['provider "aws" {', f"  region = {hcl.string(config.region)}"]
     if config.allowed_account_ids:
         lines.append(f"  allowed_account_ids = {hcl.literal(list(config.allowed_account_ids))}")
+    if moto_endpoint:
+        # Fake credentials come from the environment (AWS_ACCESS_KEY_ID=testing); moto answers STS.
+        lines += ["  skip_metadata_api_check     = true", "  skip_region_validation      = true", "  s3_use_path_style           = true"]
+        if config.allowed_account_ids:
+            account = sorted(config.allowed_account_ids)[0]
+            lines += ["  assume_role {", f'    role_arn = "arn:aws:iam::{account}:role/{MOTO_ROLE}"', "  }"]
+        lines += ["  endpoints {", *(f"    {service} = {hcl.string(moto_endpoint)}" for service in MOTO_SERVICES), "  }"]
     lines += ["  default_tags {", f"    tags = {hcl.literal(env.tags())}", "  }", "}"]
     return "\n".join(lines) + "\n"
 
@@ -182,12 +202,12 @@ def module_files(module_dir: Path) -> list[Path]:
 
 def local_cloud_dir(project: Project, env: LoadedEnvironment) -> Path:
     """Where the local provider keeps the "cloud" of an environment (one store for all its stacks)."""
-    return env_dir(project, env, True) / "cloud"
+    return env_dir(project, env, "local") / "cloud"
 
 
-def prepare(project: Project, env: LoadedEnvironment, stack: Stack, local_provider: bool) -> Workdir:
+def prepare(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, moto_endpoint: str | None = None) -> Workdir:
     """Create or refresh the stack's working directory; keeps .terraform/, plans and logs."""
-    path = env_dir(project, env, local_provider) / stack.name
+    path = env_dir(project, env, mode) / stack.name
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Remove what an earlier run copied or generated: the module may have lost a file since.
     for old in path.iterdir():
@@ -198,16 +218,26 @@ def prepare(project: Project, env: LoadedEnvironment, stack: Stack, local_provid
     for relative in module_files(stack.module_dir):
         (path / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(stack.module_dir / relative, path / relative)
-    backend, state_file = _backend_block(project, env, stack, local_provider)
+    backend, state_file = _backend_block(project, env, stack, mode)
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     (path / f"{GENERATED_PREFIX}backend.tf").write_text(backend)
     if "aws" in module_info.read(stack.module_dir).providers:
-        (path / f"{GENERATED_PREFIX}provider.tf").write_text(_provider_block(env))
-    # Real-provider runs install exactly the provider versions of the project's lock file; the
-    # local stand-in is not the registry's package, so its runs keep a lock file of their own.
+        (path / f"{GENERATED_PREFIX}provider.tf").write_text(_provider_block(env, moto_endpoint if mode == "moto" else None))
+    # Runs against the cloud install exactly the provider versions of the project's lock file. The
+    # local stand-in is not the registry's package, and the moto rehearsal runs the provider built
+    # here from source (tools build), so their runs keep a lock file of their own.
     project_lock = project.root / LOCK_FILE
-    locked = not local_provider and project_lock.is_file()
+    locked = mode == "aws" and project_lock.is_file()
     if locked:
         shutil.copyfile(project_lock, path / LOCK_FILE)
+    elif _same_bytes(path / LOCK_FILE, project_lock):
+        (path / LOCK_FILE).unlink()  # left by a run against the cloud in the same directory
     return Workdir(path, state_file, locked)
+
+
+def _same_bytes(one: Path, other: Path) -> bool:
+    try:
+        return one.read_bytes() == other.read_bytes()
+    except OSError:
+        return False

@@ -104,11 +104,11 @@ def local_provider_env(workdir: Path) -> dict[str, str]:
 class ModulePlanner:
     """A pristine copy of one module in a temporary folder, initialised once, planned per case."""
 
-    def __init__(self, module: str, root: Path, env: dict[str, str]):
+    def __init__(self, module: str, root: Path, env: dict[str, str], provider_block: str | None = None):
         self.module = module
         self.dir = root / module
         shutil.copytree(MODULES / module, self.dir, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-        (self.dir / PROVIDER_FILE).write_text(f'provider "aws" {{\n  region = "{REGION}"\n}}\n')
+        (self.dir / PROVIDER_FILE).write_text(provider_block or f'provider "aws" {{\n  region = "{REGION}"\n}}\n')
         (self.dir / PLACEHOLDER_FILE).write_text(json.dumps(placeholders(module), indent=2))
         self.tf = tftest.TerraformTest(self.dir, binary=os.environ.get("TERRAFORM_BINARY", "terraform"), env=env)
         self.tf.setup(backend=False, cleanup_on_exit=False)

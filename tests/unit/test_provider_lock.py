@@ -51,9 +51,9 @@ def test_real_provider_workdirs_hold_the_lock_and_local_ones_do_not(tmp_path, mo
     project = Project(REPO)
     env = EnvironmentLoader(project).load("dev")
     stack = load_graph(project).stacks["network"]
-    real = workdir.prepare(project, env, stack, local_provider=False)
+    real = workdir.prepare(project, env, stack, "aws")
     assert real.locked and (real.path / ".terraform.lock.hcl").read_bytes() == (REPO / ".terraform.lock.hcl").read_bytes()
-    local = workdir.prepare(project, env, stack, local_provider=True)
+    local = workdir.prepare(project, env, stack, "local")
     assert not local.locked and not (local.path / ".terraform.lock.hcl").exists()
     assert real.path.is_relative_to(tmp_path) and local.path != real.path
 

@@ -1,0 +1,49 @@
+"""All four environments through the orchestrator on the real provider against moto.
+
+validate, plan, apply, re-plan (no changes), status and destroy of local, dev, staging and prod with
+`--provider moto`: the rehearsal a team makes before the first `apply dev` against AWS.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+
+ENVIRONMENTS = ["local", "dev", "staging", "prod"]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, moto_server):
+    root = tmp_path_factory.mktemp("moto-rehearsal") / "project"
+    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    return root
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_environment_applies_replans_clean_and_destroys(project, env, moto_server):
+    work = {"ORCHESTRATOR_WORK_DIR": str(moto_server_work(moto_server))}
+    assert run_cli(project, "validate", env, env=work).code == 0
+    planned = run_cli(project, "plan", env, "--provider", "moto", "--json", env=work, timeout=1800)
+    assert planned.code == 0, planned.stderr[-3000:]
+    applied = run_cli(project, "apply", env, "--provider", "moto", "--auto-approve", "--json", env=work, timeout=1800)
+    assert applied.code == 0, applied.stderr[-3000:]
+    stacks = by_name(applied.json)
+    assert {s["status"] for s in stacks.values()} == {"ok"}, {n: s["error"] for n, s in stacks.items()}
+    replanned = run_cli(project, "plan", env, "--provider", "moto", "--json", env=work, timeout=1800)
+    assert replanned.code == 0, replanned.stderr[-3000:]
+    changed = {n: s["changes"] for n, s in by_name(replanned.json).items() if s["status"] != "no-changes"}
+    assert not changed, f"a re-plan after apply should change nothing: {changed}"
+    status = run_cli(project, "status", env, "--provider", "moto", "--json", env=work)
+    assert status.json["source"].startswith("moto at "), status.stderr
+    destroyed = run_cli(project, "destroy", env, "--provider", "moto", "--auto-approve", "--json", env=work, timeout=1800)
+    assert destroyed.code == 0, destroyed.stderr[-3000:]
+
+
+def moto_server_work(server):
+    """The working directory the session's server is recorded in (so commands find it running)."""
+    from pathlib import Path
+
+    return Path(server.log).parent.parent

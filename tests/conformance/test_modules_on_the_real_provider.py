@@ -1,0 +1,73 @@
+"""Every module test case planned on the real provider (against moto): the inventories hold there too.
+
+The same cases and inventories as tests/modules (built-in provider): each case's expected plan
+values, and each refused case's error, must hold on hashicorp/aws itself. Plans read the data
+sources (availability zones, caller identity, partition, region) from moto.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import tftest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
+from plan_inventory import REGION, ModulePlanner, cases, check, modules, normalise_text  # noqa: E402
+
+from orchestrator.terraform.workdir import MOTO_SERVICES  # noqa: E402
+
+
+def real_provider_env(root: Path, mirror: Path, endpoint: str) -> dict[str, str]:
+    config = root / "real-provider.tfrc"
+    config.write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path    = "{mirror}"\n'
+        '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TF_PLUGIN_CACHE_DIR"}
+    env.update(TF_CLI_CONFIG_FILE=str(config), CHECKPOINT_DISABLE="1", AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_REGION=REGION, AWS_ENDPOINT_URL=endpoint)
+    return env
+
+
+def moto_provider_block(endpoint: str) -> str:
+    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in MOTO_SERVICES)
+    return (f'provider "aws" {{\n  region = "{REGION}"\n  skip_metadata_api_check = true\n'
+            f"  endpoints {{\n{endpoints}\n  }}\n}}\n")
+
+
+@pytest.fixture(scope="session")
+def real_planners(provider_mirror, moto_server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("real-provider-plans")
+    env = real_provider_env(root, provider_mirror[0], moto_server.endpoint)
+    made: dict[str, ModulePlanner] = {}
+
+    def get(module: str) -> ModulePlanner:
+        if module not in made:
+            made[module] = ModulePlanner(module, root, env, provider_block=moto_provider_block(moto_server.endpoint))
+        return made[module]
+
+    return get
+
+
+@pytest.mark.parametrize("module", modules())
+def test_module_validates_on_the_real_provider(module, real_planners):
+    assert "Success" in real_planners(module).validate()
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: c.id)
+def test_case_plans_on_the_real_provider_as_on_the_built_in_one(case, real_planners):
+    inventory = yaml.safe_load(case.inventory.read_text()) or {}
+    planner = real_planners(case.module)
+    if "error" in inventory:
+        with pytest.raises(tftest.TerraformTestError) as failure:
+            planner.plan(case.tfvars)
+        output = "\n".join(str(part) for part in failure.value.args)
+        assert normalise_text(inventory["error"]) in normalise_text(output), output
+        return
+    problems = check(planner.plan(case.tfvars), inventory)
+    assert not problems, f"{case.id} on the real provider:\n  " + "\n  ".join(problems)
