@@ -30,7 +30,15 @@ PROVIDER_TF = 'provider "aws" {\n  region = "eu-west-1"\n}\n'
 @dataclass
 class Case:
     create: str
-    update: str = ""
+    edits: tuple[tuple[str, str], ...] = ()  # (old, new) text replacements that make the update
+
+    @property
+    def update(self) -> str:
+        text = self.create
+        for old, new in self.edits:
+            assert old in text, f"edit {old!r} does not apply"
+            text = text.replace(old, new, 1)
+        return text if self.edits else ""
 
 
 CASES: dict[str, Case] = {
@@ -61,33 +69,9 @@ resource "aws_route_table_association" "a" {
   route_table_id = aws_route_table.r.id
 }
 """,
-        update="""
-resource "aws_vpc" "v" {
-  cidr_block                       = "10.70.0.0/16"
-  enable_dns_hostnames             = true
-  assign_generated_ipv6_cidr_block = true
-  tags                             = { Name = "diff-2" }
-}
-resource "aws_subnet" "s" {
-  vpc_id     = aws_vpc.v.id
-  cidr_block = "10.70.2.0/24"
-}
-resource "aws_internet_gateway" "g" {
-  vpc_id = aws_vpc.v.id
-}
-resource "aws_route_table" "r" {
-  vpc_id = aws_vpc.v.id
-}
-resource "aws_route" "default" {
-  route_table_id         = aws_route_table.r.id
-  destination_cidr_block = "0.0.0.0/0"
-  gateway_id             = aws_internet_gateway.g.id
-}
-resource "aws_route_table_association" "a" {
-  subnet_id      = aws_subnet.s.id
-  route_table_id = aws_route_table.r.id
-}
-""",
+        edits=(('tags                 = { Name = "diff" }',
+                 'assign_generated_ipv6_cidr_block = true\n  tags = { Name = "diff-2" }'),
+               ('cidr_block = "10.70.1.0/24"', 'cidr_block = "10.70.2.0/24"')),
     ),
     "security_groups": Case(
         create="""
@@ -116,33 +100,8 @@ resource "aws_vpc_security_group_egress_rule" "all" {
   cidr_ipv4         = "0.0.0.0/0"
 }
 """,
-        update="""
-resource "aws_vpc" "v" {
-  cidr_block = "10.71.0.0/16"
-}
-resource "aws_security_group" "a" {
-  name_prefix = "diff-"
-  description = "diff"
-  vpc_id      = aws_vpc.v.id
-}
-resource "aws_security_group" "b" {
-  name   = "diff-peer"
-  vpc_id = aws_vpc.v.id
-}
-resource "aws_vpc_security_group_ingress_rule" "https" {
-  security_group_id            = aws_security_group.a.id
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-  referenced_security_group_id = aws_security_group.b.id
-}
-resource "aws_vpc_security_group_egress_rule" "all" {
-  security_group_id = aws_security_group.a.id
-  ip_protocol       = "-1"
-  cidr_ipv4         = "0.0.0.0/0"
-  description       = "everything"
-}
-""",
+        edits=(('  cidr_ipv4         = "10.0.0.0/8"', '  referenced_security_group_id = aws_security_group.b.id'),
+               ('  cidr_ipv4         = "0.0.0.0/0"', '  cidr_ipv4         = "0.0.0.0/0"\n  description       = "everything"')),
     ),
     "load_balancing": Case(
         create="""
@@ -182,47 +141,9 @@ resource "aws_lb_listener" "h" {
   }
 }
 """,
-        update="""
-resource "aws_vpc" "v" {
-  cidr_block = "10.72.0.0/16"
-}
-resource "aws_subnet" "a" {
-  vpc_id            = aws_vpc.v.id
-  cidr_block        = "10.72.1.0/24"
-  availability_zone = "eu-west-1a"
-}
-resource "aws_subnet" "b" {
-  vpc_id            = aws_vpc.v.id
-  cidr_block        = "10.72.2.0/24"
-  availability_zone = "eu-west-1b"
-}
-resource "aws_lb" "l" {
-  name               = "diff"
-  internal           = true
-  load_balancer_type = "application"
-  subnets            = [aws_subnet.a.id, aws_subnet.b.id]
-  idle_timeout       = 120
-}
-resource "aws_lb_target_group" "t" {
-  name        = "diff"
-  port        = 8081
-  protocol    = "HTTP"
-  target_type = "ip"
-  vpc_id      = aws_vpc.v.id
-  health_check {
-    path = "/health"
-  }
-}
-resource "aws_lb_listener" "h" {
-  load_balancer_arn = aws_lb.l.arn
-  port              = 80
-  protocol          = "HTTP"
-  default_action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.t.arn
-  }
-}
-""",
+        edits=(('  subnets            = [aws_subnet.a.id, aws_subnet.b.id]',
+                 '  subnets            = [aws_subnet.a.id, aws_subnet.b.id]\n  idle_timeout       = 120'),
+               ('  port        = 8080', '  port        = 8081\n  health_check {\n    path = "/health"\n  }')),
     ),
     "certificate": Case(
         create="""
@@ -254,26 +175,8 @@ resource "aws_cloudwatch_metric_alarm" "a" {
   alarm_actions       = [aws_sns_topic.t.arn]
 }
 """,
-        update="""
-resource "aws_cloudwatch_log_group" "l" {
-  name              = "/diff/app"
-  retention_in_days = 14
-}
-resource "aws_sns_topic" "t" {
-  name = "diff-alarms"
-}
-resource "aws_cloudwatch_metric_alarm" "a" {
-  alarm_name          = "diff-cpu"
-  comparison_operator = "GreaterThanThreshold"
-  evaluation_periods  = 3
-  metric_name         = "CPUUtilization"
-  namespace           = "AWS/ECS"
-  period              = 60
-  statistic           = "Average"
-  threshold           = 90
-  alarm_actions       = [aws_sns_topic.t.arn]
-}
-""",
+        edits=(("retention_in_days = 7", "retention_in_days = 14"), ("evaluation_periods  = 2", "evaluation_periods  = 3"),
+               ("threshold           = 80", "threshold           = 90")),
     ),
     "identity": Case(
         create="""
@@ -304,42 +207,15 @@ resource "aws_sqs_queue" "q" {
 resource "aws_s3_bucket" "b" {
   bucket = "diff-bucket-0001"
 }
-resource "aws_s3_bucket_versioning" "b" {
+resource "aws_s3_bucket_ownership_controls" "b" {
   bucket = aws_s3_bucket.b.id
-  versioning_configuration {
-    status = "Enabled"
+  rule {
+    object_ownership = "BucketOwnerEnforced"
   }
 }
-resource "aws_s3_bucket_public_access_block" "b" {
-  bucket                  = aws_s3_bucket.b.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
 """,
-        update="""
-resource "aws_sqs_queue" "q" {
-  name                       = "diff-queue"
-  visibility_timeout_seconds = 60
-}
-resource "aws_s3_bucket" "b" {
-  bucket = "diff-bucket-0001"
-}
-resource "aws_s3_bucket_versioning" "b" {
-  bucket = aws_s3_bucket.b.id
-  versioning_configuration {
-    status = "Suspended"
-  }
-}
-resource "aws_s3_bucket_public_access_block" "b" {
-  bucket                  = aws_s3_bucket.b.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-""",
+        edits=(('  name = "diff-queue"', '  name                       = "diff-queue"\n  visibility_timeout_seconds = 60'),
+               ('object_ownership = "BucketOwnerEnforced"', 'object_ownership = "BucketOwnerPreferred"')),
     ),
     "dns": Case(
         create="""
