@@ -19,6 +19,7 @@ from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.config.project import Project
 from orchestrator.run import core, report
 from orchestrator.run.types import RunOptions
+from orchestrator.tools import cli as tools_cli
 
 STACK_COMMANDS = ("plan", "apply", "destroy", "output")
 
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     local_cloud = commands.add_parser("local-cloud", parents=[common],
                                       help="the moto server that --provider moto runs against: up, down or status")
     local_cloud.add_argument("action", choices=("up", "down", "status"))
+    tools_cli.register(commands, common)
     _release_commands(commands, common)
     return parser
 
@@ -140,6 +142,8 @@ def _dispatch(args, console: Console) -> int:
         return 0
     if args.command in ("pr-plan", "atlantis-config", "promote"):
         return _release_dispatch(args, console)
+    if args.command == "tools":
+        return tools_cli.run(args, console)
     if args.command == "local-cloud":
         return _local_cloud(_project(args), args.action, args.json, console)
     if args.parallelism < 1:
