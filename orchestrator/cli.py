@@ -80,6 +80,8 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     pr_plan.add_argument("--comment-file", type=Path, metavar="PATH", help="write the comment to PATH (more parts: PATH.2, PATH.3, ...)")
     pr_plan.add_argument("--include-dependents", action="store_true", help="also plan stacks that may be affected through outputs")
     pr_plan.add_argument("--parallelism", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
+    pr_plan.add_argument("--env", action="append", default=[], dest="envs", metavar="ENV",
+                         help="only this environment (repeatable; a CI job with one account's credentials)")
     commands.add_parser("atlantis-config", parents=[common], help="print atlantis.yaml (one project per environment and stack)")
     promote = commands.add_parser("promote", parents=[common, provider], help="move a release along the chain (promotion.yaml)")
     promote.add_argument("source", metavar="SOURCE", help="environment whose deployed release is promoted")
@@ -95,7 +97,7 @@ def _release_dispatch(args, console: Console) -> int:
 
         if args.parallelism < 1:
             raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
-        options = pr_plan.PrPlanOptions(args.base, args.head, args.provider, args.parallelism, args.include_dependents)
+        options = pr_plan.PrPlanOptions(args.base, args.head, args.provider, args.parallelism, args.include_dependents, tuple(args.envs))
         return pr_plan.publish(pr_plan.run(project, options, console), args.comment_file, args.json, console)
     if args.command == "atlantis-config":
         from orchestrator.release import atlantis

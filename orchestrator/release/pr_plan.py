@@ -49,6 +49,7 @@ class PrPlanOptions:
     provider: str = "auto"
     parallelism: int = 4
     include_dependents: bool = False
+    envs: tuple[str, ...] = ()  # only these environments (a CI job holds one account's credentials); () = all
 
 
 def _sha256(data: bytes) -> str:
@@ -166,6 +167,15 @@ def detect(base: dict[str, EnvSnapshot], head: dict[str, EnvSnapshot], head_proj
     return Detection(affected, removed, errors)
 
 
+def only_envs(detection: Detection, envs: tuple[str, ...]) -> Detection:
+    """The part of a detection that concerns these environments (all of it when none are named)."""
+    if not envs:
+        return detection
+    return Detection([a for a in detection.affected if a.env in envs],
+                     [r for r in detection.removed if r.split("/")[0] in envs],
+                     [e for e in detection.errors if e.split(":")[0] in envs])
+
+
 @dataclass
 class PrPlanOutcome:
     base: str
@@ -219,7 +229,7 @@ def run(project: Project, options: PrPlanOptions, console: Console) -> PrPlanOut
 
 def _detect_and_plan(head_project: Project, base: dict[str, EnvSnapshot], options: PrPlanOptions, console: Console,
                      base_label: str, head_label: str) -> PrPlanOutcome:
-    detection = detect(base, snapshots(head_project), head_project)
+    detection = only_envs(detect(base, snapshots(head_project), head_project), options.envs)
     by_env: dict[str, list[Affected]] = {}
     for item in detection.affected:
         if item.direct or options.include_dependents:
