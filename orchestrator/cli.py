@@ -83,6 +83,8 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     pr_plan.add_argument("--env", action="append", default=[], dest="envs", metavar="ENV",
                          help="only this environment (repeatable; a CI job with one account's credentials)")
     commands.add_parser("atlantis-config", parents=[common], help="print atlantis.yaml (one project per environment and stack)")
+    ci_config = commands.add_parser("ci-config", parents=[common], help="write the CI workflows generated from stacks.yaml, environments/, promotion.yaml")
+    ci_config.add_argument("engine", choices=("github",), help="github: .github/workflows/")
     promote = commands.add_parser("promote", parents=[common, provider], help="move a release along the chain (promotion.yaml)")
     promote.add_argument("source", metavar="SOURCE", help="environment whose deployed release is promoted")
     promote.add_argument("target", metavar="TARGET", help="next environment in the chain; its YAML is edited")
@@ -103,6 +105,12 @@ def _release_dispatch(args, console: Console) -> int:
         from orchestrator.release import atlantis
 
         print(atlantis.render(project), end="")
+        return 0
+    if args.command == "ci-config":
+        from orchestrator.release import github
+
+        for path in github.write(project):
+            print(project.display(path))
         return 0
     from orchestrator.release import promote
 
@@ -142,7 +150,7 @@ def _dispatch(args, console: Console) -> int:
 
         print(json.dumps(Environment.model_json_schema(), indent=2))
         return 0
-    if args.command in ("pr-plan", "atlantis-config", "promote"):
+    if args.command in ("pr-plan", "atlantis-config", "ci-config", "promote"):
         return _release_dispatch(args, console)
     if args.command == "tools":
         return tools_cli.run(args, console)

@@ -1,0 +1,316 @@
+"""The committed .github/workflows/ are what `ci-config github` writes, GitHub's own schema and actionlint
+accept them, and they do what the operator's guide says: plans per environment with one comment each,
+applies along the DAG behind GitHub Environments with OIDC roles per account, promotion and drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import PROJECT_COPY_IGNORE, REPO, run_cli
+
+from orchestrator import tools
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.graph import load_graph
+from orchestrator.config.project import Project
+from orchestrator.release import github
+
+WORKFLOWS = REPO / github.WORKFLOWS_DIR
+CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
+ACTIONLINT = tools.installed("actionlint")
+CLOUD_ENVS = ["dev", "prod", "staging"]
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def on(workflow: dict) -> dict:
+    return workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads a bare `on` as true
+
+
+def schema_check(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *map(str, paths)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_committed_workflows_are_in_sync_with_the_project():
+    files = github.render(Project(REPO))
+    assert sorted(files) == sorted(p.name for p in WORKFLOWS.glob(f"{github.PREFIX}*.yml"))
+    for name, text in files.items():
+        assert (WORKFLOWS / name).read_text() == text, (
+            f"{name} drifted from stacks.yaml/environments/promotion.yaml: regenerate with `python -m orchestrator ci-config github`")
+
+
+def test_ci_config_writes_the_files_and_removes_those_of_a_removed_environment(tmp_path):
+    root = tmp_path / "project"
+    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    shutil.copy(root / "environments" / "staging.yaml", root / "environments" / "qa.yaml")
+    done = run_cli(root, "ci-config", "github", "--root", str(root))
+    assert done.code == 0, done.stderr
+    assert ".github/workflows/orchestrator-apply-qa.yml" in done.stdout.splitlines()
+    assert "plan-qa" in yaml.safe_load((root / github.WORKFLOWS_DIR / github.PLAN_WORKFLOW).read_text())["jobs"]
+    (root / "environments" / "qa.yaml").unlink()
+    (root / github.WORKFLOWS_DIR / "hand-written.yml").write_text("name: mine\n")
+    assert run_cli(root, "ci-config", "github", "--root", str(root)).code == 0
+    left = sorted(p.name for p in (root / github.WORKFLOWS_DIR).iterdir())
+    assert "orchestrator-apply-qa.yml" not in left and "hand-written.yml" in left  # only generated files go
+
+
+def test_githubs_workflow_schema_accepts_every_generated_workflow():
+    done = schema_check(*sorted(WORKFLOWS.glob("*.yml")))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok -- validation done" in done.stdout
+
+
+def test_githubs_workflow_schema_refuses_a_broken_workflow(tmp_path):
+    broken = load(github.apply_file("prod"))
+    del broken["jobs"]["network"]["runs-on"]
+    broken["jobs"]["alb"]["permissions"]["id-token"] = "sometimes"
+    path = tmp_path / "broken.yml"
+    path.write_text(yaml.safe_dump(broken))
+    done = schema_check(path)
+    assert done.returncode == 1 and "jobs.network" in done.stdout and "jobs.alb.permissions" in done.stdout, done.stdout
+
+
+@pytest.mark.skipif(ACTIONLINT is None,
+                    reason="actionlint is not built (the source may have changed since): python -m orchestrator tools build actionlint")
+def test_actionlint_accepts_the_workflows_and_refuses_a_broken_one(tmp_path):
+    done = subprocess.run([str(ACTIONLINT), "-no-color", *map(str, sorted(WORKFLOWS.glob("*.yml")))],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = (WORKFLOWS / github.apply_file("dev")).read_text().replace("needs.reviewed.outputs.run-id", "needs.nobody.outputs.run-id", 1)
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    path = tmp_path / ".github" / "workflows" / "broken.yml"
+    path.write_text(broken)
+    refused = subprocess.run([str(ACTIONLINT), "-no-color", str(path)], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "nobody" in refused.stdout, refused.stdout + refused.stderr
+
+
+def test_every_action_is_pinned_by_commit_sha_with_its_release_in_a_comment():
+    uses = [line.strip() for path in WORKFLOWS.glob("*.yml") for line in path.read_text().splitlines() if "uses:" in line]
+    assert uses
+    for line in uses:
+        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40}  # v\d+\.\d+\.\d+", line), line
+    assert {line.split("uses: ")[1].split("@")[0] for line in uses} == {repo for repo, _, _ in github.ACTIONS.values()}
+
+
+def _all_jobs():
+    for path in sorted(WORKFLOWS.glob(f"{github.PREFIX}*.yml")):
+        workflow = yaml.safe_load(path.read_text())
+        for name, job in workflow["jobs"].items():
+            yield path.name, workflow, name, job
+
+
+def test_least_privilege_and_oidc_only():
+    project = Project(REPO)
+    loader = EnvironmentLoader(project)
+    for file, workflow, name, job in _all_jobs():
+        assert workflow["permissions"] == {}, file  # nothing by default; each job asks for what it needs
+        assert workflow["env"]["TERRAFORM_BIN"] == "bundled"
+        permissions = job["permissions"]
+        assert set(permissions.values()) <= {"read", "write"} and "write-all" not in str(permissions)
+        credentials = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+        assert ("id-token" in permissions) == bool(credentials), (file, name)
+        for step in credentials:
+            assert set(step["with"]) == {"role-to-assume", "role-session-name", "aws-region", "allowed-account-ids"}, "no long-lived keys"
+        text = json.dumps(job)
+        assert "AWS_ACCESS_KEY_ID" not in text and "aws-access-key-id" not in text and "AWS_SECRET" not in text
+        env = job.get("environment") or name.split("-", 1)[-1]
+        if credentials and env in CLOUD_ENVS:
+            config = loader.load(env).config
+            role = credentials[0]["with"]["role-to-assume"]
+            kind = "apply" if file.startswith(f"{github.PREFIX}apply-") else "plan"
+            assert role == f"arn:aws:iam::{config.allowed_account_ids[0]}:role/shopfront-github-{kind}", (file, name)
+            assert credentials[0]["with"]["allowed-account-ids"] == ",".join(config.allowed_account_ids)
+            assert credentials[0]["with"]["aws-region"] == config.region
+
+
+def test_pull_request_plans_each_environment_with_its_own_account_and_concurrency_group():
+    workflow = load(github.PLAN_WORKFLOW)
+    assert on(workflow) == {"pull_request": {"branches": ["main"]}}
+    assert sorted(workflow["jobs"]) == [f"plan-{env}" for env in CLOUD_ENVS]  # `local` touches no cloud
+    groups = set()
+    for env in CLOUD_ENVS:
+        job = workflow["jobs"][f"plan-{env}"]
+        assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+        assert job["concurrency"]["cancel-in-progress"] is True
+        groups.add(job["concurrency"]["group"])
+        runs = "\n".join(step.get("run", "") for step in job["steps"])
+        assert f'--env "$PLAN_ENV"' in runs and "pr-plan --base" in runs
+        assert {s.get("env", {}).get("PLAN_ENV") for s in job["steps"] if "PLAN_ENV" in s.get("env", {})} == {env}
+        upload = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+        assert upload["with"]["name"] == f"plans-{env}"
+        assert "plan.tfplan.meta.json" in runs  # the record travels with the plan: the apply checks it
+    assert len(groups) == 3 and all("github.event.pull_request.number" in g for g in groups)
+
+
+def test_apply_follows_the_dag_behind_the_github_environment():
+    project = Project(REPO)
+    graph = load_graph(project)
+    loader = EnvironmentLoader(project)
+    for env in CLOUD_ENVS:
+        workflow = load(github.apply_file(env))
+        assert on(workflow)["push"]["branches"] == ["main"]
+        assert f"environments/{env}.yaml" in on(workflow)["push"]["paths"]
+        assert not any(f"environments/{other}.yaml" in on(workflow)["push"]["paths"] for other in CLOUD_ENVS if other != env)
+        assert workflow["concurrency"] == {"group": f"orchestrator-apply-{env}", "cancel-in-progress": False}
+        jobs = workflow["jobs"]
+        assert set(jobs) == {"reviewed", *graph.stacks}
+        for name, stack in graph.stacks.items():
+            job = jobs[name]
+            assert set(job["needs"]) == {"reviewed", *stack.upstreams}
+            assert job["environment"] == env  # its protection rules: reviewers where require_approval
+            step = next(s for s in job["steps"] if s.get("name") == f"apply {env}/{name}")
+            assert step["env"]["STACK"] == name and step["env"]["APPLY_ENV"] == env
+            assert '--plan-file "$plan"' in step["run"]
+            assert any(s.get("run", "").find("GITHUB_STEP_SUMMARY") >= 0 and s.get("if") == "always()" for s in job["steps"])
+        # independent stacks run in parallel: ecs and vpc_link need neither the other
+        assert "vpc_link" not in jobs["ecs"]["needs"] and "ecs" not in jobs["vpc_link"]["needs"]
+        approval = loader.load(env).config.require_approval
+        assert ("approval required" in workflow["name"]) == approval
+    assert loader.load("prod").config.require_approval
+
+
+def test_promotion_offers_the_steps_of_the_chain_and_opens_a_pull_request():
+    workflow = load(github.PROMOTE_WORKFLOW)
+    inputs = on(workflow)["workflow_dispatch"]["inputs"]["promotion"]
+    assert inputs["type"] == "choice" and inputs["options"] == ["dev -> staging", "staging -> prod"]
+    steps = workflow["jobs"]["promote"]["steps"]
+    runs = "\n".join(step.get("run", "") for step in steps)
+    assert 'python -m orchestrator promote "$SOURCE" "$TARGET" --yes' in runs
+    assert "gh pr create" in runs and 'git add -- "$TARGET_FILE" "$HISTORY_FILE"' in runs
+    promote_step = next(s for s in steps if s.get("id") == "promote")
+    assert promote_step["env"]["HISTORY_FILE"] == "environments/PROMOTIONS.md"
+    assert "${{ inputs.promotion }}" not in runs  # inputs reach scripts through the environment, never spliced in
+    pick = next(s for s in steps if s.get("id") == "step")["run"]
+    for source, target, account in (("dev", "staging", "111111111111"), ("staging", "prod", "222222222222")):
+        out = subprocess.run(["bash", "-c", pick.replace('>> "$GITHUB_OUTPUT"', "")], env={"PROMOTION": f"{source} -> {target}"},
+                             capture_output=True, text=True, check=True).stdout
+        assert f"source={source}\ntarget={target}\ntarget-file=environments/{target}.yaml\n" in out
+        assert f"role=arn:aws:iam::{account}:role/shopfront-github-plan" in out  # SOURCE's state is read
+    refused = subprocess.run(["bash", "-c", pick.replace('>> "$GITHUB_OUTPUT"', "")], env={"PROMOTION": "dev -> prod"},
+                             capture_output=True, text=True)
+    assert refused.returncode == 1
+
+
+def test_drift_runs_the_documented_contract_per_environment_on_a_schedule():
+    workflow = load(github.DRIFT_WORKFLOW)
+    assert on(workflow)["schedule"] == [{"cron": github.DRIFT_CRON}]
+    assert sorted(workflow["jobs"]) == [f"drift-{env}" for env in CLOUD_ENVS]
+    for env in CLOUD_ENVS:
+        job = workflow["jobs"][f"drift-{env}"]
+        assert job["permissions"] == {"contents": "read", "id-token": "write", "issues": "write"}
+        step = next(s for s in job["steps"] if s.get("id") == "drift")
+        assert step["env"]["DRIFT_ENV"] == env
+        assert 'python -m orchestrator drift "$DRIFT_ENV" --json --report-file drift.md' in step["run"]
+
+
+def _scripts():
+    for file, _, name, job in _all_jobs():
+        for step in job["steps"]:
+            if "run" in step:
+                yield f"{file}:{name}:{step.get('name')}", step["run"]
+
+
+def test_every_script_is_valid_bash():
+    for where, script in _scripts():
+        plain = re.sub(r"\$\{\{[^}]*\}\}", "x", script)
+        done = subprocess.run(["bash", "-n", "-c", plain], capture_output=True, text=True)
+        assert done.returncode == 0, f"{where}: {done.stderr}"
+
+
+# --- the comment script, run against a stand-in for `gh api` that keeps comments in a file -------------
+
+FAKE_GH = r'''#!/usr/bin/env python3
+import json, os, subprocess, sys
+store = os.environ["FAKE_GH_STORE"]
+data = json.load(open(store))
+args = sys.argv[1:]
+assert args[0] == "api", args
+method, jq, body, url = "GET", None, None, None
+i = 1
+while i < len(args):
+    a = args[i]
+    if a == "-X": method = args[i + 1]; i += 2; continue
+    if a == "--jq": jq = args[i + 1]; i += 2; continue
+    if a == "-F": body = open(args[i + 1].split("=@", 1)[1]).read(); i += 2; continue
+    if a in ("--paginate", "--silent"): i += 1; continue
+    url = a; i += 1
+parts = url.split("/")
+if method == "GET":
+    out = json.dumps(data["comments"])
+    print(subprocess.run(["jq", "-r", jq], input=out, capture_output=True, text=True, check=True).stdout, end="")
+elif method == "POST":
+    data["next"] += 1
+    data["comments"].append({"id": data["next"], "body": body})
+elif method == "PATCH":
+    next(c for c in data["comments"] if c["id"] == int(parts[-1]))["body"] = body
+elif method == "DELETE":
+    data["comments"] = [c for c in data["comments"] if c["id"] != int(parts[-1])]
+data.setdefault("calls", []).append(method)
+json.dump(data, open(store, "w"))
+'''
+
+
+def _comment_script() -> str:
+    job = load(github.PLAN_WORKFLOW)["jobs"]["plan-dev"]
+    return next(s for s in job["steps"] if s.get("name") == "Post or update the plan comment")["run"]
+
+
+def _post(work: Path, parts: list[str], stacks: int = 1) -> dict:
+    comment = work / "comment"
+    shutil.rmtree(comment, ignore_errors=True)
+    comment.mkdir()
+    for n, text in enumerate(parts, 1):
+        (comment / ("plan.md" if n == 1 else f"plan.md.{n}")).write_text(text)
+    (work / "pr-plan.json").write_text(json.dumps({"stacks": [{}] * stacks, "errors": [], "removed": [], "may_be_affected": []}))
+    env = {**os.environ, "PATH": f"{work / 'bin'}:{os.environ['PATH']}", "FAKE_GH_STORE": str(work / "store.json"),
+           "PLAN_ENV": "dev", "PR_NUMBER": "7", "GITHUB_REPOSITORY": "acme/shop"}
+    done = subprocess.run(["bash", "-e", "-c", _comment_script()], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((work / "store.json").read_text())
+
+
+@pytest.fixture
+def fake_gh(tmp_path: Path) -> Path:
+    """A work folder whose bin/gh is the stand-in (it needs jq, which gh --jq stands for)."""
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed: the stand-in for gh --jq runs it")
+    (tmp_path / "bin").mkdir()
+    fake = tmp_path / "bin" / "gh"
+    fake.write_text(FAKE_GH)
+    fake.chmod(0o755)
+    return tmp_path
+
+
+def test_the_plan_comment_is_updated_on_each_push_never_duplicated(fake_gh):
+    tmp_path = fake_gh
+    someone = {"id": 1, "body": "LGTM"}
+    other_env = {"id": 2, "body": "<!-- orchestrator-plan:prod:1 -->\nprod's plan"}
+    (tmp_path / "store.json").write_text(json.dumps({"comments": [someone, other_env], "next": 10}))
+
+    first = _post(tmp_path, ["plan A"])
+    assert [c["body"] for c in first["comments"]] == ["LGTM", other_env["body"], "<!-- orchestrator-plan:dev:1 -->\nplan A\n"]
+
+    second = _post(tmp_path, ["**Part 1 of 2** B", "**Part 2 of 2** C"])  # a longer plan: two parts
+    dev = [c for c in second["comments"] if c["body"].startswith("<!-- orchestrator-plan:dev:")]
+    assert [c["id"] for c in dev] == [11, 12] and dev[0]["body"].endswith("B\n") and dev[1]["body"].startswith("<!-- orchestrator-plan:dev:2 -->")
+
+    third = _post(tmp_path, ["plan D"])  # shorter again: part 2 goes, part 1 is edited in place
+    assert [(c["id"], c["body"]) for c in third["comments"]] == [
+        (1, "LGTM"), (2, other_env["body"]), (11, "<!-- orchestrator-plan:dev:1 -->\nplan D\n")]
+    assert third["calls"][-2:] == ["PATCH", "DELETE"]
+
+
+def test_no_comment_when_nothing_in_the_environment_is_affected(fake_gh):
+    tmp_path = fake_gh
+    (tmp_path / "store.json").write_text(json.dumps({"comments": [], "next": 10}))
+    assert _post(tmp_path, ["nothing to plan"], stacks=0)["comments"] == []
