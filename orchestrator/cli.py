@@ -51,9 +51,20 @@ def _parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", parents=[per_env], help="plan every stack to a saved plan (in parallel)")
     plan.add_argument("--out", type=Path, metavar="PATH", help="also save the plan here (one --stack; e.g. Atlantis's $PLANFILE)")
     plan.add_argument("--show", action="store_true", help="print each saved plan as Terraform shows it (stdout; sensitive values hidden)")
+    plan.add_argument("--skip-unchanged-since", metavar="REF",
+                      help="do not plan stacks that pr-plan would not plan against REF (\"no changes: inputs unchanged\")")
     apply = commands.add_parser("apply", parents=[per_env], help="plan and apply stacks in dependency order")
     apply.add_argument("--plan-file", type=Path, metavar="PATH",
-                       help="apply this saved plan (one --stack); refused if made with placeholders or stale")
+                       help="apply this saved plan (one --stack); refused if made with placeholders or stale; removed once applied")
+    for quiet in (plan, apply):
+        quiet.add_argument("--quiet", action="store_true", help="no progress lines or summary table (Atlantis run steps)")
+    for name, usage in (("import", "ADDRESS ID"), ("state-rm", "ADDRESS [ADDRESS ...]")):
+        state = commands.add_parser(name, parents=[per_env], help=f"terraform {name.replace('-', ' ')} {usage} in one stack's working directory")
+        state.add_argument("args", nargs="*", metavar="ARG", help=usage)
+        state.add_argument("--comment-args", metavar="ARGS", help="the arguments as Atlantis's $COMMENT_ARGS (escaped, comma-separated)")
+        state.add_argument("--quiet", action="store_true", help="print Terraform's output only")
+    policy = commands.add_parser("policy-check", parents=[per_env], help="policy checks of a saved plan (not implemented yet)")
+    policy.add_argument("--plan-file", type=Path, metavar="PATH")
     commands.add_parser("destroy", parents=[per_env], help="destroy stacks in reverse dependency order")
     commands.add_parser("output", parents=[per_env], help="show stacks' outputs from state")
     commands.add_parser("status", parents=[per_env], help="is the path API -> VPC link -> internal ALB -> ECS whole? (exit 1 if broken)")
@@ -180,6 +191,22 @@ def _dispatch(args, console: Console) -> int:
                 print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names}))
             console.print(f"[green]{args.env} is valid[/]: {len(prepared.names)} stacks render cleanly", highlight=False)
         return 0
+    if args.command in ("import", "state-rm", "policy-check"):
+        return _state_command(project, args, console)
+    if getattr(args, "skip_unchanged_since", None):
+        from orchestrator.release import pr_plan
+
+        selected = list(core.prepare(project, args.env, tuple(args.stack)).names)
+        skipped, note = pr_plan.unchanged_since(project, args.env, selected, args.skip_unchanged_since)
+        if note:
+            console.print(f"note: {note}", markup=False, highlight=False)
+        for name, why in skipped.items():
+            print(f"{name}: {why}" if len(selected) > 1 else why)
+        if skipped and len(skipped) == len(selected):
+            for path in filter(None, [args.out, args.out and args.out.with_name(args.out.name + ".meta.json")]):
+                path.unlink(missing_ok=True)  # an earlier plan of this stack must not be applied
+            return 0
+        args.stack = [name for name in selected if name not in skipped]
     plan_out, plan_file = getattr(args, "out", None), getattr(args, "plan_file", None)
     if (plan_out or plan_file) and len(args.stack) != 1:
         flag = "--out" if plan_out else "--plan-file"
@@ -199,16 +226,49 @@ def _dispatch(args, console: Console) -> int:
         plan_out=plan_out.resolve() if plan_out else None,
         plan_file=plan_file.resolve() if plan_file else None,
     )
-    prepared, results = core.run(project, options, console)
-    report.summary(console, args.env, args.command, results)
-    report.highlights(console, prepared.graph, results)
+    quiet = getattr(args, "quiet", False)
+    prepared, results = core.run(project, options, console, quiet=quiet)
+    failed = any(r.status in ("failed", "skipped") for r in results)
+    if quiet:  # Atlantis's comment: the plan, and errors in full; no table
+        for result in results:
+            if result.status in ("failed", "skipped"):
+                console.print(f"{result.name} {result.status}:\n{result.error}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        report.summary(console, args.env, args.command, results)
+        report.highlights(console, prepared.graph, results)
     if args.json:
         print(report.document(args.env, args.command, results))
     elif options.show_plan:
         for result in results:
             if result.plan_text:
-                print(f"# --- {result.name}\n{result.plan_text}", end="" if result.plan_text.endswith("\n") else "\n")
-    return 1 if any(r.status in ("failed", "skipped") for r in results) else 0
+                title = "" if quiet and len(results) == 1 else f"# --- {result.name}\n"
+                print(f"{title}{result.plan_text}", end="" if result.plan_text.endswith("\n") else "\n")
+    if plan_file is not None and not failed:  # applied: as Atlantis does with its own plan files
+        plan_file.unlink(missing_ok=True)
+        plan_file.with_name(plan_file.name + ".meta.json").unlink(missing_ok=True)
+    return 1 if failed else 0
+
+
+def _state_command(project: Project, args, console: Console) -> int:
+    """import / state-rm in the stack's working directory; policy-check, which is not implemented yet."""
+    if len(args.stack) != 1:
+        raise InputError([Problem("<command line>", "--stack", f"{args.command} works on exactly one stack: add --stack NAME")])
+    if args.command == "policy-check":
+        console.print(f"policy-check: not implemented yet (issue 15): no policy was evaluated for {args.env}-{args.stack[0]}, "
+                      "so no result is reported, neither passed nor failed. Turn policy checks off for this repository "
+                      "until it lands (README, Atlantis).", markup=False, highlight=False, soft_wrap=True)
+        return 1
+    from orchestrator.run import state_ops
+    from orchestrator.run.types import StackFailure
+
+    arguments = list(args.args) + (state_ops.comment_args(args.comment_args) if args.comment_args else [])
+    try:
+        output = state_ops.run(project, args.command, args.env, args.stack[0], arguments, args.provider, args.lock_wait, console)
+    except StackFailure as failure:
+        console.print(f"{args.command} failed:\n{failure}", markup=False, highlight=False, soft_wrap=True)
+        return 1
+    print(output, end="")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,9 +1,21 @@
-"""The pull-request comment of `pr-plan`, in the format reviewers know from Atlantis.
+"""The pull-request comment of `pr-plan`, as Atlantis users know it.
 
-A header lists the planned stacks (destroys and replacements called out first), one collapsible
-``<details>`` section per stack holds the plan as ``terraform show`` prints it, and a footer counts
-"N stacks, X with changes, Y without, Z failed". Comments longer than GitHub's limit are split
-into numbered parts; a section too long for one part continues in the next.
+Atlantis's layout (its markdown renderer and templates, server/events/markdown_renderer.go): "Ran Plan
+for N projects:" with each project's name, dir and workspace; per project its plan, folded in
+``<details>`` only when longer than 12 lines (``maxUnwrappedLines``), the ``Plan: ...`` line, and the
+comments that apply it (``atlantis apply -p NAME``), plan it again or discard it; "No changes. Your
+infrastructure matches the configuration." for empty plans; errors in full; a ``### Plan Summary``
+footer "N projects, X with changes, Y with no changes, Z failed". Project names are Atlantis's
+(``ENV-STACK``, as atlantis-config names them), so the commands work as written. In diff blocks
+``+``/``-``/``~`` move to the first column and ``~`` becomes ``!`` so that GitHub colours updates.
+
+What Atlantis lacks is kept: destroys and replacements called out first (``> [!CAUTION]``), plans
+made with placeholders marked (and never offered for apply), stacks that may be affected through
+outputs, removed stacks, environments that do not load.
+
+Long comments are split as Atlantis splits them: at GitHub's 65,536 *bytes*, a part continuing
+where the previous one overflowed, with an open code fence and ``<details>`` closed at the end of a
+part and reopened in the next ("Continued plan output from previous comment.").
 
 Sensitive values never appear: Terraform's show already hides them, every value the plan JSON
 marks sensitive (variables, outputs, attributes) is masked again in the text as a safety net, and
@@ -12,15 +24,21 @@ so is every secret the run resolved (``secrets.MASK``). Outputs are never printe
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from orchestrator.run import secrets
 
-GITHUB_LIMIT = 65_536  # characters per comment
+GITHUB_LIMIT = 65_536  # bytes per comment body
+FOLD_LINES = 12  # Atlantis folds output longer than this
 MASK = "(sensitive value)"
+NO_CHANGES = "No changes. Your infrastructure matches the configuration."
+CONTINUED = "Continued plan output from previous comment."
+CONTINUES = "**Warning**: this comment is longer than GitHub allows; the output continues in the next comment."
 _FENCE = "```"
-_DIFF_MARK = re.compile(r"(?m)^( +)([-+~])(?= |/)")
+_DIFF_MARK = re.compile(r"(?m)^( +)([-+~]|-/\+|\+/-)(?= )")
 
 
 @dataclass
@@ -37,15 +55,22 @@ class StackPlan:
     may_be_affected: bool = False
     destroys: list[str] = field(default_factory=list)
     replaces: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
+    forgets: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)  # names of outputs the plan changes
     secrets: set[str] = field(default_factory=set)
 
     @property
     def title(self) -> str:
-        return f"{self.env}/{self.stack}"
+        """The Atlantis project name (atlantis-config: ``ENV-STACK``)."""
+        return f"{self.env}-{self.stack}"
 
     @property
     def has_changes(self) -> bool:
-        return self.status == "ok" and any(self.changes.values())
+        """As Terraform counts: "ok" is its exit code 2 (outputs, imports and forgets included)."""
+        if self.status not in ("ok", "no-changes"):
+            return False
+        return self.status == "ok" or any(self.changes.values()) or bool(self.imports or self.forgets or self.outputs)
 
 
 def _sensitive_values(value, marks, found: set[str]) -> None:
@@ -68,15 +93,22 @@ def _sensitive_values(value, marks, found: set[str]) -> None:
 
 
 def plan_facts(plan: StackPlan, plan_json: dict) -> None:
-    """Destroys, replacements and the sensitive values of a plan, from `terraform show -json`."""
+    """Destroys, replacements, imports, forgets, output changes and sensitive values, from `terraform show -json`."""
     for change in plan_json.get("resource_changes", []):
         actions = change.get("change", {}).get("actions", [])
         if "delete" in actions and "create" in actions:
             plan.replaces.append(change["address"])
         elif "delete" in actions:
             plan.destroys.append(change["address"])
+        if "forget" in actions:
+            plan.forgets.append(change["address"])
+        if change.get("change", {}).get("importing"):
+            plan.imports.append(change["address"])
         for side in ("before", "after"):
             _sensitive_values(change["change"].get(side), change["change"].get(f"{side}_sensitive"), plan.secrets)
+    for name, change in plan_json.get("output_changes", {}).items():
+        if change.get("actions", ["no-op"]) != ["no-op"]:
+            plan.outputs.append(name)
     declared = plan_json.get("configuration", {}).get("root_module", {})
     for name, variable in declared.get("variables", {}).items():
         if variable.get("sensitive"):
@@ -91,13 +123,46 @@ def plan_facts(plan: StackPlan, plan_json: dict) -> None:
             _sensitive_values(output.get("value"), True, plan.secrets)
 
 
+def diagnostics(log: Path) -> str:
+    """Terraform's error diagnostics in full (summary, file and line, source, detail) from a stack's log."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    found = []
+    for line in lines:
+        if not line.startswith("{"):
+            continue
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        diagnostic = message.get("diagnostic") if isinstance(message, dict) else None
+        if not diagnostic or diagnostic.get("severity") != "error":
+            continue
+        text = [f"Error: {diagnostic.get('summary', '')}"]
+        where, snippet = diagnostic.get("range"), diagnostic.get("snippet") or {}
+        if where:
+            context = f", in {snippet['context']}" if snippet.get("context") else ""
+            text += ["", f"  on {where.get('filename')} line {where.get('start', {}).get('line')}{context}:"]
+            if snippet.get("code"):
+                text.append(f"  {snippet.get('start_line', where.get('start', {}).get('line'))}: {snippet['code']}")
+        if diagnostic.get("address"):
+            text += ["", f"  with {diagnostic['address']}"]
+        if diagnostic.get("detail"):
+            text += ["", diagnostic["detail"]]
+        if "\n".join(text) not in found:
+            found.append("\n".join(text))
+    return "\n\n".join(found)
+
+
 def mask(text: str, secrets: set[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
 
 
-def _changes(plan: StackPlan) -> str:
+def changes_text(plan: StackPlan) -> str:
     if plan.status == "failed":
         return "**failed**"
     if plan.status == "skipped":
@@ -105,7 +170,14 @@ def _changes(plan: StackPlan) -> str:
     if not plan.has_changes:
         return "no changes"
     c = plan.changes
-    return f"**+{c['add']} ~{c['change']} -{c['destroy']}**"
+    extra = [f"{len(plan.imports)} to import"] if plan.imports else []
+    extra += [f"{len(plan.forgets)} to forget"] if plan.forgets else []
+    extra += ["outputs change"] if plan.outputs else []
+    return f"**+{c['add']} ~{c['change']} -{c['destroy']}**" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _project(plan: StackPlan) -> str:
+    return f"project: `{plan.title}` dir: `.` workspace: `{plan.env}`"
 
 
 def _placeholder_note(plan: StackPlan) -> str:
@@ -128,12 +200,10 @@ def header(plans: list[StackPlan], base: str, head: str, removed: list[str], may
         lines += [f"> - {error}" for error in errors]
         lines.append("")
     if plans:
-        lines += [f"Ran Plan for {len(plans)} stack{'s' if len(plans) != 1 else ''}:", ""]
+        lines += [f"Ran Plan for {len(plans)} project{'s' if len(plans) != 1 else ''}:", ""]
         for plan in plans:
-            notes = [plan.reason]
-            if plan.placeholders:
-                notes.append(":warning: placeholders")
-            lines.append(f"1. `{plan.title}`: {_changes(plan)} ({'; '.join(notes)})")
+            notes = [plan.reason] + ([":warning: placeholders"] if plan.placeholders else [])
+            lines.append(f"1. {_project(plan)}: {changes_text(plan)} ({'; '.join(notes)})")
         lines.append("")
     else:
         lines += ["No stack is affected by this change: nothing to plan.", ""]
@@ -150,70 +220,125 @@ def _fenced(text: str) -> str:
     return text.replace(_FENCE, "``\u200b`")
 
 
-def section_parts(index: int, plan: StackPlan, budget: int) -> list[str]:
-    """One stack's collapsible section; split over several when its plan is longer than ``budget``."""
-    head = [f"### {index}. `{plan.title}`"]
+def _diff(text: str) -> str:
+    """Signs first and ``~`` as ``!``, so that GitHub's diff highlighting colours every change."""
+    return re.sub(r"(?m)^~", "!", _DIFF_MARK.sub(r"\2\1", text))
+
+
+def _block(body: str, language: str = "diff") -> list[str]:
+    """A code block, folded in <details> when longer than Atlantis folds."""
+    fenced = [f"{_FENCE}{language}", body, _FENCE]
+    if body.count("\n") + 1 <= FOLD_LINES:
+        return fenced
+    return ["<details><summary>Show Output</summary>", "", *fenced, "", "</details>"]
+
+
+def section(index: int, plan: StackPlan) -> str:
+    lines = [f"### {index}. {_project(plan)}"]
     if plan.placeholders:
-        head += ["", _placeholder_note(plan)]
+        lines += ["", _placeholder_note(plan)]
     if plan.destroys or plan.replaces:
-        head += ["", f"> :warning: destroys {len(plan.destroys)}, replaces {len(plan.replaces)}"]
-    body = plan.plan_text if plan.status in ("ok", "no-changes") else (plan.error or plan.status)
-    body = mask(_fenced(body.strip("\n")), plan.secrets)
-    if plan.status in ("ok", "no-changes"):
-        body = _DIFF_MARK.sub(r"\2\1", body)  # as Atlantis does: +, -, ~ first, so that GitHub colours the diff
-    c = plan.changes
-    tail = f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy." if plan.status in ("ok", "no-changes") else f"Status: {plan.status}."
+        lines += ["", f"> :warning: destroys {len(plan.destroys)}, replaces {len(plan.replaces)}"]
+    lines.append("")
+    name = plan.title
+    if plan.status == "failed":
+        lines += ["**Plan Error**", "", *_block(mask(_fenced((plan.error or "failed").strip("\n")), plan.secrets), "")]
+    elif plan.status == "skipped":
+        lines += [f"**Plan Skipped**: {plan.error or 'not run'}"]
+    elif not plan.has_changes:
+        lines += [NO_CHANGES]
+    else:
+        lines += _block(_diff(mask(_fenced(plan.plan_text.strip("\n")), plan.secrets)))
+        c = plan.changes
+        lines += ["", f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy."
+                  + (f" ({changes_text(plan).split('** (', 1)[1]}" if "** (" in changes_text(plan) else "")]
+    lines.append("")
+    if plan.status in ("ok", "no-changes") and plan.has_changes:
+        if plan.placeholders:
+            lines.append("* This plan can never be applied (placeholders): apply its upstream stacks, then plan again.")
+        else:
+            lines.append(f"* To apply this plan, comment: `atlantis apply -p {name}`")
+    lines.append(f"* To plan this project again, comment: `atlantis plan -p {name}`")
+    if plan.status in ("ok", "no-changes") and plan.has_changes:
+        lines.append("* To discard the plans and locks of this pull request, comment: `atlantis unlock`")
+    return "\n".join(lines) + "\n"
 
-    def wrap(chunk: str, label: str, first: bool, last: bool) -> str:
-        lines = (head if first else [f"### {index}. `{plan.title}` (continued)"]) + [
-            "", f"<details><summary>{label}</summary>", "", f"{_FENCE}diff", chunk, _FENCE, "</details>", ""]
-        if last:
-            lines += [tail, ""]
-        return "\n".join(lines)
 
-    whole = wrap(body, "Show Output", True, True)
-    if len(whole) <= budget:
-        return [whole]
-    overhead = len(wrap("", "Show Output (part 00 of 00)", True, True)) + 16
-    room = max(200, budget - overhead)
-    chunks, current = [], ""
-    for line in body.splitlines(keepends=True):
-        while len(line) > room:  # a single monstrous line: cut it
-            chunks.append(current + line[: room - len(current)])
-            line, current = line[room - len(current):], ""
-        if current and len(current) + len(line) > room:
-            chunks.append(current)
-            current = ""
-        current += line
-    chunks.append(current)
-    total = len(chunks)
-    return [wrap(chunk.rstrip("\n"), f"Show Output (part {n} of {total})", n == 1, n == total) for n, chunk in enumerate(chunks, 1)]
+def counts(plans: list[StackPlan]) -> dict[str, int]:
+    return {
+        "projects": len(plans),
+        "changes": sum(p.has_changes for p in plans),
+        "no changes": sum(p.status in ("ok", "no-changes") and not p.has_changes for p in plans),
+        "failed": sum(p.status == "failed" for p in plans),
+        "skipped": sum(p.status == "skipped" for p in plans),
+    }
+
+
+def summary_line(plans: list[StackPlan]) -> str:
+    n = counts(plans)
+    text = f"{n['projects']} projects, {n['changes']} with changes, {n['no changes']} with no changes, {n['failed']} failed"
+    return text + (f", {n['skipped']} skipped" if n["skipped"] else "")
 
 
 def footer(plans: list[StackPlan]) -> str:
-    failed = sum(p.status in ("failed", "skipped") for p in plans)
-    changed = sum(p.has_changes for p in plans)
-    return f"---\n**Plan Summary:** {len(plans)} stacks, {changed} with changes, {len(plans) - changed - failed} without, {failed} failed\n"
+    lines = ["---", "### Plan Summary", "", summary_line(plans)]
+    if any(p.has_changes and not p.placeholders for p in plans):
+        lines += ["", "* To apply every plan of this pull request, comment: `atlantis apply`",
+                  "* To discard every plan and lock of this pull request, comment: `atlantis unlock`"]
+    return "\n".join(lines) + "\n"
+
+
+def _cut(line: str, room: int) -> list[str]:
+    """A line longer than ``room`` bytes, in pieces of at most ``room`` bytes (never inside a character)."""
+    pieces, data = [], line.encode()
+    while len(data) > room:
+        end = room
+        while end > 0 and (data[end] & 0xC0) == 0x80:
+            end -= 1
+        pieces.append(data[:end].decode())
+        data = data[end:]
+    return pieces + [data.decode()]
+
+
+def split(text: str, limit: int = GITHUB_LIMIT) -> list[str]:
+    """Parts of at most ``limit`` bytes; a part ends where it overflows, fences and <details> closed and reopened."""
+    size = lambda s: len(s.encode())  # noqa: E731
+    reserve = size(f"\n{_FENCE}\n\n</details>\n\n{CONTINUES}\n") + 8
+    opener_reserve = size(f"{CONTINUED}\n\n") + 200
+    room = max(64, limit - reserve - opener_reserve)
+    parts: list[list[str]] = [[]]
+    used = 0
+    fence: str | None = None  # the opening line of the fence we are in
+    details: str | None = None  # the opening line of the <details> we are in
+
+    def close() -> None:
+        nonlocal used
+        tail = ([_FENCE] if fence else []) + (["", "</details>"] if details else []) + ["", CONTINUES]
+        parts[-1].extend(tail)
+        head = [CONTINUED, ""] + ([details, ""] if details else []) + ([fence] if fence else [])
+        parts.append(head)
+        used = sum(size(line) + 1 for line in head)
+
+    for line in text.split("\n"):
+        for piece in _cut(line, room):
+            if used + size(piece) + 1 > limit - reserve and any(parts[-1]):
+                close()
+            parts[-1].append(piece)
+            used += size(piece) + 1
+        stripped = line.strip()
+        if stripped.startswith(_FENCE):
+            fence = None if fence else line
+        elif fence is None and stripped.startswith("<details>"):
+            details = line
+        elif fence is None and stripped == "</details>":
+            details = None
+    return ["\n".join(part) for part in parts]
 
 
 def render(plans: list[StackPlan], base: str, head: str, removed=(), may_be_affected=(), errors=(), limit: int = GITHUB_LIMIT) -> list[str]:
-    """The comment, as one or more parts, each shorter than ``limit`` characters."""
-    part_label = len("**Part 000 of 000**\n\n")
-    budget = limit - part_label - 1
+    """The comment, as one or more parts of at most ``limit`` bytes."""
     blocks = [header(plans, base, head, list(removed), list(may_be_affected), list(errors))]
-    for index, plan in enumerate(plans, 1):
-        blocks.extend(section_parts(index, plan, budget - 1))
+    blocks += [section(index, plan) for index, plan in enumerate(plans, 1)]
     blocks.append(footer(plans))
-    blocks = [secrets.MASK.apply(block) for block in blocks]  # every secret the run resolved, before sizing
-    parts, current = [], ""
-    for block in blocks:
-        if len(block) > budget:  # a header listing thousands of stacks: cut by lines
-            block = block[: budget - 40] + "\n… (list cut to fit)\n"
-        if current and len(current) + 1 + len(block) > budget:
-            parts.append(current)
-            current = ""
-        current = f"{current}\n{block}" if current else block
-    parts.append(current)
-    if len(parts) == 1:
-        return parts
-    return [f"**Part {n} of {len(parts)}**\n\n{part}" for n, part in enumerate(parts, 1)]
+    text = secrets.MASK.apply("\n".join(blocks))  # every secret the run resolved, before sizing
+    return split(text, limit)

