@@ -8,8 +8,8 @@ directory of per-type files ``resource.TYPE.json`` / ``data.TYPE.json`` (the ref
 ``SOURCE`` is the real provider's source tree (the Go module the build downloads:
 ``$(go env GOMODCACHE)/github.com/hashicorp/terraform-provider-aws@VERSION``); ``facts`` reads the
 terraform-plugin-sdk v2 schema literals of a type (``ForceNew: true``, ``Default: 300``,
-``ConflictsWith``, ``ExactlyOneOf``, ``AtLeastOneOf``, ``RequiredWith``) and says whether the type is
-a framework resource. Descriptions are never read or written. The output is for a person to review
+``ConflictsWith``, ``ExactlyOneOf``, ``AtLeastOneOf``, ``RequiredWith``, ``DiffSuppressFunc``) and
+says whether the type is a framework resource (whose plan modifiers it does not read). Descriptions are never read or written. The output is for a person to review
 and put into catalog.yaml with the behaviour the type needs.
 """
 
@@ -73,8 +73,10 @@ def schema_entry(source: Path, kind: str, name: str) -> str:
 
 # -- facts from the provider's Go source -------------------------------------------------------
 
-_KEY = re.compile(r'^\s*(names\.Attr\w+|"[a-z0-9_]+"):\s*\{\s*$')
-_PROPERTY = re.compile(r"^\s*(ForceNew|Default|ConflictsWith|ExactlyOneOf|AtLeastOneOf|RequiredWith):\s*(.+?),?\s*$")
+_KEY = re.compile(r'^\s*(names\.Attr\w+|"[a-z0-9_]+"|[a-z]\w*):\s*\{\s*$')
+_PROPERTY = re.compile(r"^\s*(ForceNew|Default|ConflictsWith|ExactlyOneOf|AtLeastOneOf|RequiredWith|DiffSuppressFunc):"
+                       r"\s*(.+?),?\s*$")
+_CONST = re.compile(r'^\s*(\w+)\s*=\s*"([a-z0-9_]+)"\s*$', re.M)
 
 
 def attr_constants(root: Path) -> dict[str, str]:
@@ -105,16 +107,18 @@ def _resolve_list(text: str, constants: dict[str, str]) -> str:
 def schema_facts(path: Path, constants: dict[str, str]) -> list[str]:
     """`dotted.attribute: Property value` for every SDK v2 schema property of interest in a file."""
     facts, stack, depth = [], [], 0
-    for line in path.read_text(errors="replace").splitlines():
+    text = path.read_text(errors="replace")
+    local = {**constants, **dict(_CONST.findall(text))}  # the file's own names for attributes
+    for line in text.splitlines():
         key = _KEY.match(line)
-        if key:
-            stack.append((constants.get(key.group(1), key.group(1).strip('"')), depth))
+        if key and (key.group(1).startswith(('"', "names.")) or key.group(1) in local):
+            stack.append((local.get(key.group(1), key.group(1).strip('"')), depth))
         else:
             prop = _PROPERTY.match(line)
             if prop and stack and depth == stack[-1][1] + 1:
                 value = prop.group(2)
-                if prop.group(1) != "Default" and prop.group(1) != "ForceNew":
-                    value = _resolve_list(value, constants)
+                if prop.group(1) not in ("Default", "ForceNew", "DiffSuppressFunc"):
+                    value = _resolve_list(value, local)
                 facts.append(f"{'.'.join(k for k, _ in stack)}: {prop.group(1)} {value}")
         depth += line.count("{") - line.count("}")
         while stack and depth <= stack[-1][1]:

@@ -242,3 +242,30 @@ def test_changes_the_real_provider_makes_by_replacement(workspace, before, after
     assert sorted(p[0] for p in changed[0]["change"]["replace_paths"]) == path
     workspace.tf("apply", "-no-color", "-input=false", "tfplan")
     workspace.tf("destroy", "-no-color", "-input=false", "-auto-approve")
+
+
+DEFAULTS = """
+resource "aws_security_group" "d" {
+  name = "d"
+}
+resource "aws_iam_role" "d" {
+  name               = "d"
+  assume_role_policy = "{}"
+}
+resource "aws_ecr_repository" "d" {
+  name = "d"
+}
+resource "aws_sqs_queue" "d" {
+  name = "d"
+}
+"""
+
+
+def test_defaults_read_from_the_real_providers_schema_are_planned(workspace):
+    """Default values of SDK v2 arguments (derive.py facts), planned where the configuration is silent."""
+    workspace.write(DEFAULTS)
+    after = {c["address"]: c["change"]["after"] for c in workspace.plan_json()["resource_changes"]}
+    assert after["aws_security_group.d"]["description"] == "Managed by Terraform"
+    assert after["aws_iam_role.d"]["max_session_duration"] == 3600 and after["aws_iam_role.d"]["path"] == "/"
+    assert after["aws_ecr_repository.d"]["image_tag_mutability"] == "MUTABLE"
+    assert after["aws_sqs_queue.d"]["message_retention_seconds"] == 345600
