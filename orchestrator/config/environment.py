@@ -42,6 +42,7 @@ class LoadedEnvironment:
             name=self.base_name,
             subnets=rules.subnet_layout(self.config),
             endpoints=rules.interface_endpoints(self.config),
+            keepalive_idle_alarm_hours=rules.idle_alarm_hours(self.config.keepalive.schedule),
             tags=self.tags(),
         )
         return values

@@ -7,6 +7,7 @@ would only reject at apply time or, worse, accept and break at run time.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Iterator
 
@@ -29,6 +30,29 @@ FARGATE_MEMORY = {
 LONGEST_NAME_SUFFIX = len("-vpclink")
 AWS_NAME_LIMIT = 32
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+# The pairs below are written once here and, character for character, in the modules' variable
+# validations and preconditions (tests/unit/test_rule_pairs.py checks that they stay the same).
+
+# ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]/REPOSITORY[:TAG|@DIGEST]: the ecs module's
+# local.ecr_image. Without NAT, tasks pull only from this registry of their own region.
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html
+ECR_IMAGE = r"^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9._/-]+?)(?:[:@].*)?$"
+
+# A keep-alive cron must fire every month of every year (month and year '*'), with '?' in exactly
+# one of day-of-month and day-of-week, and no '#' (the n-th weekday skips months): the keepalive
+# module's schedule_expression validation. Field syntax:
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+_CRON_FIELD = r"[0-9A-Za-z*,/-]+"
+KEEPALIVE_CRON = rf"^cron\({_CRON_FIELD} {_CRON_FIELD} (\? \* {_CRON_FIELD}|{_CRON_FIELD} \* \?) \*\)$"
+KEEPALIVE_RATE = r"^rate\(([0-9]+) (minute|hour|day)s?\)$"
+# EventBridge's exact form: a positive amount, the unit singular for 1 and plural otherwise.
+RATE_FORM = r"^rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)$"
+RATE_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
+# A VPC link goes INACTIVE after 60 idle days; the keep-alive fires at least every 30.
+KEEPALIVE_MAX_MINUTES = 30 * 1440
+# CloudWatch evaluates the idle alarm over hourly periods, at most 7 days (the module's limit).
+IDLE_ALARM_MAX_HOURS = 168
 
 
 def base_name(env: Environment, env_name: str) -> str:
@@ -132,12 +156,17 @@ def _app_rules(env: Environment) -> Iterator[Finding]:
             yield ("app", "desired_count"), (
                 f"{app.desired_count} is outside autoscaling's {scaling.min_capacity}..{scaling.max_capacity}"
             )
-    ecr = rf"\d{{12}}\.dkr\.ecr\.{re.escape(env.region)}\.amazonaws\.com(\.cn)?/.+"
-    if not env.network.nat_gateway and not re.fullmatch(ecr, app.image):
+    ecr = re.fullmatch(ECR_IMAGE, app.image)
+    if not env.network.nat_gateway and ecr is None:
         yield ("app", "image"), (
             f"without a NAT gateway, tasks pull images only through the VPC endpoints of {env.region}'s "
             f"private ECR (<account>.dkr.ecr.{env.region}.amazonaws.com/<repository>); {app.image!r} "
-            "would fail with CannotPullContainerError"
+            "would fail with CannotPullContainerError (or turn on network.nat_gateway)"
+        )
+    elif not env.network.nat_gateway and ecr.group(2) != env.region:
+        yield ("app", "image"), (
+            f"is in the ECR of {ecr.group(2)}, but without a NAT gateway tasks reach only the ECR of "
+            f"{env.region}: replicate the image to {env.region} (or turn on network.nat_gateway)"
         )
     for name, arn in app.secrets.items():
         service, region = arn.split(":")[2], arn.split(":")[3]
@@ -147,14 +176,14 @@ def _app_rules(env: Environment) -> Iterator[Finding]:
             yield ("app", "secrets", name), f"is in {region}; without NAT, tasks reach only the {service} endpoint of {env.region}"
         if name in app.environment:
             yield ("app", "secrets", name), "is also a plain variable in app.environment"
-    if app.container_port < 1024 and app.container_port != 80:
-        yield ("app", "container_port"), "ports below 1024 need root in the container; use 80 or >= 1024"
 
 
 def _name_rules(env: Environment, env_name: str) -> Iterator[Finding]:
     name = base_name(env, env_name)
     if not NAME_PATTERN.fullmatch(name):
         yield ("project",), f"{name!r} must be lowercase letters, digits and single hyphens"
+    if name.startswith("internal-"):
+        yield ("project",), f"{name!r}: AWS refuses load balancer names that start with 'internal-'"
     limit = AWS_NAME_LIMIT - LONGEST_NAME_SUFFIX
     if len(name) > limit:
         yield ("project",), (
@@ -181,17 +210,46 @@ def _account_rules(env: Environment) -> Iterator[Finding]:
             yield ("tags", key), "the aws: prefix is reserved by AWS"
 
 
+def schedule_minutes(schedule: str) -> int | None:
+    """Minutes between two runs of a rate() schedule; None for cron()."""
+    match = re.fullmatch(KEEPALIVE_RATE, schedule)
+    return int(match.group(1)) * RATE_MINUTES[match.group(2)] if match else None
+
+
+def idle_alarm_hours(schedule: str) -> int | None:
+    """Hours of silence after which the keep-alive's idle alarm fires, derived from its schedule
+    (longer than one interval, so the alarm never fires between two keep-alive requests); None
+    when no hourly alarm of at most 7 days can be longer than the interval: the alarm is left out."""
+    minutes = schedule_minutes(schedule)
+    if minutes is None:
+        fields = schedule[len("cron("):-1].split()
+        daily = len(fields) == 6 and fields[2] in ("*", "?") and fields[4] in ("*", "?")
+        return 48 if daily else None
+    hours = minutes / 60
+    if hours < 24:
+        return 24
+    if hours >= IDLE_ALARM_MAX_HOURS:
+        return None
+    return min(IDLE_ALARM_MAX_HOURS, 2 * math.ceil(hours))
+
+
 def _keepalive_rules(env: Environment) -> Iterator[Finding]:
-    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", env.keepalive.schedule)
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        days = amount / {"minute": 1440, "minutes": 1440, "hour": 24, "hours": 24}.get(unit, 1)
-        if amount == 0:
-            yield ("keepalive", "schedule"), "a rate must be at least 1"
-        elif (amount == 1) != (not unit.endswith("s")):
-            yield ("keepalive", "schedule"), "EventBridge wants 'rate(1 day)' and 'rate(2 days)', singular for 1"
-        elif days >= 30:
-            yield ("keepalive", "schedule"), "must fire well within the 60 idle days that deactivate a VPC link"
+    schedule = env.keepalive.schedule
+    minutes = schedule_minutes(schedule)
+    if minutes is not None and not re.fullmatch(RATE_FORM, schedule):
+        yield ("keepalive", "schedule"), (
+            "EventBridge wants a positive amount without leading zeros, singular for 1 and plural otherwise: "
+            "'rate(1 day)', 'rate(2 days)'"
+        )
+    elif minutes is not None and minutes > KEEPALIVE_MAX_MINUTES:
+        yield ("keepalive", "schedule"), (
+            "must fire at least every 30 days, well within the 60 idle days that deactivate a VPC link"
+        )
+    elif minutes is None and not re.fullmatch(KEEPALIVE_CRON, schedule):
+        yield ("keepalive", "schedule"), (
+            "a keep-alive cron must fire every month of every year: month and year '*', '?' in exactly one of "
+            "day-of-month and day-of-week (EventBridge's rule), and no '#' in day-of-week"
+        )
 
 
 RULES = (_network_rules, _alb_rules, _app_rules, _account_rules, _keepalive_rules)

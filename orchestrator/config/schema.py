@@ -16,8 +16,33 @@ AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-TagValue = Annotated[str, StringConstraints(max_length=256)]
+# Tag characters every AWS service accepts: Unicode letters, separators (spaces) and numbers, and
+# _ . : / = + - @; keys 1-128, values 0-256 characters. The aws: prefix is refused in rules.py.
+# https://docs.aws.amazon.com/efs/latest/ug/API_Tag.html (the pattern)
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Tag.html (the general restrictions)
+TAG_CHARACTERS = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]"
+TagKey = Annotated[str, StringConstraints(pattern=rf"^{TAG_CHARACTERS}+$", min_length=1, max_length=128)]
+TagValue = Annotated[str, StringConstraints(pattern=rf"^{TAG_CHARACTERS}*$", max_length=256)]
+# An image reference is <repository>:<tag> or <repository>@sha256:<64 hex digits>; tags are the
+# Docker/OCI grammar ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}); the digest is sha256 only, 64 hex digits.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html (image)
+IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+IMAGE_DIGEST = r"sha256:[0-9a-fA-F]{64}"
+# A URL path: RFC 3986 path characters, with an optional query ("/path?query" is what the target
+# group's health check accepts, at most 1024 characters).
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+URL_PATH = r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
+# HTTP codes an ALB health check accepts as healthy: 200-499, one code, a list or a range.
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Matcher.html
+HTTP_CODE = r"(2[0-9]{2}|3[0-9]{2}|4[0-9]{2})"
+MATCHER = rf"{HTTP_CODE}(-{HTTP_CODE}|(,{HTTP_CODE})*)"
+# EventBridge schedules: rate(N unit), singular for 1; cron() with six fields (minutes hours
+# day-of-month month day-of-week year), '?' in day-of-month or day-of-week.
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
+# (The exact rate and cron forms a keep-alive accepts are checked in rules.py, with a reason.)
+RATE = r"rate\([0-9]+ (minute|minutes|hour|hours|day|days)\)"
+CRON_FIELD = r"[0-9A-Za-z*?,/#-]+"
+CRON = rf"cron\({CRON_FIELD} {CRON_FIELD} {CRON_FIELD} {CRON_FIELD} {CRON_FIELD} {CRON_FIELD}\)"
 LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ]
@@ -53,8 +78,10 @@ class Network(Section):
 
 
 class HealthCheck(Section):
-    path: Annotated[str, StringConstraints(pattern=r"^/[\x21-\x7e]*$", max_length=1024)] = "/"
-    matcher: Annotated[str, StringConstraints(pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")] = "200-399"
+    path: Annotated[str, StringConstraints(pattern=rf"^{URL_PATH}$", max_length=1024)] = "/"
+    matcher: Annotated[str, StringConstraints(pattern=rf"^{MATCHER}$")] = Field(
+        "200-399", description="Healthy HTTP codes, 200-499: one (200), a list (200,204) or a range (200-399)."
+    )
     interval_seconds: int = Field(30, ge=5, le=300)
     timeout_seconds: int = Field(5, ge=2, le=120)
     healthy_threshold: int = Field(3, ge=2, le=10)
@@ -85,11 +112,11 @@ class Autoscaling(Section):
 
 class App(Section):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")] = "app"
-    image: Annotated[str, StringConstraints(pattern=r"^[^\s:@]+$", max_length=255)] = Field(
-        ..., description="Container image repository, without tag; private ECR of the region unless NAT is on."
+    image: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+/[a-z0-9._/-]+)?$", max_length=255)] = Field(
+        ..., description="Container image repository, without tag or digest; private ECR of the region unless NAT is on."
     )
-    image_tag: Annotated[str, StringConstraints(pattern=r"^[\w][\w.-]{0,127}$")] = Field(
-        ..., description="Image tag: what `promote` moves from one environment to the next."
+    image_tag: Annotated[str, StringConstraints(pattern=rf"^({IMAGE_TAG}|{IMAGE_DIGEST})$")] = Field(
+        ..., description="Image tag, or digest sha256:<64 hex> to pin the image (rendered repo@sha256:...): what `promote` moves from one environment to the next."
     )
     container_port: Port = 8080
     cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = 256
@@ -114,8 +141,10 @@ class Api(Section):
 class Keepalive(Section):
     """A scheduled request through the API keeps the VPC link warm: it goes INACTIVE after 60 idle days."""
 
-    schedule: Annotated[str, StringConstraints(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")] = "rate(1 hour)"
-    path: Annotated[str, StringConstraints(pattern=r"^/[\x21-\x7e]*$", max_length=1024)] = "/"
+    schedule: Annotated[str, StringConstraints(pattern=rf"^({RATE}|{CRON})$")] = Field(
+        "rate(1 hour)", description="EventBridge rate(N unit) (singular for 1) or cron(6 fields), at least every 30 days."
+    )
+    path: Annotated[str, StringConstraints(pattern=rf"^{URL_PATH}$", max_length=1024)] = "/"
 
 
 class SecretReference(Section):

@@ -130,13 +130,15 @@ variable "health_check" {
   default = {}
 
   validation {
-    condition     = startswith(var.health_check.path, "/") && length(var.health_check.path) <= 1024
-    error_message = "health_check.path must start with / and be at most 1024 characters."
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+    condition     = can(regex("^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$", var.health_check.path)) && length(var.health_check.path) <= 1024
+    error_message = "health_check.path must start with / and hold only URL path characters (RFC 3986), optionally followed by ?query; at most 1024 characters."
   }
 
   validation {
-    condition     = can(regex("^[0-9]{3}((-[0-9]{3})|(,[0-9]{3})*)$", var.health_check.matcher))
-    error_message = "health_check.matcher must be an HTTP code (200), a list (200,204) or a range (200-399)."
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Matcher.html
+    condition     = can(regex("^(2[0-9]{2}|3[0-9]{2}|4[0-9]{2})(-(2[0-9]{2}|3[0-9]{2}|4[0-9]{2})|(,(2[0-9]{2}|3[0-9]{2}|4[0-9]{2}))*)$", var.health_check.matcher))
+    error_message = "health_check.matcher must be HTTP codes between 200 and 499: one (200), a list (200,204) or a range (200-399)."
   }
 
   validation {

@@ -272,8 +272,9 @@ resource "aws_ecs_task_definition" "this" {
       error_message = "container_image ${var.container_image} is not in ECR: without internet egress the tasks reach only the ECR, Logs and S3 endpoints, and the task would fail with CannotPullContainerError. Push the image to ECR (or use an ECR pull-through cache), or set internet_egress_enabled with NAT gateways in the network."
     }
     precondition {
-      condition     = var.internet_egress_enabled || try(local.ecr_image[1] == local.region, false)
-      error_message = "container_image is in the ECR of region ${try(local.ecr_image[1], "?")}, but the VPC endpoints reach only the ECR of ${local.region}: without internet egress the pull would fail. Replicate the image to ${local.region}."
+      # Only for an ECR image: the precondition above speaks of any other.
+      condition     = var.internet_egress_enabled || local.ecr_image == null || try(local.ecr_image[1] == local.region, false)
+      error_message = "container_image is in the ECR of region ${try(local.ecr_image[1], "")}, but the VPC endpoints reach only the ECR of ${local.region}: without internet egress the pull would fail. Replicate the image to ${local.region}."
     }
   }
 }

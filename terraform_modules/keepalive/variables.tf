@@ -40,8 +40,8 @@ variable "health_path" {
   default     = "/health"
 
   validation {
-    condition     = can(regex("^/[A-Za-z0-9._~/-]*$", var.health_path))
-    error_message = "health_path must start with / and hold only URL path characters (letters, digits, . _ ~ / -), without query string."
+    condition     = can(regex("^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$", var.health_path)) && length(var.health_path) <= 1024
+    error_message = "health_path must start with / and hold only URL path characters (RFC 3986), optionally followed by ?query; at most 1024 characters."
   }
 }
 
@@ -61,12 +61,17 @@ variable "schedule_expression" {
   type        = string
   default     = "rate(1 hour)"
 
+  # The orchestrator's keepalive.schedule rules (orchestrator/config/rules.py: RATE_FORM,
+  # KEEPALIVE_MAX_MINUTES, KEEPALIVE_CRON), written the same way here.
+  # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
   validation {
-    condition = can(regex("^cron\\(.+\\)$", var.schedule_expression)) || (
-      can(regex("^rate\\((1 (minute|hour|day)|[1-9][0-9]* (minutes|hours|days))\\)$", var.schedule_expression)) &&
-      !(can(regex("days?\\)$", var.schedule_expression)) && try(tonumber(regex("^rate\\(([0-9]+)", var.schedule_expression)[0]), 0) > 30)
+    condition = (
+      can(regex("^cron\\([0-9A-Za-z*,/-]+ [0-9A-Za-z*,/-]+ (\\? \\* [0-9A-Za-z*,/-]+|[0-9A-Za-z*,/-]+ \\* \\?) \\*\\)$", var.schedule_expression)) || (
+        can(regex("^rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)$", var.schedule_expression)) &&
+        try(tonumber(regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression)[0]) * lookup({ minute = 1, hour = 60, day = 1440 }, regex("^rate\\(([0-9]+) (minute|hour|day)s?\\)$", var.schedule_expression)[1]) <= 43200, false)
+      )
     )
-    error_message = "schedule_expression must be rate(N minutes|hours|days) (rate(1 minute|hour|day) in the singular) or cron(...), and a rate in days must be at most 30 so that the VPC link never nears 60 idle days."
+    error_message = "schedule_expression must be rate(N minutes|hours|days) (rate(1 minute|hour|day) in the singular) firing at least every 30 days, so that the VPC link never nears 60 idle days; or cron(...) with six fields that fires every month of every year (month and year *), ? in exactly one of day-of-month and day-of-week, and no #."
   }
 }
 
@@ -82,9 +87,10 @@ variable "connection_api_key_name" {
 }
 
 variable "connection_api_key_value" {
-  description = "Value of the connection_api_key_name header. Not a secret: the API is public and the header only labels the request."
+  description = "Value of the connection_api_key_name header. Sensitive, so that it can be a token the application checks (the orchestrator hands it over from a secret reference as TF_VAR_connection_api_key_value); EventBridge keeps it in a Secrets Manager secret of the connection."
   type        = string
   default     = "1"
+  sensitive   = true
 
   validation {
     condition     = length(var.connection_api_key_value) >= 1 && length(var.connection_api_key_value) <= 512
