@@ -75,6 +75,11 @@ class CloudEnv:
     region: str
     accounts: tuple[str, ...]
     require_approval: bool
+    env_secrets: tuple[str, ...] = ()  # `secrets:` references {env: NAME}: the job gets NAME from GitHub's secrets
+
+    def secrets_env(self) -> dict[str, str]:
+        """Each {env: NAME} reference as ``NAME: ${{ secrets.NAME }}`` (ssm/secretsmanager: the role reads them)."""
+        return {name: f"${{{{ secrets.{name} }}}}" for name in self.env_secrets}
 
     def role(self, kind: str) -> str:
         return f"arn:aws:iam::{self.accounts[0]}:role/{kind.format(project=self.project)}"
@@ -87,7 +92,9 @@ def cloud_environments(project: Project) -> list[CloudEnv]:
         config = loader.load(name).config
         if config.provider == "local":
             continue
-        found.append(CloudEnv(name, config.project, config.region, tuple(config.allowed_account_ids), config.require_approval))
+        env_secrets = tuple(sorted({ref.env for ref in config.secrets.values() if ref.env}))
+        found.append(CloudEnv(name, config.project, config.region, tuple(config.allowed_account_ids), config.require_approval,
+                              env_secrets))
     return found
 
 
@@ -193,7 +200,8 @@ def plan_workflow(envs: list[CloudEnv]) -> dict:
         steps = _setup({"fetch-depth": 0}) + [
             _credentials(env, PLAN_ROLE),
             {"name": f"pr-plan {env.name}", "id": "plan",
-             "env": {"BASE_SHA": "${{ github.event.pull_request.base.sha }}", "PLAN_ENV": env.name}, "run": _PR_PLAN},
+             "env": {"BASE_SHA": "${{ github.event.pull_request.base.sha }}", "PLAN_ENV": env.name, **env.secrets_env()},
+             "run": _PR_PLAN},
             {"name": "Collect the saved plans and their meta files", "if": "always() && hashFiles('pr-plan.json') != ''",
              "env": {"PLAN_ENV": env.name}, "run": _COLLECT_PLANS},
             {"name": "Upload the saved plans", "if": "always() && hashFiles('plans/*.tfplan') != ''",
@@ -311,7 +319,8 @@ def apply_workflow(project: Project, env: CloudEnv) -> dict:
              "with": {"name": artifact, "path": "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}",
                       "github-token": "${{ github.token }}"}},
             {"name": f"apply {env.name}/{name}",
-             "env": {"APPLY_ENV": env.name, "STACK": name, "REPLAN": "${{ inputs.replan == true }}"}, "run": _APPLY},
+             "env": {"APPLY_ENV": env.name, "STACK": name, "REPLAN": "${{ inputs.replan == true }}", **env.secrets_env()},
+             "run": _APPLY},
             {"name": "Summary", "if": "always()", "run": _SUMMARY},
         ]
         jobs[name] = _job(
@@ -457,7 +466,7 @@ def drift_workflow(envs: list[CloudEnv]) -> dict:
     for env in envs:
         steps = _setup() + [
             _credentials(env, PLAN_ROLE),
-            {"name": f"drift {env.name}", "id": "drift", "env": {"DRIFT_ENV": env.name}, "run": _DRIFT},
+            {"name": f"drift {env.name}", "id": "drift", "env": {"DRIFT_ENV": env.name, **env.secrets_env()}, "run": _DRIFT},
             {"name": "Open, update or close the drift issue",
              "if": "steps.drift.outputs.exit-code == '0' || steps.drift.outputs.exit-code == '2'",
              "env": {"GH_TOKEN": "${{ github.token }}", "DRIFT_ENV": env.name, "LABEL": DRIFT_LABEL,

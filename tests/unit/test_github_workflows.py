@@ -314,3 +314,18 @@ def test_no_comment_when_nothing_in_the_environment_is_affected(fake_gh):
     tmp_path = fake_gh
     (tmp_path / "store.json").write_text(json.dumps({"comments": [], "next": 10}))
     assert _post(tmp_path, ["nothing to plan"], stacks=0)["comments"] == []
+
+
+def test_secret_references_from_the_environment_come_from_githubs_secrets(tmp_path):
+    root = tmp_path / "project"
+    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    staging = root / "environments" / "staging.yaml"
+    staging.write_text(staging.read_text() + "secrets:\n  keepalive.connection_api_key_value: {env: KEEPALIVE_TOKEN}\n"
+                       "  ecs.db_password: {ssm: /shopfront/staging/db-password}\n")
+    files = github.render(Project(root))
+    given = sorted(step["name"] for name in (github.PLAN_WORKFLOW, github.apply_file("staging"), github.DRIFT_WORKFLOW)
+                   for job in yaml.safe_load(files[name])["jobs"].values() for step in job["steps"]
+                   if step.get("env", {}).get("KEEPALIVE_TOKEN") == "${{ secrets.KEEPALIVE_TOKEN }}")  # by reference
+    graph = load_graph(Project(root))
+    assert given == sorted(["pr-plan staging", "drift staging", *(f"apply staging/{name}" for name in graph.stacks)])
+    assert "KEEPALIVE_TOKEN" not in files[github.apply_file("dev")] and "secrets." not in files[github.apply_file("prod")]
