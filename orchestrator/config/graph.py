@@ -11,12 +11,28 @@ import graphlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
 from orchestrator.config import module_info
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.project import Project
 from orchestrator.config.yaml_source import load
 
 _NO_PLACEHOLDER = object()
+# A placeholder that is a string with "{{ ... }}" is a Jinja expression over the environment (what
+# templates see): it stands in for an output the environment decides, e.g. the listener's protocol.
+_PLACEHOLDER_JINJA = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def _render_placeholder(value, context: dict):
+    if isinstance(value, str) and "{{" in value:
+        return _PLACEHOLDER_JINJA.from_string(value).render(context)
+    if isinstance(value, list):
+        return [_render_placeholder(item, context) for item in value]
+    if isinstance(value, dict):
+        return {key: _render_placeholder(item, context) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -30,10 +46,12 @@ class Input:
     def reference(self) -> str:
         return f"{self.stack}.{self.output}"
 
-    def placeholder_value(self):
+    def placeholder_value(self, context: dict | None = None):
+        """The stand-in for a never-applied upstream output; derived from the environment's
+        ``context`` when declared as a Jinja expression (without a context: as declared)."""
         if self.placeholder is _NO_PLACEHOLDER:
             return f"placeholder:{self.reference}"
-        return self.placeholder
+        return self.placeholder if context is None else _render_placeholder(self.placeholder, context)
 
 
 @dataclass(frozen=True)

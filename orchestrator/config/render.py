@@ -81,6 +81,12 @@ def render_stack(project: Project, graph: StackGraph, env: LoadedEnvironment, na
     except (TypeError, ValueError) as error:
         raise InputError([Problem(where, "", f"cannot render: {error}", _template_line(error, stack.template.name))]) from None
     rendered = RenderedStack(name, text)
+    graph_file = project.display(project.stacks_file)
+    for item in stack.inputs:
+        try:
+            item.placeholder_value(env.context())
+        except jinja2.TemplateError as error:
+            raise InputError([Problem(graph_file, f"stacks.{name}.inputs.{item.variable}.placeholder", f"cannot render: {error}")]) from None
     declared = module_info.read(stack.module_dir).variables
     fed = {item.variable for item in stack.inputs}
     problems, seen = [], set()

@@ -87,7 +87,7 @@ class Runner:
                     sensitive.add(item.variable)
                     secrets.MASK.add(outputs[item.output])
             elif allow_placeholders:
-                values[item.variable] = item.placeholder_value()
+                values[item.variable] = item.placeholder_value(self.env.context())
                 placeholders.append(item.reference)
             else:
                 raise StackFailure(

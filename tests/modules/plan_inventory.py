@@ -83,14 +83,22 @@ def cases() -> list[Case]:
 
 
 def placeholders(module: str) -> dict:
-    """The stacks.yaml placeholders of the inputs of the stack(s) applying ``module``."""
-    stacks = yaml.safe_load(STACKS_FILE.read_text())["stacks"]
+    """The stacks.yaml placeholders of the inputs of the stack(s) applying ``module``; a placeholder
+    the environment decides (a Jinja expression) as the project's ``local`` environment decides it
+    (a case that needs another value sets the variable itself)."""
+    from orchestrator.config.environment import EnvironmentLoader
+    from orchestrator.config.graph import load_graph
+    from orchestrator.config.project import Project
+
+    project = Project(REPO)
+    context = EnvironmentLoader(project).load("local").context()
     values = {}
-    for spec in stacks.values():
-        if spec.get("module") == module:
-            for variable, source in (spec.get("inputs") or {}).items():
-                if isinstance(source, dict) and "placeholder" in source:
-                    values[variable] = source["placeholder"]
+    for stack in load_graph(project).stacks.values():
+        if stack.module == module:
+            for item in stack.inputs:
+                value = item.placeholder_value(context)
+                if not (isinstance(value, str) and value.startswith("placeholder:")):
+                    values[item.variable] = value
     return values
 
 
