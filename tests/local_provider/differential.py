@@ -249,6 +249,72 @@ resource "aws_ecs_task_definition" "t" {
 }
 """,
     ),
+    "vpc_family": Case(
+        create="""
+resource "aws_vpc" "v" {
+  cidr_block = "10.73.0.0/16"
+}
+resource "aws_vpc_ipv4_cidr_block_association" "second" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.74.0.0/16"
+}
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.73.1.0/24"
+  availability_zone = "eu-west-1a"
+}
+resource "aws_subnet" "b" {
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.73.2.0/24"
+  availability_zone = "eu-west-1b"
+}
+resource "aws_network_acl" "n" {
+  vpc_id     = aws_vpc.v.id
+  subnet_ids = [aws_subnet.a.id]
+}
+resource "aws_network_acl_rule" "in" {
+  network_acl_id = aws_network_acl.n.id
+  rule_number    = 100
+  egress         = false
+  protocol       = "tcp"
+  rule_action    = "allow"
+  cidr_block     = "0.0.0.0/0"
+  from_port      = 443
+  to_port        = 443
+}
+resource "aws_vpc_dhcp_options" "d" {
+  domain_name_servers = ["AmazonProvidedDNS"]
+}
+resource "aws_vpc_dhcp_options_association" "d" {
+  vpc_id          = aws_vpc.v.id
+  dhcp_options_id = aws_vpc_dhcp_options.d.id
+}
+resource "aws_egress_only_internet_gateway" "e" {
+  vpc_id = aws_vpc.v.id
+}
+resource "aws_db_subnet_group" "db" {
+  name       = "diff"
+  subnet_ids = [aws_subnet.a.id, aws_subnet.b.id]
+}
+""",
+        edits=(("rule_number    = 100", "rule_number    = 110"), ('name       = "diff"', 'name       = "diff-2"')),
+    ),
+    "messaging": Case(
+        create="""
+resource "aws_sns_topic" "t" {
+  name = "diff-events"
+}
+resource "aws_sqs_queue" "q" {
+  name = "diff-events"
+}
+resource "aws_sns_topic_subscription" "s" {
+  topic_arn = aws_sns_topic.t.arn
+  protocol  = "sqs"
+  endpoint  = aws_sqs_queue.q.arn
+}
+""",
+        edits=(('protocol  = "sqs"', 'protocol  = "sqs"\n  raw_message_delivery = true'),),
+    ),
     "http_api": Case(
         create="""
 resource "aws_apigatewayv2_api" "a" {
