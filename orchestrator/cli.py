@@ -199,7 +199,7 @@ def _dispatch(args, console: Console) -> int:
         selected = list(core.prepare(project, args.env, tuple(args.stack)).names)
         skipped, note = pr_plan.unchanged_since(project, args.env, selected, args.skip_unchanged_since)
         if note:
-            console.print(f"note: {note}", markup=False, highlight=False)
+            console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
         for name, why in skipped.items():
             print(f"{name}: {why}" if len(selected) > 1 else why)
         if skipped and len(skipped) == len(selected):

@@ -153,6 +153,12 @@ def diagnostics(log: Path) -> str:
             text += ["", diagnostic["detail"]]
         if "\n".join(text) not in found:
             found.append("\n".join(text))
+    if not found:  # the log holds Terraform's messages as text: the last command's, from its first error
+        last = max((i for i, line in enumerate(lines) if line.startswith("$ ")), default=0)
+        block = [line for line in lines[last:] if not line.startswith("# exit")]
+        start = next((i for i, line in enumerate(block) if line.startswith("Error")), None)
+        if start is not None:
+            found.append("\n".join(block[start:]).strip("\n"))
     return "\n\n".join(found)
 
 
@@ -172,7 +178,7 @@ def changes_text(plan: StackPlan) -> str:
     c = plan.changes
     extra = [f"{len(plan.imports)} to import"] if plan.imports else []
     extra += [f"{len(plan.forgets)} to forget"] if plan.forgets else []
-    extra += ["outputs change"] if plan.outputs else []
+    extra += ["outputs change"] if plan.outputs and not any(c.values()) and not extra else []
     return f"**+{c['add']} ~{c['change']} -{c['destroy']}**" + (f" ({', '.join(extra)})" if extra else "")
 
 

@@ -97,10 +97,10 @@ def test_environment_change_plans_only_the_stacks_whose_inputs_changed(repo):
     assert planned(done) == ["beta/alb"]
     assert done.json["stacks"][0]["reason"] == "inputs changed"
     assert done.json["may_be_affected"] == ["beta/ecs", "beta/vpc_link", "beta/api_gateway", "beta/keepalive"]
-    assert "May be affected" in comment and "`beta/keepalive`" in comment
-    assert "<details><summary>Show Output</summary>" in comment
+    assert "May be affected" in comment and "`beta-keepalive`" in comment
+    assert "To plan this project again, comment: `atlantis plan -p beta-alb`" in comment
     assert 'payload    = "new"' in comment
-    assert comment.rstrip().endswith("**Plan Summary:** 1 stacks, 1 with changes, 0 without, 0 failed")
+    assert "### Plan Summary\n\n1 projects, 1 with changes, 0 with no changes, 0 failed" in comment
 
     everything, comment = pr_plan(repo, "--include-dependents")
     assert planned(everything) == ["beta/alb", "beta/ecs", "beta/vpc_link", "beta/api_gateway", "beta/keepalive"]
@@ -154,7 +154,7 @@ def test_new_environment_in_a_commit_is_planned_with_placeholders_and_the_tree_i
     placeholders = {s["name"]: s["placeholders"] for s in done.json["stacks"]}
     assert placeholders["network"] == [] and placeholders["ecs"] == ["alb.id", "network.list"]
     assert comment.count("**planned with placeholders**") == 5
-    assert "`gamma/ecs`: **+1 ~0 -0** (new environment; :warning: placeholders)" in comment
+    assert "project: `gamma-ecs` dir: `.` workspace: `gamma`: **+1 ~0 -0** (new environment; :warning: placeholders)" in comment
     assert '"placeholder-1"' in comment
     assert git(repo, "status", "--porcelain") == ""
     assert not (repo / "environments" / "gamma.yaml").exists()
@@ -167,13 +167,23 @@ def test_plans_read_applied_state_updates_and_no_change_plans(repo):
     same, comment = pr_plan(repo)
     assert same.code == 0 and planned(same) == ["alpha/ecs"]
     assert same.json["stacks"][0]["status"] == "no-changes"
-    assert "**Plan Summary:** 1 stacks, 0 with changes, 1 without, 0 failed" in comment
+    assert "1 projects, 0 with changes, 1 with no changes, 0 failed" in comment
+    assert "No changes. Your infrastructure matches the configuration." in comment
     assert "placeholders" not in comment  # upstream outputs came from state
 
     knobs(repo, "alpha", {"PAYLOAD_alb": "moved"})
     changed, comment = pr_plan(repo)
     assert changed.code == 3 and changed.json["stacks"][0]["changes"] == {"add": 0, "change": 1, "destroy": 0}
-    assert "`alpha/alb`: **+0 ~1 -0**" in comment
+    assert "`alpha-alb` dir: `.` workspace: `alpha`: **+0 ~1 -0**" in comment
+
+    with (repo / "terraform_modules" / "edge" / "main.tf").open("a") as handle:  # applied in alpha: outputs only
+        handle.write('\noutput "extra" {\n  value = "x"\n}\n')
+    knobs(repo, "alpha", {"SLEEP_ecs": "1"})
+    outputs, comment = pr_plan(repo)
+    keepalive = {s["env"]: s for s in outputs.json["stacks"] if s["name"] == "keepalive"}
+    assert keepalive["alpha"]["status"] == "ok" and keepalive["alpha"]["changes"] == {"add": 0, "change": 0, "destroy": 0}
+    assert outputs.code == 3
+    assert "`alpha-keepalive` dir: `.` workspace: `alpha`: **+0 ~0 -0** (outputs change)" in comment
 
 
 def test_sensitive_values_never_appear(repo):
@@ -189,8 +199,9 @@ def test_failed_plan_exits_1_and_is_reported(repo):
     done, comment = pr_plan(repo)
     assert done.code == 1
     assert done.json["stacks"][0]["status"] == "failed"
-    assert "`beta/alb`: **failed**" in comment and "told to fail" in comment
-    assert comment.rstrip().endswith("1 stacks, 0 with changes, 0 without, 1 failed")
+    assert "`beta-alb` dir: `.` workspace: `beta`: **failed**" in comment and "told to fail" in comment
+    assert "**Plan Error**" in comment and "Error: Resource precondition failed\n  on main.tf line " in comment  # in full
+    assert "1 projects, 0 with changes, 0 with no changes, 1 failed" in comment
 
 
 def test_long_comment_is_split_into_numbered_parts_below_githubs_limit(repo):
@@ -201,13 +212,13 @@ def test_long_comment_is_split_into_numbered_parts_below_githubs_limit(repo):
     assert files[0] == str(repo / "comment.md") and files[1] == str(repo / "comment.md.2") and len(files) >= 3
     parts = [Path(f).read_text() for f in files]
     for number, part in enumerate(parts, 1):
-        assert len(part) < 65_536
-        assert part.startswith(f"**Part {number} of {len(parts)}**")
+        assert len(part.encode()) <= 65_536
+        assert number == 1 or part.startswith("Continued plan output from previous comment.")
         assert part.count("```") % 2 == 0 and part.count("<details>") == part.count("</details>")
     whole = "".join(parts)
     for i in (0, 749, 1499):
         assert f"line {i:05d} of a very long payload" in whole
-    assert "**Plan Summary:**" in parts[-1] and "**Plan Summary:**" not in parts[0]
+    assert "### Plan Summary" in parts[-1] and "### Plan Summary" not in parts[0]
 
 
 def test_bad_ref_is_bad_input(repo):

@@ -179,3 +179,10 @@ def test_long_comments_are_split_at_the_byte_limit_and_continue_where_they_overf
 def test_a_small_limit_is_respected_too():
     parts = render([stack(text="".join(f"{i}\n" for i in range(2000)))], "a", "b", limit=2_000)
     assert all(len(part.encode()) <= 2_000 and _balanced(part) for part in parts) and len(parts) > 5
+
+
+def test_errors_logged_as_text_are_shown_in_full_from_the_failed_command(tmp_path):
+    log = tmp_path / "terraform.log"
+    log.write_text("$ init\nError: not this one\n# exit 1\n$ plan -no-color\nTerraform 1.15.5\nError: Resource precondition failed\n"
+                   "  on main.tf line 59\n  Stack fx-beta-alb was told to fail.\n# exit 1 after 0.299s\n")
+    assert diagnostics(log) == "Error: Resource precondition failed\n  on main.tf line 59\n  Stack fx-beta-alb was told to fail."
