@@ -1,7 +1,8 @@
 """Plan, apply, re-plan, update, replace, refresh, drift, import and destroy through real Terraform.
 
-The tests of this module share one workspace and run in order: each step starts from the state
-the previous one left.
+The tests of this module share one workspace (one init, one cloud store) but not an order: each
+test first brings the workspace to the state it starts from (``applied`` or ``fresh``), so any
+test passes alone, and in any order.
 """
 
 from __future__ import annotations
@@ -124,8 +125,22 @@ def config(**changes) -> str:
     return MAIN_TF % {**DEFAULTS, **changes}
 
 
-def test_plan_marks_computed_attributes_unknown(workspace):
+def applied(workspace, **changes) -> dict[str, dict]:
+    """The workspace applied with ``config(**changes)``, from whatever state it is in; its state."""
+    workspace.write(config(**changes))
+    workspace.tf("apply", "-auto-approve", "-no-color", "-input=false")
+    return workspace.state()
+
+
+def fresh(workspace) -> None:
+    """Nothing applied: the configuration written, state and store empty."""
     workspace.write(config())
+    if workspace.state():
+        workspace.tf("destroy", "-auto-approve", "-no-color", "-input=false")
+
+
+def test_plan_marks_computed_attributes_unknown(workspace):
+    fresh(workspace)
     plan = workspace.plan_json()
     assert all(actions == ["create"] for actions in workspace.changes(plan).values())
     vpc = next(c["change"] for c in plan["resource_changes"] if c["address"] == "aws_vpc.this")
@@ -140,6 +155,8 @@ def test_plan_marks_computed_attributes_unknown(workspace):
 
 
 def test_apply_returns_realistic_values(workspace):
+    fresh(workspace)
+    workspace.plan_json()
     workspace.tf("apply", "-no-color", "-input=false", "tfplan")
     state = workspace.state()
     vpc = state["aws_vpc.this"]
@@ -179,6 +196,8 @@ def test_apply_returns_realistic_values(workspace):
 
 def test_show_works_without_the_local_provider_environment(workspace):
     """The orchestrator's contract: `terraform -chdir=WORKDIR show -json` after the run."""
+    applied(workspace)
+    workspace.plan_json()  # leaves the saved plan tfplan
     environ = {k: v for k, v in os.environ.items() if k not in ("TF_CLI_CONFIG_FILE", CLOUD_DIR_ENV)}
     for args in (["show", "-json"], ["show", "-json", "tfplan"]):
         done = subprocess.run([resolve_binary().path, f"-chdir={workspace.dir}", *args], env=environ,
@@ -188,6 +207,7 @@ def test_show_works_without_the_local_provider_environment(workspace):
 
 
 def test_data_sources_answer_consistently(workspace):
+    applied(workspace)
     shown = workspace.tf("show", "-json").json
     data = {r["address"]: r["values"] for r in shown["values"]["root_module"]["resources"] if r["mode"] == "data"}
     assert data["data.aws_availability_zones.available"]["names"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
@@ -202,12 +222,13 @@ def test_data_sources_answer_consistently(workspace):
 
 
 def test_replan_without_changes(workspace):
+    applied(workspace)
     run = workspace.tf("plan", "-no-color", "-input=false", "-detailed-exitcode", check=False)
     assert run.code == 0, run.output
 
 
 def test_update_keeps_prior_computed_values(workspace):
-    before = workspace.state()["aws_vpc.this"]
+    before = applied(workspace)["aws_vpc.this"]
     workspace.write(config(vpc_name="shop-renamed"))
     plan = workspace.plan_json()
     assert workspace.changes(plan)["aws_vpc.this"] == ["update"]
@@ -219,7 +240,7 @@ def test_update_keeps_prior_computed_values(workspace):
 
 
 def test_force_new_attribute_replaces(workspace):
-    before = workspace.state()["aws_subnet.private"]["id"]
+    before = applied(workspace, vpc_name="shop-renamed")["aws_subnet.private"]["id"]
     workspace.write(config(vpc_name="shop-renamed", subnet_cidr="10.0.2.0/24"))
     plan = workspace.plan_json()
     assert workspace.changes(plan)["aws_subnet.private"] == ["delete", "create"]
@@ -232,12 +253,21 @@ def test_force_new_attribute_replaces(workspace):
 
 
 def test_refresh_reads_the_store(workspace):
-    run = workspace.tf("apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false")
-    assert "No changes" in run.output or "0 changed" in run.output or "Apply complete" in run.output
+    """A change made behind Terraform's back (in the store) is what a refresh reads, and a plan undoes."""
+    vpc = applied(workspace)["aws_vpc.this"]
+    store = Store(Path(workspace.env["ORCHESTRATOR_LOCAL_CLOUD_DIR"]))
+    changed = {**store.get("aws_vpc", vpc["id"]), "enable_dns_hostnames": False}
+    store.put("aws_vpc", vpc["id"], changed)
+    workspace.tf("apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false")
+    assert workspace.state()["aws_vpc.this"]["enable_dns_hostnames"] is False
+    plan = workspace.plan_json()
+    assert workspace.changes(plan)["aws_vpc.this"] == ["update"]
+    workspace.tf("apply", "-no-color", "-input=false", "tfplan")
+    assert store.get("aws_vpc", vpc["id"])["enable_dns_hostnames"] is True
 
 
 def test_object_deleted_from_the_store_is_drift_and_recreated(workspace):
-    link_id = workspace.state()["aws_apigatewayv2_vpc_link.this"]["id"]
+    link_id = applied(workspace)["aws_apigatewayv2_vpc_link.this"]["id"]
     Store(Path(workspace.env["ORCHESTRATOR_LOCAL_CLOUD_DIR"])).delete("aws_apigatewayv2_vpc_link", link_id)
     plan = workspace.plan_json()
     assert workspace.changes(plan)["aws_apigatewayv2_vpc_link.this"] == ["create"]
@@ -248,7 +278,7 @@ def test_object_deleted_from_the_store_is_drift_and_recreated(workspace):
 
 
 def test_import_block_yields_stored_attributes(workspace):
-    state = workspace.state()
+    state = applied(workspace)
     vpc, stage = state["aws_vpc.this"], state["aws_apigatewayv2_stage.default"]
     workspace.tf("state", "rm", "aws_vpc.this", "aws_apigatewayv2_stage.default")
     (workspace.dir / "imports.tf").write_text(
@@ -270,6 +300,7 @@ def test_import_block_yields_stored_attributes(workspace):
 
 
 def test_import_of_a_missing_object_fails(workspace):
+    applied(workspace)
     workspace.tf("state", "rm", "aws_iam_role.task")
     imports = workspace.dir / "imports.tf"
     try:
@@ -284,6 +315,7 @@ def test_import_of_a_missing_object_fails(workspace):
 
 
 def test_destroy_empties_the_store(workspace):
+    assert applied(workspace) and workspace.store.get("aws_vpc")
     workspace.tf("destroy", "-auto-approve", "-no-color", "-input=false")
     assert workspace.state() == {}
     assert not any(objects for type_name, objects in workspace.store.items() if type_name.startswith("aws_"))
