@@ -1,7 +1,7 @@
 """`promote SOURCE TARGET`: move the release SOURCE runs to the next environment of the chain.
 
 What moves and along which chain is declared once, in ``promotion.yaml``. The values are read from
-SOURCE's state (its ``stack``: the image tag and the container environment of the task definition
+SOURCE's state (its ``stack``: the image tag, or digest, and the container environment of the task definition
 it runs), never from its YAML; a SOURCE never applied, or whose last apply failed somewhere (the
 run record), is refused. TARGET's YAML is edited in place by ruamel.yaml's round trip (comments,
 order, quoting and layout kept), the unified diff is shown, and the promotion is appended to the
@@ -18,6 +18,7 @@ import getpass
 import io
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from orchestrator.config import validation
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.config.project import Project
+from orchestrator.config.schema import IMAGE_DIGEST
 from orchestrator.release import revisions
 from orchestrator.run import core, run_record
 from orchestrator.run import lock as envlock
@@ -89,9 +91,15 @@ def _task_definition_container(outputs: dict, state: dict) -> dict:
 
 
 def _image_tag(outputs: dict, state: dict) -> str:
+    """The tag SOURCE runs, or its digest (sha256:<64 hex>) when the image is pinned by digest."""
     image = outputs.get("container_image") or _task_definition_container(outputs, state).get("image", "")
+    if "@" in image:
+        digest = image.rpartition("@")[2]
+        if not re.fullmatch(IMAGE_DIGEST, digest):
+            raise PromotionRefused(f"the running image {image!r} has no sha256 digest to promote")
+        return digest
     name, _, tag = image.rpartition(":")
-    if not name or "/" in tag or "@" in image:
+    if not name or "/" in tag:
         raise PromotionRefused(f"the running image {image!r} has no tag to promote")
     return tag
 

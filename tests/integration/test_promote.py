@@ -141,3 +141,28 @@ def test_every_apply_records_each_stacks_outcome(project):
     assert {name: entry["status"] for name, entry in stacks.items()} == {
         "network": "ok", "alb": "ok", "ecs": "ok", "vpc_link": "failed", "api_gateway": "skipped", "keepalive": "skipped"}
     assert all(entry["command"] == "apply" for entry in stacks.values())
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def test_promote_moves_the_digest_source_runs(repo):
+    """dev pinned by digest: the task definition runs repo@sha256:..., and promote moves that digest."""
+    dev = repo / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text().replace('image_tag: "2026.11.3"', f'image_tag: "{DIGEST}"'))
+    try:
+        applied = run_cli(repo, "apply", "dev", *LOCAL, "--auto-approve", "--stack", "ecs", "--json")
+        assert applied.code == 0, applied.stderr
+        (ecs,) = [s for s in applied.json["stacks"] if s["name"] == "ecs"]
+        assert ecs["outputs"]["container_image"] == f"111111111111.dkr.ecr.eu-west-1.amazonaws.com/shopfront/web@{DIGEST}"
+
+        done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes")
+        assert done.code == 0, done.stderr
+        assert f'+  image_tag: "{DIGEST}"' in done.stdout
+        assert f'  image_tag: "{DIGEST}"\n' in staging(repo)
+        rendered = run_cli(repo, "render", "staging", "--stack", "ecs")
+        assert rendered.code == 0, rendered.stderr
+        assert f'"222222222222.dkr.ecr.eu-west-1.amazonaws.com/shopfront/web@{DIGEST}"' in rendered.stdout
+    finally:
+        dev.write_text(dev.read_text().replace(f'image_tag: "{DIGEST}"', 'image_tag: "2026.11.3"'))
+        assert run_cli(repo, "apply", "dev", *LOCAL, "--auto-approve", "--stack", "ecs").code == 0
