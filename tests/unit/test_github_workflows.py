@@ -329,3 +329,70 @@ def test_secret_references_from_the_environment_come_from_githubs_secrets(tmp_pa
     graph = load_graph(Project(root))
     assert given == sorted(["pr-plan staging", "drift staging", *(f"apply staging/{name}" for name in graph.stacks)])
     assert "KEEPALIVE_TOKEN" not in files[github.apply_file("dev")] and "secrets." not in files[github.apply_file("prod")]
+
+
+# --- the drift issue script, against a stand-in for `gh` that keeps issues in a file ------------------
+
+FAKE_GH_ISSUES = r'''#!/usr/bin/env python3
+import json, os, subprocess, sys
+store = os.environ["FAKE_GH_STORE"]
+data = json.load(open(store))
+args = sys.argv[1:]
+def opt(name):
+    return args[args.index(name) + 1] if name in args else None
+data.setdefault("calls", []).append(" ".join(args[:2]))
+if args[0] == "api":
+    url = next(a for a in args[1:] if a.startswith("repos/"))
+    assert "labels=orchestrator-drift" in url and "state=open" in url, url
+    items = [i for i in data["issues"] if i["state"] == "open" and "orchestrator-drift" in i["labels"]]
+    out = subprocess.run(["jq", "-r", opt("--jq")], input=json.dumps(items), capture_output=True, text=True, check=True)
+    print(out.stdout, end="")
+elif args[:2] == ["label", "create"]:
+    pass
+elif args[:2] == ["issue", "create"]:
+    data["issues"].append({"number": len(data["issues"]) + 1, "title": opt("--title"), "labels": [opt("--label")],
+                           "state": "open", "body": open(opt("--body-file")).read(), "comments": [], "pull_request": None})
+else:
+    issue = next(i for i in data["issues"] if i["number"] == int(args[2]))
+    if args[1] == "edit":
+        issue["body"] = open(opt("--body-file")).read()
+    elif args[1] == "comment":
+        issue["comments"].append(opt("--body"))
+    elif args[1] == "close":
+        issue["state"] = "closed"
+        issue["comments"].append(opt("--comment"))
+json.dump(data, open(store, "w"))
+'''
+
+
+def _drift_issue(work: Path, code: int, report: str | None) -> dict:
+    job = load(github.DRIFT_WORKFLOW)["jobs"]["drift-staging"]
+    script = next(s for s in job["steps"] if s.get("name") == "Open, update or close the drift issue")["run"]
+    (work / "drift.md").unlink(missing_ok=True)
+    if report is not None:
+        (work / "drift.md").write_text(report)
+    env = {**os.environ, "PATH": f"{work / 'bin'}:{os.environ['PATH']}", "FAKE_GH_STORE": str(work / "store.json"),
+           "DRIFT_ENV": "staging", "DRIFT_CODE": str(code), "LABEL": github.DRIFT_LABEL, "GITHUB_REPOSITORY": "acme/shop",
+           "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": str(100 + code)}
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((work / "store.json").read_text())
+
+
+def test_drift_opens_one_issue_per_environment_updates_it_and_closes_it(fake_gh):
+    (fake_gh / "bin" / "gh").write_text(FAKE_GH_ISSUES)
+    prod_issue = {"number": 1, "title": "Drift detected in prod", "labels": ["orchestrator-drift"], "state": "open",
+                  "body": "prod", "comments": [], "pull_request": None}
+    (fake_gh / "store.json").write_text(json.dumps({"issues": [prod_issue]}))
+
+    assert _drift_issue(fake_gh, 0, None)["issues"] == [prod_issue]  # no drift, no issue: nothing written
+    opened = _drift_issue(fake_gh, 2, "| network | aws_security_group.this | ingress |")["issues"]
+    assert [i["title"] for i in opened] == ["Drift detected in prod", "Drift detected in staging"]
+    assert "aws_security_group.this" in opened[1]["body"] and "actions/runs/102" in opened[1]["body"]
+
+    again = _drift_issue(fake_gh, 2, "| ecs | aws_ecs_service.this | desired_count |")["issues"]
+    assert len(again) == 2 and "desired_count" in again[1]["body"] and "aws_security_group" not in again[1]["body"]
+    assert again[1]["comments"] == ["Still drifted as of https://github.com/acme/shop/actions/runs/102"]
+
+    closed = _drift_issue(fake_gh, 0, None)["issues"]
+    assert closed[1]["state"] == "closed" and closed[0] == prod_issue  # prod's issue is prod's business
