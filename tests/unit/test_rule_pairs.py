@@ -100,6 +100,10 @@ PAIRS = [
          lambda v: {"alb": {"health_check": {"healthy_threshold": v, "unhealthy_threshold": v}}},
          lambda v: _hc(healthy_threshold=v, unhealthy_threshold=v),
          (2, 3, 10, 1, 11), refused_keys=("alb.health_check.unhealthy_threshold",)),
+    Pair("alb.internal", "alb", "internal", lambda v: {"alb": {"internal": v}}, lambda v: {"internal": v}, (True, False)),
+    Pair("api.throttling_burst_limit", "api_gateway", "throttling_burst_limit", lambda v: {"api": {"throttling_burst_limit": v}},
+         lambda v: {"throttling_burst_limit": v}, (0, 100, 5000, 5001, -1),
+         relation="stricter", why="the schema keeps the account's default API Gateway quota (5000 burst)"),
     Pair("alb.listener_port", "alb", "listener_port", lambda v: {"alb": {"listener_port": v}}, lambda v: {"listener_port": v},
          (1, 80, 443, 8443, 65535, 0, 65536)),
     Pair("alb.idle_timeout_seconds", "alb", "idle_timeout", lambda v: {"alb": {"idle_timeout_seconds": v}},
@@ -237,7 +241,6 @@ def test_every_rule_of_the_orchestrator_is_paired_or_has_no_module_side():
         "require_approval": "the orchestrator's own setting",
         "tags": "default_tags of the generated provider block; the pattern is AWS's (schema.TAG_CHARACTERS)",
         "backend": "the generated backend block",
-        "api": "throttling and retention: plain ranges of the schema, the module takes any non-negative value",
         "secrets": "checked against the modules' sensitive variables by secrets.check",
         "region": "the generated provider block",
     }
