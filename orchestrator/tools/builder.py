@@ -234,7 +234,7 @@ def _adopt(item: Tool, directory: Path, binary: Path, go: str | None) -> Result:
     cache = _go_env(go, "GOMODCACHE", "GOCACHE")
     # The build cache's share: what it holds that was written while that build ran.
     ended = time_record.stat().st_mtime if timing else None
-    written = measure.dir_bytes(Path(cache["GOCACHE"]), since=ended - timing["seconds"]) if timing and cache else None
+    written = measure.dir_bytes(Path(cache["GOCACHE"]), since=ended - timing["seconds"], until=ended) if timing and cache else None
     record = _base_record(item, directory.name) | {
         "status": "ok",
         "measured_by": "adopted: the /usr/bin/time -v record (build.time) of the same go install; build cache: "
@@ -245,7 +245,7 @@ def _adopt(item: Tool, directory: Path, binary: Path, go: str | None) -> Result:
         "cpu_seconds": timing and timing["cpu_seconds"],
         "peak_rss_bytes": timing and timing["peak_rss_bytes"],
         "peak_total_rss_bytes": None,
-        "commands": [{"argv": measure.timed_command(text), "cwd": None, "env": {}}] if timing else [],
+        "commands": [{"command_line": measure.timed_command(text)}] if timing else [],
         "sha256": _sha256(binary),
         "go": (info or {}).get("go") or _go_version(go),
         "disk": _disk(item, directory, binary, cache.get("GOMODCACHE", ""), info)

@@ -31,9 +31,9 @@ class Measured:
     peak_total_rss_bytes: int | None
 
 
-def dir_bytes(path: Path, since: float | None = None) -> int:
-    """Disk used by the files under ``path`` (allocated blocks, as du counts; hard links once),
-    only those modified at or after ``since`` (a timestamp) when given."""
+def dir_bytes(path: Path, since: float | None = None, until: float | None = None) -> int:
+    """Disk used by the files under ``path`` (allocated blocks, as du counts; hard links once);
+    with ``since``/``until`` (timestamps), only the files last modified between the two."""
     total, seen, stack = 0, set(), [str(path)]
     while stack:
         try:
@@ -48,7 +48,8 @@ def dir_bytes(path: Path, since: float | None = None) -> int:
                     continue
                 if entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
-                elif (info.st_dev, info.st_ino) not in seen and (since is None or info.st_mtime >= since):
+                elif (info.st_dev, info.st_ino) not in seen and (since is None or info.st_mtime >= since) \
+                        and (until is None or info.st_mtime <= until):
                     seen.add((info.st_dev, info.st_ino))
                     total += getattr(info, "st_blocks", 0) * 512 or info.st_size
     return total
