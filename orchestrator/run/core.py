@@ -78,5 +78,5 @@ def run(project: Project, options: RunOptions, console: Console, quiet: bool = F
     # Plans share the environment and lock only their stacks; applies and destroys have it alone.
     with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds, prepared.names):
         results = runner.run(prepared.names)
-        run_record.save(runner.env_dir, options.command, results)
+        run_record.save(runner.env_dir, options.command, results, {n: r.tfvars for n, r in prepared.rendered.items()})
         return prepared, results

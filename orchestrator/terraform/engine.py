@@ -242,6 +242,23 @@ def plan_command(var_files: list[Path], out: Path, destroy: bool = False, refres
     )
 
 
+def refresh_only_plan_command(var_files: list[Path], out: Path) -> Command:
+    """Drift: read every object and compare it with state; plans no change to the configuration.
+
+    Exit 0: the cloud matches state; 2: objects changed outside Terraform (``resource_drift``).
+    Applying the saved plan writes the refreshed state and touches no object (``drift --accept``).
+    """
+    return _command(
+        "plan",
+        input=False,
+        refresh_only=_FLAG,
+        detailed_exitcode=_FLAG,
+        var_file=[str(path) for path in var_files],
+        out=str(out),
+        json=_FLAG,
+    )
+
+
 def apply_command(plan_file: Path) -> Command:
     return _command("apply", str(plan_file), input=False, json=_FLAG)
 
@@ -283,6 +300,10 @@ class Terraform:
     def plan(self, var_files: list[Path], out: Path, destroy: bool = False, refresh: bool = True) -> Result:
         """Plan to a saved plan file; returncode 0 = no changes, 2 = changes, 1 = error."""
         return self.run(plan_command(var_files, out, destroy, refresh))
+
+    def refresh_only_plan(self, var_files: list[Path], out: Path) -> Result:
+        """A refresh-only plan to a saved plan file; returncode 0 = no drift, 2 = drift, 1 = error."""
+        return self.run(refresh_only_plan_command(var_files, out))
 
     def apply(self, plan_file: Path) -> Result:
         return self.run(apply_command(plan_file))
