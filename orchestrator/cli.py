@@ -73,7 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("schema", parents=[common], help="print the environment JSON Schema")
     local_cloud = commands.add_parser("local-cloud", parents=[common],
                                       help="the moto server that --provider moto runs against: up, down or status")
-    local_cloud.add_argument("action", choices=("up", "down", "status"))
+    local_cloud.add_argument("action", choices=("up", "down", "status", "list", "edit", "delete"),
+                             help="up|down|status: the moto server; list|edit|delete ENV TYPE ID [KEY=VALUE ...]: "
+                                  "change the built-in provider's store out of band (README, Drift)")
+    local_cloud.add_argument("args", nargs="*", metavar="ARG", help="list: ENV [TYPE]; edit: ENV TYPE ID KEY=VALUE ...; delete: ENV TYPE ID")
+    drift = commands.add_parser("drift", parents=[per_env],
+                                help="refresh-only plan of every stack: what changed outside Terraform (exit 0 none, 2 drift, 1 error)")
+    drift.add_argument("--report-file", type=Path, metavar="PATH", help="write the Markdown report to PATH (more parts: PATH.2, ...)")
+    drift.add_argument("--remediate", choices=("plan", "apply"), help="then plan (or apply, with approval) what brings the cloud back to main")
+    drift.add_argument("--accept", action="store_true", help="write the cloud's values into state (no object touched) and name the YAML keys that keep them")
     tools_cli.register(commands, common)
     _release_commands(commands, common)
     return parser
@@ -145,6 +153,50 @@ def _local_cloud(project: Project, action: str, as_json: bool, console: Console)
     return 0
 
 
+def _drift(project: Project, args, console: Console) -> int:
+    """drift ENV: exit 0 no drift, 2 drift, 1 error (as `plan -detailed-exitcode`)."""
+    from orchestrator.release import drift_report
+    from orchestrator.run import drift
+
+    options = drift.DriftOptions(args.env, tuple(args.stack), args.provider, args.parallelism, args.auto_approve,
+                                 args.lock_wait, args.remediate, args.accept)
+    outcome = drift.run(project, options, console)
+    report.summary(console, args.env, "drift", [s.result for s in outcome.stacks])
+    parts = drift_report.render(outcome)
+    written = [str(p) for p in drift_report.write(parts, args.report_file)] if args.report_file else []
+    if args.json:
+        print(json.dumps({**outcome.document(), "report_files": written}, indent=2, default=str))
+    elif not args.report_file:
+        print("\n<!-- orchestrator: next comment part -->\n".join(parts), end="")
+    verdict = {0: "no drift", 2: "drift detected", 1: "error"}[outcome.exit_code]
+    console.print(f"drift {args.env}: {verdict} (exit {outcome.exit_code})", highlight=False)
+    return outcome.exit_code
+
+
+def _cloud_edit(project: Project, args, console: Console) -> int:
+    """local-cloud list|edit|delete: out-of-band changes to the built-in provider's store."""
+    from orchestrator.run import cloud_edit
+
+    arguments, action = list(args.args), args.action
+    need = {"list": 1, "edit": 4, "delete": 3}[action]
+    if len(arguments) < need or (action == "delete" and len(arguments) > 3) or (action == "list" and len(arguments) > 2):
+        usage = {"list": "ENV [TYPE]", "edit": "ENV TYPE ID KEY=VALUE [KEY=VALUE ...]", "delete": "ENV TYPE ID"}[action]
+        raise InputError([Problem("<command line>", f"local-cloud {action}", f"usage: local-cloud {action} {usage}")])
+    if action == "list":
+        found = cloud_edit.listing(project, *arguments)
+        print(json.dumps(found, indent=2) if args.json else "\n".join(f"{t} {i}" for t, ids in found.items() for i in ids))
+        return 0
+    if action == "delete":
+        object_id = cloud_edit.delete(project, *arguments)
+        console.print(f"local cloud of {arguments[0]}: deleted {arguments[1]} {object_id} (state still holds it)", highlight=False)
+        return 0
+    object_id, before, after = cloud_edit.edit(project, arguments[0], arguments[1], arguments[2], arguments[3:])
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    console.print(f"local cloud of {arguments[0]}: changed {', '.join(changed) or 'nothing'} of {arguments[1]} {object_id} "
+                  "(state still holds the applied values)", highlight=False, markup=False)
+    return 0
+
+
 def _project(args) -> Project:
     return Project.find(args.root)
 
@@ -165,6 +217,8 @@ def _dispatch(args, console: Console) -> int:
         return _release_dispatch(args, console)
     if args.command == "tools":
         return tools_cli.run(args, console)
+    if args.command == "local-cloud" and args.action in ("list", "edit", "delete"):
+        return _cloud_edit(_project(args), args, console)
     if args.command == "local-cloud":
         return _local_cloud(_project(args), args.action, args.json, console)
     if args.parallelism < 1:
@@ -174,6 +228,8 @@ def _dispatch(args, console: Console) -> int:
         from orchestrator.status import checks as status
 
         return status.run(project, args.env, args.provider, console, args.json, args.parallelism)
+    if args.command == "drift":
+        return _drift(project, args, console)
     if args.command in ("render", "validate", "graph"):
         prepared = core.prepare(project, args.env, tuple(args.stack))
         if args.command == "graph":

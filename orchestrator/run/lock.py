@@ -30,7 +30,7 @@ from pathlib import Path
 from orchestrator.config.errors import OrchestratorError
 
 # Commands that only read upstream outputs from state: many at once, one per stack.
-SHARED_COMMANDS = frozenset({"plan", "output"})
+SHARED_COMMANDS = frozenset({"plan", "output", "drift"})  # drift --accept writes state: exclusive
 
 
 class EnvironmentLocked(OrchestratorError):
