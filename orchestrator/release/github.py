@@ -10,9 +10,11 @@ the committed files drift from them):
 - ``orchestrator-apply-ENV.yml``: on a push to main, one job per stack, ``needs:`` following the DAG
   (independent stacks run in parallel), each in the GitHub Environment ``ENV`` (its protection rules:
   reviewers where ``require_approval: true``). A stack applies the plan reviewed in the pull request
-  (``apply --plan-file``, which refuses a stale plan or one made with placeholders); a stack the pull
-  request did not plan is planned again and refused if that plan has changes (unless dispatched with
-  ``replan``). Each job writes the summary table to the job summary.
+  (``apply --plan-file``, which refuses a stale plan or one made with placeholders); when that plan is
+  stale or was made with placeholders, the stack is planned again and that plan is applied only if it
+  touches the same resources the same way as the reviewed one (its masked plan JSON travels with it);
+  a stack the pull request did not plan is planned again and refused if that plan changes anything
+  (unless dispatched with ``replan``). Each job writes the summary table to the job summary.
 - ``orchestrator-promote.yml``: ``workflow_dispatch`` over the steps of promotion.yaml's chain; runs
   ``promote SOURCE TARGET --yes`` and opens a pull request with the edited YAML and the history entry.
 - ``orchestrator-drift.yml``: on a schedule, ``drift ENV --json --report-file`` per environment (exit 0
@@ -157,6 +159,7 @@ mkdir -p plans
 jq -r '.stacks[] | select(.status == "ok" or .status == "no-changes") | .name' pr-plan.json | while read -r stack; do
   cp ".orchestrator/$PLAN_ENV/$stack/plan.tfplan" "plans/$stack.tfplan"
   cp ".orchestrator/$PLAN_ENV/$stack/plan.tfplan.meta.json" "plans/$stack.tfplan.meta.json"
+  cp ".orchestrator/$PLAN_ENV/$stack/plan.json" "plans/$stack.plan.json"  # masked: what the apply compares a re-plan with
 done
 ls -l plans
 """
@@ -251,22 +254,41 @@ fi
 """
 
 _APPLY = """\
-plan="reviewed/$STACK.tfplan"
-if [ -f "$plan" ]; then
-  echo "Applying the plan reviewed in the pull request (refused if stale or made with placeholders)" | tee -a "$GITHUB_STEP_SUMMARY"
-  python -m orchestrator apply "$APPLY_ENV" --stack "$STACK" --plan-file "$plan" --auto-approve --json > result.json
-elif [ "$REPLAN" = "true" ]; then
-  echo "Dispatched with replan: planning again and applying that plan" | tee -a "$GITHUB_STEP_SUMMARY"
+say() { echo "$1" | tee -a "$GITHUB_STEP_SUMMARY"; }
+# What a plan does: each resource it touches and how (values may differ: an upstream's new outputs).
+actions='[.resource_changes[]? | select(.change.actions != ["no-op"]) | "\\(.address) \\(.change.actions | join(","))"] | sort'
+reviewed="reviewed/$STACK.tfplan"
+if [ -f "$reviewed" ] && [ "$(jq '.placeholders | length' "$reviewed.meta.json")" -eq 0 ]; then
+  say "Applying the plan reviewed in the pull request"
+  if python -m orchestrator apply "$APPLY_ENV" --stack "$STACK" --plan-file "$reviewed" --auto-approve --json > result.json; then
+    exit 0
+  fi
+  # Refused as stale (an upstream's outputs or the inputs moved since the review): plan again below.
+  jq -e '.stacks[0].error // "" | test("stale plan|Saved plan is stale")' result.json > /dev/null || exit 1
+  say "The reviewed plan is stale: planning again"
+fi
+if [ "$REPLAN" = "true" ]; then
+  say "Dispatched with replan: planning again and applying that plan"
   python -m orchestrator apply "$APPLY_ENV" --stack "$STACK" --auto-approve --json > result.json
-else
-  echo "No reviewed plan for $STACK: planning again; any change is refused" | tee -a "$GITHUB_STEP_SUMMARY"
-  python -m orchestrator plan "$APPLY_ENV" --stack "$STACK" --json > result.json
-  changes=$(jq '[.stacks[] | .changes.add + .changes.change + .changes.destroy] | add // 0' result.json)
-  if [ "$changes" -ne 0 ]; then
-    echo "::error title=$APPLY_ENV/$STACK not reviewed::the plan has $changes change(s) that no pull request showed; review them in a pull request, or dispatch this workflow with replan"
+  exit 0
+fi
+python -m orchestrator plan "$APPLY_ENV" --stack "$STACK" --out replan.tfplan --json > result.json
+now=$(jq -c "$actions" "$(jq -r '.stacks[0].plan_json' result.json)")
+if [ -f "$reviewed" ]; then
+  was=$(jq -c "$actions" "reviewed/$STACK.plan.json")
+  if [ "$now" != "$was" ]; then
+    echo "::error title=$APPLY_ENV/$STACK differs from its review::the pull request showed $was; a plan now does $now. Review it in a pull request, or dispatch this workflow with replan"
     exit 1
   fi
+  say "The new plan does what the reviewed one showed: applying it"
+elif [ "$now" != "[]" ]; then
+  echo "::error title=$APPLY_ENV/$STACK not reviewed::no pull request showed a plan of this stack, and a plan now does $now. Review it in a pull request, or dispatch this workflow with replan"
+  exit 1
+else
+  say "No reviewed plan and nothing to change"
+  exit 0
 fi
+python -m orchestrator apply "$APPLY_ENV" --stack "$STACK" --plan-file replan.tfplan --auto-approve --json > result.json
 """
 
 _SUMMARY = """\

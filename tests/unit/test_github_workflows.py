@@ -170,7 +170,7 @@ def test_apply_follows_the_dag_behind_the_github_environment():
             assert job["environment"] == env  # its protection rules: reviewers where require_approval
             step = next(s for s in job["steps"] if s.get("name") == f"apply {env}/{name}")
             assert step["env"]["STACK"] == name and step["env"]["APPLY_ENV"] == env
-            assert '--plan-file "$plan"' in step["run"]
+            assert '--plan-file "$reviewed"' in step["run"]
             assert any(s.get("run", "").find("GITHUB_STEP_SUMMARY") >= 0 and s.get("if") == "always()" for s in job["steps"])
         # independent stacks run in parallel: ecs and vpc_link need neither the other
         assert "vpc_link" not in jobs["ecs"]["needs"] and "ecs" not in jobs["vpc_link"]["needs"]
@@ -279,16 +279,20 @@ def _post(work: Path, parts: list[str], stacks: int = 1) -> dict:
     return json.loads((work / "store.json").read_text())
 
 
+def stand_in(work: Path, name: str, script: str) -> Path:
+    """``work`` with ``bin/NAME`` a stand-in; the scripts under test need jq (GitHub's runners have it)."""
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed (GitHub's runners have it; the stand-in for gh --jq runs it)")
+    (work / "bin").mkdir(exist_ok=True)
+    fake = work / "bin" / name
+    fake.write_text(script)
+    fake.chmod(0o755)
+    return work
+
+
 @pytest.fixture
 def fake_gh(tmp_path: Path) -> Path:
-    """A work folder whose bin/gh is the stand-in (it needs jq, which gh --jq stands for)."""
-    if shutil.which("jq") is None:
-        pytest.skip("jq is not installed: the stand-in for gh --jq runs it")
-    (tmp_path / "bin").mkdir()
-    fake = tmp_path / "bin" / "gh"
-    fake.write_text(FAKE_GH)
-    fake.chmod(0o755)
-    return tmp_path
+    return stand_in(tmp_path, "gh", FAKE_GH)
 
 
 def test_the_plan_comment_is_updated_on_each_push_never_duplicated(fake_gh):
@@ -396,3 +400,61 @@ def test_drift_opens_one_issue_per_environment_updates_it_and_closes_it(fake_gh)
 
     closed = _drift_issue(fake_gh, 0, None)["issues"]
     assert closed[1]["state"] == "closed" and closed[0] == prod_issue  # prod's issue is prod's business
+
+
+# --- the apply step: the reviewed plan, or a new plan that must do what the review showed -------------
+
+FAKE_PYTHON = r'''#!/usr/bin/env python3
+import json, os, sys
+scenario = json.loads(os.environ["FAKE_SCENARIO"])
+args = sys.argv[3:]  # python -m orchestrator COMMAND ENV --stack STACK ...
+command = args[0]
+plan_file = args[args.index("--plan-file") + 1] if "--plan-file" in args else None
+with open("calls.log", "a") as log:
+    log.write(" ".join([command] + ([plan_file] if plan_file else [])) + "\n")
+stack = {"name": "ecs", "status": "ok", "changes": {"add": 0, "change": 1, "destroy": 0}, "error": None, "seconds": 1}
+if command == "plan":
+    json.dump({"resource_changes": scenario["replan"]}, open("replan.json", "w"))
+    stack["plan_json"] = os.path.abspath("replan.json")
+elif plan_file and plan_file.startswith("reviewed/") and scenario.get("reviewed_error"):
+    stack.update(status="failed", error=scenario["reviewed_error"])
+print(json.dumps({"env": "dev", "command": command, "stacks": [stack]}))
+sys.exit(1 if stack["status"] == "failed" else 0)
+'''
+UPDATE = [{"address": "aws_ecs_service.this", "change": {"actions": ["update"]}}]
+READ_ONLY = [{"address": "data.aws_region.current", "change": {"actions": ["no-op"]}}]
+REPLACE = [{"address": "aws_ecs_service.this", "change": {"actions": ["delete", "create"]}}]
+
+
+@pytest.mark.parametrize("case, reviewed, scenario, replan_input, code, calls", [
+    ("the reviewed plan applies", UPDATE, {}, False, 0, ["apply reviewed/ecs.tfplan"]),
+    ("stale, the new plan does the same", UPDATE, {"reviewed_error": "reviewed/ecs.tfplan: stale plan: the outputs changed",
+                                                    "replan": UPDATE}, False, 0,
+     ["apply reviewed/ecs.tfplan", "plan", "apply replan.tfplan"]),
+    ("stale, the new plan differs", UPDATE, {"reviewed_error": "stale plan: inputs changed", "replan": REPLACE}, False, 1,
+     ["apply reviewed/ecs.tfplan", "plan"]),
+    ("refused for another reason: no new plan", UPDATE, {"reviewed_error": "AccessDenied"}, False, 1, ["apply reviewed/ecs.tfplan"]),
+    ("not reviewed, nothing to change", None, {"replan": READ_ONLY}, False, 0, ["plan"]),
+    ("not reviewed, changes", None, {"replan": UPDATE}, False, 1, ["plan"]),
+    ("not reviewed, dispatched with replan", None, {}, True, 0, ["apply"]),
+    ("reviewed against placeholders, the new plan does the same", "placeholders", {"replan": UPDATE}, False, 0,
+     ["plan", "apply replan.tfplan"]),
+])
+def test_the_apply_step_uses_the_reviewed_plan_or_refuses_what_differs(tmp_path, case, reviewed, scenario, replan_input, code, calls):
+    stand_in(tmp_path, "python", FAKE_PYTHON)
+    if reviewed is not None:
+        (tmp_path / "reviewed").mkdir()
+        (tmp_path / "reviewed" / "ecs.tfplan").write_text("plan")
+        placeholders = ["alb.target_group_arn"] if reviewed == "placeholders" else []
+        (tmp_path / "reviewed" / "ecs.tfplan.meta.json").write_text(json.dumps({"placeholders": placeholders}))
+        (tmp_path / "reviewed" / "ecs.plan.json").write_text(json.dumps({"resource_changes": UPDATE}))
+    job = load(github.apply_file("dev"))["jobs"]["ecs"]
+    script = next(s for s in job["steps"] if s.get("name") == "apply dev/ecs")["run"]
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "FAKE_SCENARIO": json.dumps(scenario),
+           "APPLY_ENV": "dev", "STACK": "ecs", "REPLAN": "true" if replan_input else "false",
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == code, f"{case}: {done.stdout}{done.stderr}"
+    assert (tmp_path / "calls.log").read_text().splitlines() == calls, case
+    if code == 1 and "plan" in calls:
+        assert "::error title=dev/ecs" in done.stdout  # the reason, as an annotation on the run
