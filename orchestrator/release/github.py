@@ -468,7 +468,9 @@ number=$(gh api "repos/$GITHUB_REPOSITORY/issues?labels=$LABEL&state=open&per_pa
   --jq ".[] | select(.pull_request == null and .title == \\"$title\\") | .number" | head -n 1)
 if [ "$DRIFT_CODE" = "2" ]; then
   report=$(cat drift.md 2>/dev/null || echo "(no report file)")
-  body="The scheduled drift check ($run_url) found changes made outside Terraform."$'\\n\\n'"$report"
+  more=""
+  [ -f drift.md.2 ] && more=$'\\n\\n'"The report continues in the artifact drift-$DRIFT_ENV of the run."
+  body="The scheduled drift check ($run_url) found changes made outside Terraform."$'\\n\\n'"$report$more"
   printf '%s\\n' "${body:0:65536}" > issue.md
   if [ -n "$number" ]; then
     gh issue edit "$number" --body-file issue.md
@@ -489,6 +491,8 @@ def drift_workflow(envs: list[CloudEnv]) -> dict:
         steps = _setup() + [
             _credentials(env, PLAN_ROLE),
             {"name": f"drift {env.name}", "id": "drift", "env": {"DRIFT_ENV": env.name, **env.secrets_env()}, "run": _DRIFT},
+            {"name": "Upload the report", "if": "always() && hashFiles('drift.md') != ''", "uses": _uses("upload-artifact"),
+             "with": {"name": f"drift-{env.name}", "path": "drift.md*", "retention-days": 30}},
             {"name": "Open, update or close the drift issue",
              "if": "steps.drift.outputs.exit-code == '0' || steps.drift.outputs.exit-code == '2'",
              "env": {"GH_TOKEN": "${{ github.token }}", "DRIFT_ENV": env.name, "LABEL": DRIFT_LABEL,

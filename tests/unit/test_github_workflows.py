@@ -398,6 +398,11 @@ def test_drift_opens_one_issue_per_environment_updates_it_and_closes_it(fake_gh)
     assert len(again) == 2 and "desired_count" in again[1]["body"] and "aws_security_group" not in again[1]["body"]
     assert again[1]["comments"] == ["Still drifted as of https://github.com/acme/shop/actions/runs/102"]
 
+    (fake_gh / "drift.md.2").write_text("**Part 2 of 2**")  # a long report: its other parts are in the artifact
+    longer = _drift_issue(fake_gh, 2, "**Part 1 of 2** | ecs |")["issues"]
+    assert longer[1]["body"].endswith("The report continues in the artifact drift-staging of the run.\n")
+    (fake_gh / "drift.md.2").unlink()
+
     closed = _drift_issue(fake_gh, 0, None)["issues"]
     assert closed[1]["state"] == "closed" and closed[0] == prod_issue  # prod's issue is prod's business
 
