@@ -45,7 +45,6 @@ def run(args, console: Console) -> int:
         results = build_many(list(args.names), reporter, force=args.force)
     if getattr(args, "json", False):
         print(json.dumps([_result_json(result) for result in results], indent=2))
-    console.print(_table([t for t in TOOLS if t.name in {r.name for r in results}]))
     for result in results:
         if result.status == "failed":
             console.print(f"[bold red]{result.name} failed[/]: see {layout.tool_dir(_tool(result.name)) / layout.LOG}",
@@ -67,7 +66,9 @@ def _list(console: Console, as_json: bool) -> int:
     if as_json:
         print(json.dumps([_state(t) for t in TOOLS], indent=2))
     else:
-        console.print(_table(list(TOOLS)))
+        # piped to a file, the table keeps its rows on one line each rather than folding at 80 columns
+        wide = console if console.is_terminal else Console(file=console.file, width=max(console.width, 180))
+        wide.print(_table(list(TOOLS)))
         console.print(f"cache: {layout.cache_root()}", highlight=False)
     return 0
 
