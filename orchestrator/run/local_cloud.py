@@ -138,15 +138,17 @@ def down(project: Project) -> Server | None:
 
 
 def serve(port: int) -> None:
-    """The server process: moto on 127.0.0.1:PORT until SIGTERM."""
-    from moto.server import ThreadedMotoServer
+    """The server process: moto on 127.0.0.1:PORT until SIGTERM (see moto_cbor for the one adapter)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), os._exit(0)))
+    from orchestrator.run import moto_cbor
+
+    app = moto_cbor.middleware(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C meant for a command must not stop the cloud
-    while True:
-        signal.pause()
+    server.serve_forever()
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:

@@ -69,3 +69,24 @@ def test_the_local_cloud_lives_across_commands_until_down(project):
         stopped = local_cloud.down(project)
     assert stopped == server and local_cloud.status(project) is None
     assert local_cloud.down(project) is None
+
+
+def test_the_local_cloud_answers_cloudwatch_in_the_sdks_cbor_protocol(project):
+    """moto serves CloudWatch only in the query protocol; the SDKs now speak RPC v2 CBOR to it."""
+    import boto3
+
+    server = local_cloud.up(project)
+    try:
+        cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1", endpoint_url=server.endpoint,
+                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+        assert cloudwatch.meta.service_model.protocol == "smithy-rpc-v2-cbor"
+        cloudwatch.put_metric_alarm(AlarmName="idle", Namespace="AWS/Events", MetricName="Invocations", Statistic="Sum",
+                                    Period=3600, EvaluationPeriods=24, Threshold=1.0, ComparisonOperator="LessThanThreshold",
+                                    Tags=[{"Key": "Team", "Value": "shop"}])
+        alarm = cloudwatch.describe_alarms(AlarmNames=["idle"])["MetricAlarms"][0]
+        assert (alarm["EvaluationPeriods"], alarm["Threshold"]) == (24, 1.0)
+        assert cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"] == [{"Key": "Team", "Value": "shop"}]
+        cloudwatch.delete_alarms(AlarmNames=["idle"])
+        assert cloudwatch.describe_alarms(AlarmNames=["idle"])["MetricAlarms"] == []
+    finally:
+        local_cloud.down(project)
