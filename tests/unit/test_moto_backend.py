@@ -71,22 +71,47 @@ def test_the_local_cloud_lives_across_commands_until_down(project):
     assert local_cloud.down(project) is None
 
 
+def _cbor_call(endpoint: str, operation: str, params: dict) -> tuple[int, dict]:
+    """One CloudWatch call as the Go SDK inside the provider makes it: Smithy RPC v2 CBOR, signed."""
+    import urllib.error
+    import urllib.request
+
+    import cbor2
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"{endpoint}/service/GraniteServiceVersion20100801/operation/{operation}"
+    request = AWSRequest("POST", url, data=cbor2.dumps(params),
+                         headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", "Accept": "application/cbor"})
+    SigV4Auth(Credentials("testing", "testing"), "monitoring", "eu-west-1").add_auth(request)
+    prepared = urllib.request.Request(url, data=request.body, headers=dict(request.headers), method="POST")
+    try:
+        with urllib.request.urlopen(prepared, timeout=30) as response:
+            return response.status, cbor2.loads(response.read() or cbor2.dumps({}))
+    except urllib.error.HTTPError as error:
+        return error.code, cbor2.loads(error.read())
+
+
 def test_the_local_cloud_answers_cloudwatch_in_the_sdks_cbor_protocol(project):
-    """moto serves CloudWatch only in the query protocol; the SDKs now speak RPC v2 CBOR to it."""
-    import boto3
+    """moto serves CloudWatch in query and JSON only; the provider's Go SDK speaks RPC v2 CBOR to it."""
+    import datetime
 
     server = local_cloud.up(project)
     try:
-        cloudwatch = boto3.client("cloudwatch", region_name="eu-west-1", endpoint_url=server.endpoint,
-                                  aws_access_key_id="testing", aws_secret_access_key="testing")
-        assert cloudwatch.meta.service_model.protocol == "smithy-rpc-v2-cbor"
-        cloudwatch.put_metric_alarm(AlarmName="idle", Namespace="AWS/Events", MetricName="Invocations", Statistic="Sum",
-                                    Period=3600, EvaluationPeriods=24, Threshold=1.0, ComparisonOperator="LessThanThreshold",
-                                    Tags=[{"Key": "Team", "Value": "shop"}])
-        alarm = cloudwatch.describe_alarms(AlarmNames=["idle"])["MetricAlarms"][0]
-        assert (alarm["EvaluationPeriods"], alarm["Threshold"]) == (24, 1.0)
-        assert cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"] == [{"Key": "Team", "Value": "shop"}]
-        cloudwatch.delete_alarms(AlarmNames=["idle"])
-        assert cloudwatch.describe_alarms(AlarmNames=["idle"])["MetricAlarms"] == []
+        status, _ = _cbor_call(server.endpoint, "PutMetricAlarm", {
+            "AlarmName": "idle", "Namespace": "AWS/Events", "MetricName": "Invocations", "Statistic": "Sum", "Period": 3600,
+            "EvaluationPeriods": 24, "Threshold": 1.0, "ComparisonOperator": "LessThanThreshold",
+            "Dimensions": [{"Name": "RuleName", "Value": "keepalive"}], "Tags": [{"Key": "Team", "Value": "shop"}]})
+        assert status == 200
+        status, answer = _cbor_call(server.endpoint, "DescribeAlarms", {"AlarmNames": ["idle"]})
+        alarm = answer["MetricAlarms"][0]
+        assert (status, alarm["EvaluationPeriods"], alarm["Threshold"]) == (200, 24, 1.0)
+        assert alarm["Dimensions"] == [{"Name": "RuleName", "Value": "keepalive"}]
+        assert isinstance(alarm["StateUpdatedTimestamp"], datetime.datetime)  # CBOR tag 1, as the SDK expects
+        status, answer = _cbor_call(server.endpoint, "ListTagsForResource", {"ResourceARN": alarm["AlarmArn"]})
+        assert answer["Tags"] == [{"Key": "Team", "Value": "shop"}]
+        status, answer = _cbor_call(server.endpoint, "TagResource", {"ResourceARN": alarm["AlarmArn"] + "-gone", "Tags": []})
+        assert status >= 400 and answer["__type"]
     finally:
         local_cloud.down(project)
