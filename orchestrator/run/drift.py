@@ -188,9 +188,13 @@ def _at(value: Any, path: list) -> Any:
     return value
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == {} or value == [] or value == ""
+
+
 def _paths(before: Any, after: Any, path: list) -> list[list]:
     """The paths where ``before`` and ``after`` differ: maps key by key, equal-length lists item by item."""
-    if before == after:
+    if before == after or (_empty(before) and _empty(after)):  # null -> {} is the provider normalising, not drift
         return []
     if isinstance(before, dict) and isinstance(after, dict):
         return [p for key in sorted(set(before) | set(after), key=str) for p in _paths(before.get(key), after.get(key), path + [key])]
@@ -223,6 +227,8 @@ def resource_drifts(plan: dict, masked: dict) -> list[ResourceDrift]:
         if actions == ["no-op"]:
             continue
         action = "delete" if actions == ["delete"] or change.get("after") is None else "-".join(actions) or "update"
+        if action != "delete" and not _paths(change.get("before"), change.get("after"), []):
+            continue
         found.append(ResourceDrift(raw["address"], raw.get("type", ""), action, attribute_changes(change, masked_change)))
     return found
 

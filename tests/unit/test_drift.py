@@ -124,3 +124,11 @@ def test_long_report_is_split_with_pr_comments_rules(tmp_path):
     assert written[:2] == [tmp_path / "drift.md", tmp_path / "drift.md.2"]
     drift_report.write(parts[:1], tmp_path / "drift.md")
     assert not (tmp_path / "drift.md.2").exists()
+
+
+def test_null_to_empty_is_normalisation_not_drift():
+    plan = {"resource_drift": [{"address": "aws_apigatewayv2_stage.this", "type": "aws_apigatewayv2_stage", "change": {
+        "actions": ["update"], "before": {"stage_variables": None, "n": 1}, "after": {"stage_variables": {}, "n": 1}}}]}
+    assert drift.resource_drifts(plan, plan) == []
+    plan["resource_drift"][0]["change"]["after"]["n"] = 2
+    assert [c.path for c in drift.resource_drifts(plan, plan)[0].changes] == ["n"]
