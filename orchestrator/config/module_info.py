@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class ModuleInfo:
     outputs: frozenset[str]
     providers: frozenset[str]  # local names in required_providers, e.g. {"aws"}
     sensitive_variables: frozenset[str] = frozenset()
+    # managed resources: "TYPE.NAME" -> the attributes its lifecycle ignores
+    resources: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _cache_dir() -> Path:
@@ -45,7 +47,7 @@ def parse(texts: dict[str, str]) -> dict[str, list[str]]:
     from hcl2 import SerializationOptions
 
     options = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
-    variables, sensitive, outputs, providers = set(), set(), set(), set()
+    variables, sensitive, outputs, providers, resources = set(), set(), set(), set(), {}
     for name, text in sorted(texts.items()):
         try:
             document = hcl2.loads(text, serialization_options=options)
@@ -56,11 +58,16 @@ def parse(texts: dict[str, str]) -> dict[str, list[str]]:
             if body.get("sensitive") in (True, "true"):
                 sensitive.add(label)
         outputs.update(_blocks(document, "output"))
+        for block in document.get("resource", []):
+            for type_name, named in block.items():
+                for name, body in named.items():
+                    ignored = [item for lifecycle in body.get("lifecycle", []) for item in lifecycle.get("ignore_changes", [])]
+                    resources[f"{type_name}.{name}"] = sorted(str(item).strip("${}") for item in ignored)
         for terraform in document.get("terraform", []):
             for required in terraform.get("required_providers", []):
                 providers.update(local for local, spec in required.items() if isinstance(spec, dict) and spec.get("source"))
     return {"variables": sorted(variables), "sensitive_variables": sorted(sensitive),
-            "outputs": sorted(outputs), "providers": sorted(providers)}
+            "outputs": sorted(outputs), "providers": sorted(providers), "resources": resources}
 
 
 @functools.lru_cache(maxsize=256)
@@ -87,6 +94,7 @@ def _read(path: Path, _stamp: tuple) -> ModuleInfo:
         frozenset(declared["outputs"]),
         frozenset(declared["providers"]),
         frozenset(declared["sensitive_variables"]),
+        tuple(sorted((address, tuple(ignored)) for address, ignored in declared["resources"].items())),
     )
 
 

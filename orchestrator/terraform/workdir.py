@@ -146,6 +146,14 @@ MODES = ("aws", "local", "moto")
 MOTO_SERVICES = ("apigatewayv2", "appautoscaling", "cloudwatch", "ec2", "ecs", "elbv2", "events", "iam",
                  "kms", "logs", "s3", "secretsmanager", "ssm", "sts")
 MOTO_ROLE = "orchestrator-rehearsal"  # assumed in the environment's account, so allowed_account_ids hold
+# What moto answers without (measured with bench/conformance.py): a rehearsal's override file makes
+# Terraform ignore exactly these attributes of these types, so a re-plan after apply is clean; the
+# modules stay as they are for AWS. Type -> (attributes, the moto gap).
+MOTO_GAPS = {
+    "aws_vpc_security_group_ingress_rule": (("description",), "DescribeSecurityGroupRules drops Description of rules that reference a security group"),
+    "aws_vpc_security_group_egress_rule": (("description",), "DescribeSecurityGroupRules drops Description of rules that reference a security group"),
+}
+MOTO_OVERRIDE = f"{GENERATED_PREFIX}moto_override.tf"
 
 
 def env_dir(project: Project, env: LoadedEnvironment, mode: str) -> Path:
@@ -189,6 +197,18 @@ def _provider_block(env: LoadedEnvironment, moto_endpoint: str | None = None) ->
     return "\n".join(lines) + "\n"
 
 
+def _moto_override(info: module_info.ModuleInfo) -> str:
+    """Override blocks (Terraform merges them into the module) ignoring MOTO_GAPS, with the module's own ignores kept."""
+    blocks = []
+    for address, ignored in info.resources:
+        type_name, name = address.split(".", 1)
+        if type_name in MOTO_GAPS:
+            attributes, gap = MOTO_GAPS[type_name]
+            keep = ", ".join(sorted(set(ignored) | set(attributes)))
+            blocks.append(f'# moto: {gap}\nresource "{type_name}" "{name}" {{\n  lifecycle {{\n    ignore_changes = [{keep}]\n  }}\n}}\n')
+    return "\n".join(blocks)
+
+
 def module_files(module_dir: Path) -> list[Path]:
     """The files of a module a working directory receives (relative paths): not its docs, examples or tests."""
     return sorted(
@@ -222,8 +242,11 @@ def prepare(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, m
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     (path / f"{GENERATED_PREFIX}backend.tf").write_text(backend)
-    if "aws" in module_info.read(stack.module_dir).providers:
+    info = module_info.read(stack.module_dir)
+    if "aws" in info.providers:
         (path / f"{GENERATED_PREFIX}provider.tf").write_text(_provider_block(env, moto_endpoint if mode == "moto" else None))
+    if mode == "moto" and (override := _moto_override(info)):
+        (path / MOTO_OVERRIDE).write_text(override)
     # Runs against the cloud install exactly the provider versions of the project's lock file. The
     # local stand-in is not the registry's package, and the moto rehearsal runs the provider built
     # here from source (tools build), so their runs keep a lock file of their own.

@@ -36,6 +36,27 @@ def test_a_moto_rehearsal_points_every_service_at_the_server_and_assumes_a_role_
     assert "endpoints" not in (real.path / "_orchestrator_provider.tf").read_text() and 'backend "s3"' in (real.path / "_orchestrator_backend.tf").read_text()
 
 
+def test_what_moto_cannot_answer_is_ignored_in_rehearsals_only(project):
+    """An override file (moto mode only) ignores exactly MOTO_GAPS; a module's own ignores are kept."""
+    import hcl2
+    from hcl2 import SerializationOptions
+
+    env = EnvironmentLoader(project).load("dev")
+    stacks = load_graph(project).stacks
+    rehearsal = workdir.prepare(project, env, stacks["vpc_link"], "moto", "http://127.0.0.1:4566")
+    override = hcl2.loads((rehearsal.path / workdir.MOTO_OVERRIDE).read_text(),
+                          serialization_options=SerializationOptions(strip_string_quotes=True, explicit_blocks=False))
+    ignored = {name: body["lifecycle"][0]["ignore_changes"] for block in override["resource"]
+               for named in block.values() for name, body in named.items()}
+    assert set(ignored) == {"vpc_link_to_alb", "alb_from_vpc_link"}
+    assert all(items == ["${description}"] or items == ["description"] for items in ignored.values()), ignored
+    real = workdir.prepare(project, env, stacks["vpc_link"], "aws")
+    assert not (real.path / workdir.MOTO_OVERRIDE).exists()
+    # a later real run in the same directory never keeps a rehearsal's override
+    local = workdir.prepare(project, env, stacks["vpc_link"], "local")
+    assert not (local.path / workdir.MOTO_OVERRIDE).exists()
+
+
 def test_without_the_real_provider_moto_is_refused_with_the_build_command(project, monkeypatch):
     from orchestrator.run.secrets import MASK
     from orchestrator.run.workspace import Workspaces
