@@ -150,8 +150,9 @@ MOTO_ROLE = "orchestrator-rehearsal"  # assumed in the environment's account, so
 # Terraform ignore exactly these attributes of these types, so a re-plan after apply is clean; the
 # modules stay as they are for AWS. Type -> (attributes, the moto gap).
 MOTO_GAPS = {
-    "aws_vpc_security_group_ingress_rule": (("description",), "DescribeSecurityGroupRules drops Description of rules that reference a security group"),
-    "aws_vpc_security_group_egress_rule": (("description",), "DescribeSecurityGroupRules drops Description of rules that reference a security group"),
+    "aws_vpc_security_group_ingress_rule": (("description",), "DescribeSecurityGroupRules drops Description of rules that reference a security group or a prefix list"),
+    "aws_vpc_security_group_egress_rule": (("description",), "DescribeSecurityGroupRules drops Description of rules that reference a security group or a prefix list"),
+    "aws_ecs_service": (("health_check_grace_period_seconds",), "DescribeServices answers healthCheckGracePeriodSeconds 0 whatever was set"),
 }
 MOTO_OVERRIDE = f"{GENERATED_PREFIX}moto_override.tf"
 

@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 
+from conformance_support import needs_full
 from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
 
 ENVIRONMENTS = ["local", "dev", "staging", "prod"]
@@ -24,6 +25,8 @@ def project(tmp_path_factory, moto_server):
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_environment_applies_replans_clean_and_destroys(project, env, moto_server):
+    if env != "local":
+        needs_full(f"the {env} environment")
     work = {"ORCHESTRATOR_WORK_DIR": str(moto_server_work(moto_server))}
     assert run_cli(project, "validate", env, env=work).code == 0
     planned = run_cli(project, "plan", env, "--provider", "moto", "--json", env=work, timeout=1800)

@@ -18,6 +18,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
 from plan_inventory import REGION, ModulePlanner, cases, check, modules, normalise_text  # noqa: E402
 
+from conformance_support import needs_full  # noqa: E402
 from orchestrator.terraform.workdir import MOTO_SERVICES  # noqa: E402
 
 
@@ -61,6 +62,7 @@ def test_module_validates_on_the_real_provider(module, real_planners):
 
 @pytest.mark.parametrize("case", cases(), ids=lambda c: c.id)
 def test_case_plans_on_the_real_provider_as_on_the_built_in_one(case, real_planners):
+    needs_full("planning every module case")
     inventory = yaml.safe_load(case.inventory.read_text()) or {}
     planner = real_planners(case.module)
     if "error" in inventory:

@@ -50,6 +50,9 @@ def test_what_moto_cannot_answer_is_ignored_in_rehearsals_only(project):
                for named in block.values() for name, body in named.items()}
     assert set(ignored) == {"vpc_link_to_alb", "alb_from_vpc_link"}
     assert all(items == ["${description}"] or items == ["description"] for items in ignored.values()), ignored
+    ecs = workdir.prepare(project, env, stacks["ecs"], "moto", "http://127.0.0.1:4566").path / workdir.MOTO_OVERRIDE
+    assert 'resource "aws_ecs_service" "autoscaled"' in ecs.read_text()
+    assert "ignore_changes = [desired_count, health_check_grace_period_seconds]" in ecs.read_text()  # the module's own kept
     real = workdir.prepare(project, env, stacks["vpc_link"], "aws")
     assert not (real.path / workdir.MOTO_OVERRIDE).exists()
     # a later real run in the same directory never keeps a rehearsal's override

@@ -1,0 +1,15 @@
+"""What runs of the conformance matrix by default, and what only when asked for."""
+
+import os
+
+import pytest
+
+# The whole matrix (every module case, all four environments) takes about an hour on 2 cores: it
+# runs with ORCHESTRATOR_CONFORMANCE=all (and in bench/conformance.py); by default, when the
+# provider is built, every module validates and `local` goes through the whole cycle.
+FULL = os.environ.get("ORCHESTRATOR_CONFORMANCE") == "all"
+
+
+def needs_full(what: str) -> None:
+    if not FULL:
+        pytest.skip(f"{what}: part of the full conformance matrix, run with ORCHESTRATOR_CONFORMANCE=all (about an hour)")
