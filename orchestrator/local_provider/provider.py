@@ -146,6 +146,26 @@ def _fill_default(value: Any, block: Block, steps: list[str], default: Any) -> b
     return filled
 
 
+def _sdk_arguments(block: Block):
+    """Optional, non-computed arguments of a primitive type: SDK v2 stores their zero value when unset."""
+    return [a for a in block.attributes.values()
+            if a.optional and not a.computed and not a.write_only and isinstance(a.type, str)]
+
+
+def _sdk_zero_values(value: dict, block: Block) -> None:
+    """After apply, an SDK v2 resource's unset argument reads back as "", 0 or false, not null."""
+    for attr in _sdk_arguments(block):
+        if value.get(attr.name) is None:
+            value[attr.name] = cty.zero(attr.type)
+
+
+def _keep_sdk_zero_values(planned: dict, prior: dict, block: Block) -> None:
+    """...and a later plan keeps that zero value while the configuration still leaves the argument unset."""
+    for attr in _sdk_arguments(block):
+        if planned.get(attr.name) is None and prior.get(attr.name) == cty.zero(attr.type):
+            planned[attr.name] = prior[attr.name]
+
+
 def _switched(group: list[str], prior: dict, planned: dict) -> list[str]:
     """Moving from one argument of ``group`` to another (e.g. a rule's source type): both paths replace."""
     before = [n for n in group if prior.get(n) is not None]
@@ -265,9 +285,9 @@ class LocalAWS:
         return diags
 
     def legacy_type_system(self, type_name: str) -> bool:
-        """SDK v2 resources plan defaults into optional arguments and unknown blocks, as the real ones do."""
-        spec = self.catalog.resources[type_name]
-        return not spec.framework and bool(spec.defaults or spec.computed_blocks or spec.plan_known)
+        """SDK v2 resources plan defaults and stored zero values into optional arguments and leave
+        blocks unknown, as the real ones do, which Terraform accepts of the legacy type system only."""
+        return not self.catalog.resources[type_name].framework
 
     # -- resources ---------------------------------------------------------------------------
 
@@ -278,7 +298,7 @@ class LocalAWS:
         return {k: v for k, v in merged.items()
                 if k not in self.ignore_keys and not k.startswith(self.ignore_prefixes or ("\x00",))}
 
-    def _derive(self, spec: TypeSpec, value: dict, config: dict) -> None:
+    def _derive(self, spec: TypeSpec, value: dict, config: dict, creating: bool = False) -> None:
         for name, how in spec.plan.items():
             if config.get(name) is not None:
                 continue
@@ -286,6 +306,8 @@ class LocalAWS:
                 value[name] = self.region
             elif how == "default_tags_merged_with_tags":
                 value[name] = self._tags_all(config.get("tags"))
+                if creating and not spec.framework and value[name] == {}:
+                    value[name] = cty.UNKNOWN  # the real SDK v2 resources: "(known after apply)" when empty
 
     def plan(self, type_name: str, prior: Any, proposed: Any, config: Any):
         spec = self.catalog.resources[type_name]
@@ -294,7 +316,9 @@ class LocalAWS:
         block = spec.block
         config = config or {}
         planned = dict(proposed) if prior is not None else _mark_unknown(proposed, config, block)
-        self._derive(spec, planned, config)
+        self._derive(spec, planned, config, creating=prior is None)
+        if prior is not None and not spec.framework:
+            _keep_sdk_zero_values(planned, prior, block)
         _drop_write_only(planned, block)
         for name in spec.computed_blocks:
             if not config.get(name):
@@ -383,6 +407,8 @@ class LocalAWS:
             value["id"] = templates.render("{hex17}", ctx)
         key = self._key(spec, value)
         value = _resolve_remaining(value, spec.block.type)
+        if not spec.framework:
+            _sdk_zero_values(value, spec.block)
         _drop_write_only(value, spec.block)
         refused = relations.refusals(spec.refuse, value, lambda t: list(self.store.all().get(t, {}).values()))
         if prior is None and refused:

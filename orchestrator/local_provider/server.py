@@ -188,7 +188,8 @@ class ProviderServicer:
         state, diags = self.provider.apply(
             request.type_name, _value(request.prior_state), _value(request.planned_state), _value(request.config)
         )
-        return pb.ApplyResourceChange.Response(new_state=_dv(state), diagnostics=_diagnostics(diags))
+        return pb.ApplyResourceChange.Response(new_state=_dv(state), diagnostics=_diagnostics(diags),
+                                               legacy_type_system=self.provider.legacy_type_system(request.type_name))
 
     @guarded("ImportResourceState")
     def ImportResourceState(self, request, context):

