@@ -76,6 +76,7 @@ class TypeSpec:
     computed_blocks: tuple[str, ...] = ()  # optional blocks the API fills in: unknown at create when absent
     replace_on_switch: list[list[str]] = field(default_factory=list)  # moving to another of these replaces
     refuse: list[dict] = field(default_factory=list)  # what the AWS API refuses at apply (relations.py)
+    keep_null: tuple[str, ...] = ()  # SDK v2 arguments left null when unset (never read back)
     key: str = ""  # the store key (a template) of a type without an `id` attribute
     framework: bool = False  # implemented with terraform-plugin-framework in the real provider (else SDK v2)
 
@@ -134,6 +135,7 @@ def _type_spec(name: str, kind: str, raw: dict, common: dict) -> TypeSpec:
         refuse=list(raw.get("refuse") or []),
         framework=bool(raw.get("framework")),
         key=raw.get("key", ""),
+        keep_null=tuple(raw.get("keep_null") or ()),
     )
 
 

@@ -146,15 +146,16 @@ def _fill_default(value: Any, block: Block, steps: list[str], default: Any) -> b
     return filled
 
 
-def _sdk_arguments(block: Block):
-    """Optional, non-computed arguments of a primitive type: SDK v2 stores their zero value when unset."""
-    return [a for a in block.attributes.values()
-            if a.optional and not a.computed and not a.write_only and isinstance(a.type, str)]
+def _sdk_arguments(block: Block, keep_null: tuple[str, ...] = ()):
+    """Optional, non-computed arguments of a primitive type: SDK v2 stores their zero value when unset
+    (unless the real Read never sets them: ``keep_null``)."""
+    return [a for a in block.attributes.values() if a.optional and not a.computed and not a.write_only
+            and isinstance(a.type, str) and a.name not in keep_null]
 
 
-def _sdk_zero_values(value: dict, block: Block) -> None:
+def _sdk_zero_values(value: dict, block: Block, keep_null: tuple[str, ...]) -> None:
     """After apply, an SDK v2 resource's unset argument reads back as "", 0 or false, not null."""
-    for attr in _sdk_arguments(block):
+    for attr in _sdk_arguments(block, keep_null):
         if value.get(attr.name) is None:
             value[attr.name] = cty.zero(attr.type)
 
@@ -408,7 +409,7 @@ class LocalAWS:
         key = self._key(spec, value)
         value = _resolve_remaining(value, spec.block.type)
         if not spec.framework:
-            _sdk_zero_values(value, spec.block)
+            _sdk_zero_values(value, spec.block, spec.keep_null)
         _drop_write_only(value, spec.block)
         refused = relations.refusals(spec.refuse, value, lambda t: list(self.store.all().get(t, {}).values()))
         if prior is None and refused:

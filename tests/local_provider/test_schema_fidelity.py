@@ -77,6 +77,8 @@ def test_catalog_behaviour_names_real_attributes():
                      for group in spec.replace_on_switch for entry in group if entry not in spec.block.attributes]
         problems += [f"{name}: refuse names {entry['cidr']!r}, not an attribute"
                      for entry in spec.refuse if entry["cidr"] not in spec.block.attributes]
+        problems += [f"{name}: keep_null {entry!r} is not an argument"
+                     for entry in spec.keep_null if not getattr(spec.block.attributes.get(entry), "optional", False)]
         problems += [f"{name}: validate {entry!r} is not an attribute"
                      for entry in spec.validate if _attribute(spec.block, entry) is None]
     assert not problems, "\n".join(problems)
