@@ -77,9 +77,7 @@ def environments(root: Path, work: Path, names: list[str]) -> list[str]:
 
 
 def modules(mirror: Path, endpoint: str, scratch: Path) -> list[str]:
-    import tftest
-    import yaml
-    from plan_inventory import ModulePlanner, cases, check, modules as module_names, normalise_text
+    from plan_inventory import ModulePlanner, case_problems, cases, modules as module_names
     from test_modules_on_the_real_provider import moto_provider_block, real_provider_env
 
     env = real_provider_env(scratch, mirror, endpoint)
@@ -91,16 +89,9 @@ def modules(mirror: Path, endpoint: str, scratch: Path) -> list[str]:
         mine = [c for c in cases() if c.module == module]
         passed = 0
         for case in mine:
-            inventory = yaml.safe_load(case.inventory.read_text()) or {}
-            try:
-                plan = planner.plan(case.tfvars)
-                problems = ["planned, but the inventory expects an error"] if "error" in inventory else check(plan, inventory)
-            except tftest.TerraformTestError as error:
-                output = "\n".join(str(part) for part in error.args)
-                expected = inventory.get("error")
-                problems = [] if expected and normalise_text(expected) in normalise_text(output) else [output.strip().splitlines()[-1]]
+            problems = case_problems(case, planner)
             if problems:
-                notes.append(f"- {case.id}: {problems[0]}")
+                notes.append(f"- {case.id}: {problems[0].splitlines()[-1]}")
             else:
                 passed += 1
         rows.append(f"| {module} | {'pass' if valid else 'FAIL'} | {passed}/{len(mine)} |")

@@ -247,3 +247,19 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     raise SystemExit(main(sys.argv[1:]))
+
+
+def case_problems(case: Case, planner: ModulePlanner) -> list[str]:
+    """Where planning a case differs from its inventory (its expected values, or its expected refusal)."""
+    inventory = yaml.safe_load(case.inventory.read_text()) or {}
+    try:
+        plan = planner.plan(case.tfvars)
+    except tftest.TerraformTestError as failure:
+        output = "\n".join(str(part) for part in failure.args)
+        expected = inventory.get("error")
+        if expected and normalise_text(expected) in normalise_text(output):
+            return []
+        return [f"the plan failed, but not with {expected!r}:\n{output}" if expected else f"the plan failed:\n{output}"]
+    if "error" in inventory:
+        return [f"planned, but the inventory expects the error {inventory['error']!r}"]
+    return check(plan, inventory)

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from plan_inventory import REPO
 
 ENDPOINT_SERVICES = {"ecr.api", "ecr.dkr", "logs"}
 

@@ -15,17 +15,14 @@ from pathlib import Path
 
 import pytest
 import readme_tables
-import tftest
-import yaml
 from plan_inventory import (
     MODULES,
     Case,
     ModulePlanner,
+    case_problems,
     cases,
-    check,
     local_provider_env,
     modules,
-    normalise_text,
 )
 
 TERRAFORM = os.environ.get("TERRAFORM_BINARY", "terraform")
@@ -50,18 +47,7 @@ def planners(tmp_path_factory):
 def test_plan_matches_inventory(case: Case, planners):
     if not case.inventory.is_file():
         pytest.fail(f"{case.id} has no inventory {case.inventory.name}; write it with: {case.regenerate_hint()}")
-    inventory = yaml.safe_load(case.inventory.read_text()) or {}
-    planner = planners(case.module)
-    if "error" in inventory:
-        with pytest.raises(tftest.TerraformTestError) as failure:
-            planner.plan(case.tfvars)
-        output = "\n".join(str(part) for part in failure.value.args)
-        assert normalise_text(inventory["error"]) in normalise_text(output), (
-            f"{case.id}: the plan failed, but not with {inventory['error']!r}:\n{output}"
-        )
-        return
-    plan = planner.plan(case.tfvars)
-    problems = check(plan, inventory)
+    problems = case_problems(case, planners(case.module))
     assert not problems, (
         f"{case.id}: the plan does not match {case.inventory.name}:\n  "
         + "\n  ".join(problems)
