@@ -31,6 +31,10 @@ KNOWN: dict[tuple[str, str], str] = {
     ("vpc_family", "defaults aws_db_subnet_group.db"): "moto returns no supported network types",
     ("vpc_family", "defaults aws_vpc_dhcp_options.d"): "moto returns no owner id",
     ("vpc_family", "defaults aws_network_acl_rule.in"): "icmp fields the real Read sets only for ICMP rules",
+    ("http_api", "defaults aws_apigatewayv2_api.a"): "not fixed yet: the stand-in answers unset arguments with SDK v2 zero "
+                                                    "values ('' / false), the real provider null; ip_address_type is '' on moto",
+    ("http_api", "defaults aws_apigatewayv2_stage.s"): "not fixed yet: the real provider stores an all-zero default_route_settings block",
+    ("messaging", "defaults aws_sns_topic.t"): "the default access policy SNS attaches to a new topic is not composed by the stand-in",
     ("vpc_family", "defaults aws_vpc_ipv4_cidr_block_association"): "ipam arguments never read back",
 }
 # schema differences -> why: the stand-in serves 6.47.0 (the reference), the build is a later commit
