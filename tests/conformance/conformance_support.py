@@ -6,7 +6,7 @@ import pytest
 
 # The whole matrix (every module case, all four environments) takes about an hour on 2 cores: it
 # runs with ORCHESTRATOR_CONFORMANCE=all (and in bench/conformance.py); by default, when the
-# provider is built, every module validates and `local` goes through the whole cycle.
+# provider is built, every module validates on it.
 FULL = os.environ.get("ORCHESTRATOR_CONFORMANCE") == "all"
 
 
