@@ -30,9 +30,20 @@ class CliRun:
         return json.loads(self.stdout)
 
 
+# Variables that would point a test's runs somewhere else than its own project copy: a test passes
+# them explicitly when it means to (the developer's shell, or another test, must not leak them in).
+REDIRECTING_VARIABLES = ("ORCHESTRATOR_WORK_DIR",)
+
+
+def cli_environment(root: Path, env: dict | None = None) -> dict[str, str]:
+    """The environment of a CLI run on the project at ``root``: the test's own, plus ``env``."""
+    inherited = {k: v for k, v in os.environ.items() if k not in REDIRECTING_VARIABLES}
+    return {**inherited, "ORCHESTRATOR_ROOT": str(root), "COLUMNS": "200", **(env or {})}
+
+
 def run_cli(root: Path, *args: str, env: dict | None = None, timeout: float = 300) -> CliRun:
     """Run `python -m orchestrator` as a user would, in a subprocess, with the project at ``root``."""
-    environ = {**os.environ, "ORCHESTRATOR_ROOT": str(root), "COLUMNS": "200", **(env or {})}
+    environ = cli_environment(root, env)
     done = subprocess.run(
         [sys.executable, "-m", "orchestrator", *args],
         cwd=root,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from helpers import REPO
 from orchestrator.config.project import Project
 
 
@@ -35,19 +35,19 @@ def provider_mirror() -> tuple[Path, str]:
 
 @pytest.fixture(scope="session")
 def moto_server(provider_mirror, tmp_path_factory):
-    """One moto server for the session (as `local-cloud up` starts it), stopped at the end."""
+    """One moto server for the session (as `local-cloud up` starts it), stopped at the end.
+
+    It is recorded in a private project's working directory (never the developer's, and without
+    touching this process's environment: other tests' runs must not find it).
+    """
     from orchestrator.run import local_cloud
 
-    work = tmp_path_factory.mktemp("moto-work")
-    previous = os.environ.get("ORCHESTRATOR_WORK_DIR")
-    os.environ["ORCHESTRATOR_WORK_DIR"] = str(work)
-    project = Project(REPO)
-    try:
+    project = Project(tmp_path_factory.mktemp("moto-work"))
+    own_directory = {k: v for k, v in os.environ.items() if k != "ORCHESTRATOR_WORK_DIR"}
+    with mock.patch.dict(os.environ, own_directory, clear=True):
         server = local_cloud.up(project)
+    try:
         yield server
     finally:
-        local_cloud.down(project)
-        if previous is None:
-            os.environ.pop("ORCHESTRATOR_WORK_DIR", None)
-        else:
-            os.environ["ORCHESTRATOR_WORK_DIR"] = previous
+        with mock.patch.dict(os.environ, own_directory, clear=True):
+            local_cloud.down(project)

@@ -11,13 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import by_name, run_cli, set_app_environment
+from helpers import by_name, cli_environment, run_cli, set_app_environment
 
 
 def start_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    environ = {**os.environ, "ORCHESTRATOR_ROOT": str(root), **(env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", *args], cwd=root, env=environ,
+        [sys.executable, "-m", "orchestrator", *args], cwd=root, env=cli_environment(root, env),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
     )
 
