@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import zlib
@@ -21,13 +22,37 @@ REGION_NAMES = {
 GATEWAY_SERVICES = {"s3", "dynamodb"}
 
 
+# DescribeAvailabilityZones filters: name -> the zone's value (values of one filter are alternatives,
+# several filters must all match; * and ? are wildcards). Every zone of the local cloud is a regular, available zone of
+# its region that needs no opt-in.
+ZONE_FILTERS = {
+    "zone-name": lambda zone: zone["name"], "zone-id": lambda zone: zone["zone_id"],
+    "region-name": lambda zone: zone["region"], "group-name": lambda zone: zone["region"],
+    "state": lambda zone: "available", "zone-type": lambda zone: "availability-zone",
+    "opt-in-status": lambda zone: "opt-in-not-required",
+}
+
+
 def availability_zones(provider, config: dict) -> dict:
     region = config.get("region") or provider.region
     letters = "abc"
-    excluded = set(config.get("exclude_names") or [])
-    names = [f"{region}{letter}" for letter in letters if f"{region}{letter}" not in excluded]
-    return {"id": region, "region": region, "names": names, "group_names": [region],
-            "zone_ids": [f"{region_code(region)}-az{letters.index(n[-1]) + 1}" for n in names]}
+    zones = [{"name": f"{region}{letter}", "zone_id": f"{region_code(region)}-az{index + 1}", "region": region}
+             for index, letter in enumerate(letters)]
+    excluded_names = set(config.get("exclude_names") or [])
+    excluded_ids = set(config.get("exclude_zone_ids") or [])
+    state = config.get("state")
+    for block in config.get("filter") or []:
+        if block.get("name") not in ZONE_FILTERS:
+            raise ValueError(f"The filter '{block.get('name')}' is invalid")  # InvalidParameterValue, as EC2 answers
+    zones = [
+        zone for zone in zones
+        if zone["name"] not in excluded_names and zone["zone_id"] not in excluded_ids
+        and state in (None, "", "available")
+        and all(any(fnmatch.fnmatchcase(ZONE_FILTERS[block["name"]](zone), value) for value in block.get("values") or [])
+                for block in config.get("filter") or [])
+    ]
+    return {"id": region, "region": region, "names": [zone["name"] for zone in zones], "group_names": [region],
+            "zone_ids": [zone["zone_id"] for zone in zones]}
 
 
 def caller_identity(provider, config: dict) -> dict:

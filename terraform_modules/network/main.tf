@@ -7,15 +7,35 @@ data "aws_partition" "current" {}
 
 data "aws_caller_identity" "current" {}
 
+# The zones the subnets may use, pinned by identity: the zone IDs or names given, else the region's
+# zones named a to f. The set never grows by itself when AWS adds a zone, and a zone that is not
+# available (a typo, a zone the account cannot use) is refused before anything is created.
 data "aws_availability_zones" "available" {
-  count = length(var.availability_zones) == 0 ? 1 : 0
   state = "available"
+
+  filter {
+    name   = local.zone_filter.name
+    values = local.zone_filter.values
+  }
 }
 
 locals {
   region = data.aws_region.current.region
 
-  zone_names         = length(var.availability_zones) > 0 ? var.availability_zones : data.aws_availability_zones.available[0].names
+  zone_filter = (
+    length(var.availability_zone_ids) > 0 ? { name = "zone-id", values = var.availability_zone_ids } :
+    length(var.availability_zones) > 0 ? { name = "zone-name", values = var.availability_zones } :
+    { name = "zone-name", values = [for letter in ["a", "b", "c", "d", "e", "f"] : "${local.region}${letter}"] }
+  )
+
+  # Zone names in the order given (by ID or by name), else in the region's order; only available ones.
+  zone_name_by_id = zipmap(data.aws_availability_zones.available.zone_ids, data.aws_availability_zones.available.names)
+  zone_names = (
+    length(var.availability_zone_ids) > 0 ? [for id in var.availability_zone_ids : local.zone_name_by_id[id] if contains(keys(local.zone_name_by_id), id)] :
+    length(var.availability_zones) > 0 ? [for name in var.availability_zones : name if contains(data.aws_availability_zones.available.names, name)] :
+    data.aws_availability_zones.available.names
+  )
+  zones_unavailable  = setsubtract(local.zone_filter.values, length(var.availability_zone_ids) > 0 ? keys(local.zone_name_by_id) : data.aws_availability_zones.available.names)
   availability_zones = slice(local.zone_names, 0, min(length(local.zone_names), length(var.private_subnet_cidrs)))
 
   vpc_prefix_length = tonumber(split("/", var.vpc_cidr_block)[1])
@@ -58,6 +78,10 @@ resource "aws_vpc" "this" {
       error_message = "These subnet CIDR blocks are not inside vpc_cidr_block ${var.vpc_cidr_block}: ${join(", ", local.subnet_cidrs_outside_vpc)}."
     }
     precondition {
+      condition     = length(var.availability_zone_ids) + length(var.availability_zones) == 0 || length(local.zones_unavailable) == 0
+      error_message = "These availability zones are not available to this account in ${local.region}: ${join(", ", sort(local.zones_unavailable))}."
+    }
+    precondition {
       condition     = length(local.availability_zones) == length(var.private_subnet_cidrs)
       error_message = "Each private subnet needs its own availability zone (an ALB, a VPC link and an Interface endpoint accept one subnet per zone): ${length(var.private_subnet_cidrs)} private subnets, ${length(local.zone_names)} zones available."
     }
@@ -66,6 +90,18 @@ resource "aws_vpc" "this" {
       error_message = "nat_gateway_enabled needs public subnets for the NAT gateways: set public_subnet_cidrs."
     }
   }
+}
+
+# Every VPC comes with a default security group that admits traffic from its own members and lets
+# them send anywhere; anything launched without a group lands in it. Managed here with no rule at
+# all, so that it admits and sends nothing (every group the modules create is their own).
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+
+  ingress = []
+  egress  = []
+
+  tags = merge(var.tags, { Name = "${var.name}-default-deny-all" })
 }
 
 # --- private subnets: one route table each, so that per-zone NAT routes stay possible -------------
@@ -229,11 +265,52 @@ resource "aws_vpc_endpoint" "s3" {
 
 # --- optional flow logs ---------------------------------------------------------------------------
 
+locals {
+  flow_log_group_name     = "/vpc/${var.name}/flow-logs"
+  flow_log_kms_key_create = var.flow_log_enabled && var.flow_log_kms_key_arn == null && var.flow_log_kms_key_create
+}
+
+# A customer managed key for the flow log group alone, rotated every year. Its key policy (written
+# inline: it is a key policy, where Resource "*" means this key, not an IAM policy) is AWS's default,
+# which lets the account's IAM policies govern the key, plus CloudWatch Logs for this log group only.
+resource "aws_kms_key" "flow_log" {
+  count = local.flow_log_kms_key_create ? 1 : 0
+
+  description             = "Encrypts the VPC flow log group ${local.flow_log_group_name}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountManagesTheKeyThroughIam"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsThisLogGroup"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.${data.aws_partition.current.dns_suffix}" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:${data.aws_partition.current.partition}:logs:${local.region}:${data.aws_caller_identity.current.account_id}:log-group:${local.flow_log_group_name}" }
+        }
+      },
+    ]
+  })
+
+  tags = merge(var.tags, { Name = "${var.name}-flow-logs" })
+}
+
 resource "aws_cloudwatch_log_group" "flow_log" {
   count = var.flow_log_enabled ? 1 : 0
 
-  name              = "/vpc/${var.name}/flow-logs"
+  name              = local.flow_log_group_name
   retention_in_days = var.flow_log_retention_in_days
+  kms_key_id        = local.flow_log_kms_key_create ? aws_kms_key.flow_log[0].arn : var.flow_log_kms_key_arn
 
   tags = var.tags
 }

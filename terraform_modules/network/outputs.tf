@@ -62,3 +62,13 @@ output "flow_log_group_name" {
   description = "Name of the CloudWatch Logs group of the VPC flow logs (null unless flow_log_enabled)."
   value       = try(aws_cloudwatch_log_group.flow_log[0].name, null)
 }
+
+output "flow_log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the flow log group (null unless flow_log_enabled with a key)."
+  value       = var.flow_log_enabled ? (local.flow_log_kms_key_create ? aws_kms_key.flow_log[0].arn : var.flow_log_kms_key_arn) : null
+}
+
+output "default_security_group_id" {
+  description = "ID of the VPC's default security group, managed without any rule (it admits and sends nothing)."
+  value       = aws_default_security_group.this.id
+}

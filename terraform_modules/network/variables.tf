@@ -43,13 +43,29 @@ variable "enable_dns_hostnames" {
 }
 
 variable "availability_zones" {
-  description = "Availability zones of the subnets, by name (e.g. [\"eu-west-1a\", \"eu-west-1b\"]): private subnet i goes to zone i, so at least as many zones as private subnets (one private subnet per zone); public subnet i goes to zone i modulo the list's length. Empty: the first available zones of the region."
+  description = "Availability zones of the subnets, by name (e.g. [\"eu-west-1a\", \"eu-west-1b\"]): private subnet i goes to zone i, so at least as many zones as private subnets (one private subnet per zone); public subnet i goes to zone i modulo the list's length. Empty (and no availability_zone_ids): the first available of the region's zones named a to f."
   type        = list(string)
   default     = []
 
   validation {
     condition     = length(var.availability_zones) == 0 || (length(var.availability_zones) >= 2 && length(distinct(var.availability_zones)) == length(var.availability_zones))
     error_message = "availability_zones must be empty (automatic) or list at least two distinct zones: an ALB and a VPC link need subnets in two zones."
+  }
+}
+
+variable "availability_zone_ids" {
+  description = "Availability zones of the subnets, by zone ID (e.g. [\"euw1-az1\", \"euw1-az2\"]): the same physical zones in every account, the way to pin a long-lived environment. Used instead of availability_zones (give one or the other); private subnet i goes to zone i."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.availability_zone_ids) == 0 || (length(var.availability_zone_ids) >= 2 && length(distinct(var.availability_zone_ids)) == length(var.availability_zone_ids) && alltrue([for id in var.availability_zone_ids : can(regex("^[a-z]{2,5}[0-9]+-az[0-9]+$", id))]))
+    error_message = "availability_zone_ids must be empty or list at least two distinct availability zone IDs such as euw1-az1 (an ALB and a VPC link need subnets in two zones)."
+  }
+
+  validation {
+    condition     = length(var.availability_zone_ids) == 0 || length(var.availability_zones) == 0
+    error_message = "Give availability_zone_ids or availability_zones, not both."
   }
 }
 
@@ -148,12 +164,29 @@ variable "flow_log_traffic_type" {
 }
 
 variable "flow_log_retention_in_days" {
-  description = "How many days the flow log group keeps its events."
+  description = "How many days the flow log group keeps its events (a year by default, what most audit baselines ask)."
   type        = number
-  default     = 30
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_log_retention_in_days)
     error_message = "flow_log_retention_in_days must be one of the values CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
   }
+}
+
+variable "flow_log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the flow log group (its key policy must let CloudWatch Logs use it). Null: see flow_log_kms_key_create."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.flow_log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", var.flow_log_kms_key_arn))
+    error_message = "flow_log_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
+}
+
+variable "flow_log_kms_key_create" {
+  description = "With flow_log_kms_key_arn null: encrypt the flow log group with a customer managed key the module creates for it alone (rotated yearly, about 1 USD a month). False leaves the group under CloudWatch Logs' own encryption, with no key policy to say who may decrypt."
+  type        = bool
+  default     = true
 }

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import msgpack
+import pytest
 
 from orchestrator.local_provider import cty, templates
-from orchestrator.local_provider.datasources import iam_policy_document
+from orchestrator.local_provider.datasources import availability_zones, iam_policy_document
 from orchestrator.local_provider.provider import LocalAWS, normalize
 from orchestrator.local_provider.store import Store
 
@@ -59,6 +60,22 @@ def test_policy_document_renders_like_the_real_data_source():
         "statement": [{"sid": "Pull", "effect": "Deny", "actions": ["*"]}],
     })
     assert json.loads(merged["json"])["Statement"] == [{"Sid": "Pull", "Effect": "Deny", "Action": "*"}]
+
+
+def test_availability_zones_filter_like_describe_availability_zones():
+    provider = LocalAWS(environ={"AWS_REGION": "eu-west-1"})
+    everything = availability_zones(provider, {})
+    assert everything["names"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert everything["zone_ids"] == ["euw1-az1", "euw1-az2", "euw1-az3"]
+    by_id = availability_zones(provider, {"state": "available", "filter": [{"name": "zone-id", "values": ["euw1-az3", "euw1-az1", "euw1-az9"]}]})
+    assert by_id["names"] == ["eu-west-1a", "eu-west-1c"] and by_id["zone_ids"] == ["euw1-az1", "euw1-az3"]
+    both = availability_zones(provider, {"filter": [{"name": "zone-name", "values": ["eu-west-1*"]},
+                                                    {"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+                                         "exclude_zone_ids": ["euw1-az2"]})
+    assert both["names"] == ["eu-west-1a", "eu-west-1c"]
+    assert availability_zones(provider, {"filter": [{"name": "zone-type", "values": ["local-zone"]}]})["names"] == []
+    with pytest.raises(ValueError, match="The filter 'zone-colour' is invalid"):
+        availability_zones(provider, {"filter": [{"name": "zone-colour", "values": ["blue"]}]})
 
 
 def test_provider_configuration_sets_account_region_and_tags():
