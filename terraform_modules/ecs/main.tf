@@ -22,6 +22,10 @@ locals {
 
   listener_region = split(":", var.listener_arn)[3]
 
+  # With a read-only root filesystem, each writable path is a task volume of its own (on the task's
+  # ephemeral storage, gone with the task): /tmp -> "tmp", /var/cache/app -> "var-cache-app".
+  writable_volumes = { for path in var.container_writable_paths : trim(replace(path, "/[^A-Za-z0-9]+/", "-"), "-") => path }
+
   # Secrets reach the container from SSM or Secrets Manager at task start (valueFrom): their values
   # never pass through Terraform. The execution role may read exactly these and nothing else.
   secret_ssm_arns = sort(distinct([for arn in values(var.container_secrets) : arn if split(":", arn)[2] == "ssm"]))
@@ -41,6 +45,9 @@ locals {
       containerPort = var.container_port
       protocol      = "tcp"
     }]
+    mountPoints = length(local.writable_volumes) == 0 ? null : [
+      for name in sort(keys(local.writable_volumes)) : { sourceVolume = name, containerPath = local.writable_volumes[name], readOnly = false }
+    ]
     environment = [for k in sort(keys(var.container_environment)) : { name = k, value = var.container_environment[k] }]
     secrets     = length(var.container_secrets) == 0 ? null : [for k in sort(keys(var.container_secrets)) : { name = k, valueFrom = var.container_secrets[k] }]
     logConfiguration = {
@@ -57,9 +64,51 @@ locals {
 
 # --- logs -----------------------------------------------------------------------------------------
 
+locals {
+  log_group_name     = "/ecs/${local.cluster_name}/${var.name}"
+  log_kms_key_create = var.log_kms_key_arn == null && var.log_kms_key_create
+}
+
+# A customer managed key for the container log group alone, rotated every year. Its key policy
+# (written inline: it is a key policy, where Resource "*" means this key, not an IAM policy) is AWS's
+# default, which lets the account's IAM policies govern the key, plus CloudWatch Logs for this log
+# group only. The tasks need no KMS permission: CloudWatch Logs encrypts what they send.
+resource "aws_kms_key" "logs" {
+  count = local.log_kms_key_create ? 1 : 0
+
+  description             = "Encrypts the ECS log group ${local.log_group_name}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountManagesTheKeyThroughIam"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsThisLogGroup"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.${data.aws_partition.current.dns_suffix}" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}" }
+        }
+      },
+    ]
+  })
+
+  tags = merge(var.tags, { Name = "${var.name}-ecs-logs" })
+}
+
 resource "aws_cloudwatch_log_group" "this" {
-  name              = "/ecs/${local.cluster_name}/${var.name}"
+  name              = local.log_group_name
   retention_in_days = var.log_retention_in_days
+  kms_key_id        = local.log_kms_key_create ? aws_kms_key.logs[0].arn : var.log_kms_key_arn
 
   tags = var.tags
 }
@@ -251,6 +300,13 @@ resource "aws_ecs_task_definition" "this" {
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = var.task_cpu_architecture
+  }
+
+  dynamic "volume" {
+    for_each = local.writable_volumes
+    content {
+      name = volume.key
+    }
   }
 
   tags = var.tags

@@ -43,6 +43,11 @@ output "log_group_name" {
   value       = aws_cloudwatch_log_group.this.name
 }
 
+output "log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the log group (null when it is under CloudWatch Logs' own encryption)."
+  value       = local.log_kms_key_create ? aws_kms_key.logs[0].arn : var.log_kms_key_arn
+}
+
 output "container_name" {
   description = "Name of the application container."
   value       = var.container_name

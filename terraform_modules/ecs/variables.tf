@@ -174,9 +174,25 @@ variable "container_command" {
 }
 
 variable "container_readonly_root_filesystem" {
-  description = "Mount the container's root filesystem read-only."
+  description = "Mount the container's root filesystem read-only, so that a compromised process cannot change the image's programs or configuration; the application writes only to container_writable_paths."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "container_writable_paths" {
+  description = "Directories the application may write to, each a volume of its own on the task's ephemeral storage (emptied when the task stops), mounted read-write over the read-only root filesystem. /tmp by default: most runtimes need it."
+  type        = list(string)
+  default     = ["/tmp"]
+
+  validation {
+    condition     = alltrue([for path in var.container_writable_paths : can(regex("^(/[A-Za-z0-9._-]+)+$", path)) && !contains(["/", "/proc", "/sys", "/dev"], path)])
+    error_message = "container_writable_paths must be absolute directory paths such as /tmp or /var/cache/app (letters, digits, '.', '_', '-'), not /, /proc, /sys or /dev."
+  }
+
+  validation {
+    condition     = length(distinct([for path in var.container_writable_paths : trim(replace(path, "/[^A-Za-z0-9]+/", "-"), "-")])) == length(var.container_writable_paths)
+    error_message = "container_writable_paths must not repeat a path, nor hold two paths that differ only in punctuation (each becomes a volume named after it, /var/cache -> var-cache)."
+  }
 }
 
 variable "task_size" {
@@ -225,14 +241,31 @@ variable "task_role_policy_json" {
 }
 
 variable "log_retention_in_days" {
-  description = "How many days the container log group keeps its events."
+  description = "How many days the container log group keeps its events (a year by default, what most audit baselines ask)."
   type        = number
-  default     = 30
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
     error_message = "log_retention_in_days must be one of the values CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
   }
+}
+
+variable "log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the container log group (its key policy must let CloudWatch Logs use it). Null: see log_kms_key_create."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
+}
+
+variable "log_kms_key_create" {
+  description = "With log_kms_key_arn null: encrypt the container log group with a customer managed key the module creates for it alone (rotated yearly, about 1 USD a month). False leaves the group under CloudWatch Logs' own encryption, with no key policy to say who may decrypt."
+  type        = bool
+  default     = true
 }
 
 # --- the service ----------------------------------------------------------------------------------
