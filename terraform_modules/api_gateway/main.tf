@@ -76,17 +76,102 @@ resource "aws_apigatewayv2_integration" "this" {
   }
 }
 
+# Who may call: AWS_IAM (SigV4-signed requests of principals the caller's IAM policies allow to
+# execute-api:Invoke), JWT (tokens of one issuer for one of the audiences, checked by API Gateway
+# before the request reaches the VPC link), or NONE (anyone: the application authenticates).
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  count = var.authorization_type == "JWT" ? 1 : 0
+
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "${var.name}-jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.jwt_issuer
+    audience = var.jwt_audience
+  }
+}
+
 resource "aws_apigatewayv2_route" "this" {
   for_each = local.route_keys
 
-  api_id    = aws_apigatewayv2_api.this.id
-  route_key = each.key
-  target    = "integrations/${aws_apigatewayv2_integration.this.id}"
+  api_id               = aws_apigatewayv2_api.this.id
+  route_key            = each.key
+  target               = "integrations/${aws_apigatewayv2_integration.this.id}"
+  authorization_type   = var.authorization_type
+  authorizer_id        = var.authorization_type == "JWT" ? aws_apigatewayv2_authorizer.jwt[0].id : null
+  authorization_scopes = var.authorization_type == "JWT" && length(var.jwt_authorization_scopes) > 0 ? var.jwt_authorization_scopes : null
+}
+
+# Routes left open on purpose, none by default: the keep-alive's request (an EventBridge API
+# destination can neither sign it with SigV4 nor obtain a JWT without an OAuth client) must pass
+# API Gateway to reach the VPC link and keep it ACTIVE. Name the health path only.
+resource "aws_apigatewayv2_route" "unauthenticated" {
+  #checkov:skip=CKV_AWS_309:Only the routes named in unauthenticated_route_keys (none by default, validated to be specific METHOD /path keys, never the catch-all routes): the keep-alive's health request, which an EventBridge API destination can neither sign (SigV4) nor send with a JWT, and which must reach the VPC link to keep it ACTIVE. Every other route requires authorization_type.
+  for_each = toset(var.unauthenticated_route_keys)
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.this.id}"
+  authorization_type = "NONE"
+}
+
+# --- access logs: kept a year, encrypted with a key of their own ---------------------------------
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  access_log_group_name     = "/apigateway/${var.name}/access"
+  access_log_kms_key_create = var.access_log_kms_key_arn == null && var.access_log_kms_key_create
+  partition                 = data.aws_partition.current.partition
+  region                    = data.aws_region.current.region
+  account_id                = data.aws_caller_identity.current.account_id
+}
+
+# A customer managed key for the access log group alone, rotated every year. Its key policy (written
+# inline: it is a key policy, where Resource "*" means this key, not an IAM policy) is AWS's default,
+# which lets the account's IAM policies govern the key, plus CloudWatch Logs for this log group only.
+resource "aws_kms_key" "access_log" {
+  count = local.access_log_kms_key_create ? 1 : 0
+
+  description             = "Encrypts the API Gateway access log group ${local.access_log_group_name}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountManagesTheKeyThroughIam"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsThisLogGroup"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${local.region}.${data.aws_partition.current.dns_suffix}" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.access_log_group_name}" }
+        }
+      },
+    ]
+  })
+
+  tags = merge(var.tags, { Name = "${var.name}-api-access-logs" })
 }
 
 resource "aws_cloudwatch_log_group" "access" {
-  name              = "/apigateway/${var.name}/access"
+  name              = local.access_log_group_name
   retention_in_days = var.access_log_retention_in_days
+  kms_key_id        = local.access_log_kms_key_create ? aws_kms_key.access_log[0].arn : var.access_log_kms_key_arn
 
   tags = var.tags
 }
@@ -109,5 +194,5 @@ resource "aws_apigatewayv2_stage" "this" {
 
   tags = merge(var.tags, { Name = var.name })
 
-  depends_on = [aws_apigatewayv2_route.this]
+  depends_on = [aws_apigatewayv2_route.this, aws_apigatewayv2_route.unauthenticated]
 }

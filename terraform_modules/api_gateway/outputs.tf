@@ -30,7 +30,22 @@ output "integration_id" {
 
 output "route_keys" {
   description = "Route keys of the API, all targeting the private integration."
-  value       = sort(keys(aws_apigatewayv2_route.this))
+  value       = sort(concat(keys(aws_apigatewayv2_route.this), keys(aws_apigatewayv2_route.unauthenticated)))
+}
+
+output "authorization_type" {
+  description = "Authorization of the routes (NONE, AWS_IAM or JWT); unauthenticated_route_keys excepted."
+  value       = var.authorization_type
+}
+
+output "authorizer_id" {
+  description = "ID of the JWT authorizer (null unless authorization_type is JWT)."
+  value       = try(aws_apigatewayv2_authorizer.jwt[0].id, null)
+}
+
+output "access_log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the access log group (null when it is under CloudWatch Logs' own encryption)."
+  value       = local.access_log_kms_key_create ? aws_kms_key.access_log[0].arn : var.access_log_kms_key_arn
 }
 
 output "access_log_group_name" {

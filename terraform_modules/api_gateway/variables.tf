@@ -101,13 +101,85 @@ variable "detailed_metrics_enabled" {
 }
 
 variable "access_log_retention_in_days" {
-  description = "How many days the access log group keeps its events."
+  description = "How many days the access log group keeps its events (a year by default, what most audit baselines ask)."
   type        = number
-  default     = 30
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.access_log_retention_in_days)
     error_message = "access_log_retention_in_days must be one of the values CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
+variable "access_log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the access log group (its key policy must let CloudWatch Logs use it). Null: see access_log_kms_key_create."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_log_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", var.access_log_kms_key_arn))
+    error_message = "access_log_kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)."
+  }
+}
+
+variable "access_log_kms_key_create" {
+  description = "With access_log_kms_key_arn null: encrypt the access log group with a customer managed key the module creates for it alone (rotated yearly, about 1 USD a month). False leaves the group under CloudWatch Logs' own encryption, with no key policy to say who may decrypt."
+  type        = bool
+  default     = true
+}
+
+variable "authorization_type" {
+  description = "Who may call the API's routes: AWS_IAM (requests signed with SigV4 by principals allowed execute-api:Invoke), JWT (tokens from jwt_issuer for one of jwt_audience, checked by API Gateway before the VPC link) or NONE (anyone; the application authenticates, if at all)."
+  type        = string
+  default     = "AWS_IAM"
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM", "JWT"], var.authorization_type)
+    error_message = "authorization_type must be NONE, AWS_IAM or JWT."
+  }
+}
+
+variable "jwt_issuer" {
+  description = "With authorization_type JWT: the issuer (iss) of the accepted tokens, an https URL whose /.well-known/openid-configuration API Gateway reads (e.g. https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.jwt_issuer == null || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$", var.jwt_issuer))
+    error_message = "jwt_issuer must be an https:// URL (the token issuer, e.g. https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123)."
+  }
+
+  validation {
+    condition     = (var.authorization_type == "JWT") == (var.jwt_issuer != null)
+    error_message = "jwt_issuer is required with authorization_type JWT, and only then."
+  }
+}
+
+variable "jwt_audience" {
+  description = "With authorization_type JWT: the accepted audiences (aud, or client_id for access tokens); a token must name one of them."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.authorization_type != "JWT" || (length(var.jwt_audience) > 0 && alltrue([for a in var.jwt_audience : length(trimspace(a)) > 0]))
+    error_message = "jwt_audience must name at least one audience with authorization_type JWT: without one API Gateway would accept tokens issued for any application of the issuer."
+  }
+}
+
+variable "jwt_authorization_scopes" {
+  description = "With authorization_type JWT: scopes a token must hold one of (empty: any valid token)."
+  type        = list(string)
+  default     = []
+}
+
+variable "unauthenticated_route_keys" {
+  description = "Routes (\"GET /health\") that stay open whatever authorization_type says, to the same integration: for the keep-alive's request, which must reach the VPC link and cannot carry credentials. Name the health path only; never the catch-all routes."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for key in var.unauthenticated_route_keys : can(regex("^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$", key))])
+    error_message = "unauthenticated_route_keys must be specific routes \"METHOD /path\" (GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS, a literal path without {variables}), never ANY, $default or a greedy path."
   }
 }
 
