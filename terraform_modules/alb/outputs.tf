@@ -52,3 +52,13 @@ output "security_group_id" {
   description = "ID of the load balancer's security group (created without rules; vpc_link adds the ingress, ecs the egress)."
   value       = aws_security_group.this.id
 }
+
+output "access_logs_bucket" {
+  description = "S3 bucket of the access logs (null when they are off)."
+  value       = var.access_logs.enabled ? local.access_logs_bucket : null
+}
+
+output "deletion_protection_enabled" {
+  description = "Whether the load balancer is protected against deletion."
+  value       = aws_lb.this.enable_deletion_protection
+}

@@ -46,9 +46,9 @@ variable "internal" {
 }
 
 variable "listener_protocol" {
-  description = "Protocol of the listener the VPC link connects to: HTTP, or HTTPS with listener_certificate_arn."
+  description = "Protocol of the listener the VPC link connects to: HTTPS (the default) with listener_certificate_arn, so that requests stay encrypted up to the load balancer; or HTTP, plain text between API Gateway and the ALB inside the VPC."
   type        = string
-  default     = "HTTP"
+  default     = "HTTPS"
 
   validation {
     condition     = contains(["HTTP", "HTTPS"], var.listener_protocol)
@@ -57,12 +57,12 @@ variable "listener_protocol" {
 }
 
 variable "listener_port" {
-  description = "Port of the listener the VPC link connects to."
+  description = "Port of the listener the VPC link connects to. Null: 443 for HTTPS, 80 for HTTP."
   type        = number
-  default     = 80
+  default     = null
 
   validation {
-    condition     = var.listener_port >= 1 && var.listener_port <= 65535 && floor(var.listener_port) == var.listener_port
+    condition     = var.listener_port == null || try(var.listener_port >= 1 && var.listener_port <= 65535 && floor(var.listener_port) == var.listener_port, false)
     error_message = "listener_port must be an integer between 1 and 65535."
   }
 }
@@ -79,9 +79,14 @@ variable "listener_certificate_arn" {
 }
 
 variable "listener_ssl_policy" {
-  description = "TLS policy of an HTTPS listener."
+  description = "TLS policy of an HTTPS listener: TLS 1.3 and 1.2 with forward-secret ciphers by default. Only policies without TLS 1.0 and 1.1 are accepted."
   type        = string
   default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+  validation {
+    condition     = can(regex("^ELBSecurityPolicy-(TLS13-1-[23]-|TLS-1-2-|FS-1-2-)", var.listener_ssl_policy))
+    error_message = "listener_ssl_policy must be an ELB security policy without TLS 1.0 and 1.1: ELBSecurityPolicy-TLS13-1-2-2021-06 (the default), another ELBSecurityPolicy-TLS13-1-2-* or -1-3-*, ELBSecurityPolicy-TLS-1-2-* or ELBSecurityPolicy-FS-1-2-*."
+  }
 }
 
 variable "target_port" {
@@ -164,9 +169,36 @@ variable "idle_timeout" {
 }
 
 variable "deletion_protection_enabled" {
-  description = "Protect the load balancer against deletion (turn off before destroying the stack)."
+  description = "Protect the load balancer against deletion, by a destroy or by hand: the API's only way to the application. Turn off (and apply) before destroying the stack."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "access_logs" {
+  description = "Access logs of the load balancer (one line per request: client, target, status, latencies, TLS) to S3. By default to a bucket the module creates for them: SSE-S3 (the only encryption ALB log delivery accepts), public access blocked, ACLs off, TLS-only bucket policy that lets only Elastic Load Balancing of the region write under <prefix>/AWSLogs/<account>/, versioned, expired after retention_days. bucket: an existing bucket instead (its policy must let Elastic Load Balancing write; retention_days and force_destroy then do nothing)."
+  type = object({
+    enabled        = optional(bool, true)
+    bucket         = optional(string)
+    prefix         = optional(string, "alb")
+    retention_days = optional(number, 365)
+    force_destroy  = optional(bool, false)
+  })
+  default = {}
+
+  validation {
+    condition     = var.access_logs.bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_logs.bucket))
+    error_message = "access_logs.bucket must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)."
+  }
+
+  validation {
+    condition     = can(regex("^([A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*)?$", var.access_logs.prefix)) && !strcontains(var.access_logs.prefix, "AWSLogs")
+    error_message = "access_logs.prefix must be empty or key segments without a leading or trailing slash, and must not contain AWSLogs (Elastic Load Balancing adds AWSLogs/<account>/ itself)."
+  }
+
+  validation {
+    condition     = var.access_logs.retention_days >= 1 && floor(var.access_logs.retention_days) == var.access_logs.retention_days
+    error_message = "access_logs.retention_days must be a whole number of days, at least 1."
+  }
 }
 
 variable "drop_invalid_header_fields" {
