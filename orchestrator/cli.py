@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     apply = commands.add_parser("apply", parents=[per_env], help="plan and apply stacks in dependency order")
     apply.add_argument("--plan-file", type=Path, metavar="PATH",
                        help="apply this saved plan (one --stack); refused if made with placeholders or stale; removed once applied")
+    apply.add_argument("--accept-policy-failures", metavar="REASON",
+                       help="apply even though policy checks failed, for this reason (kept in the run record; policy.owners)")
+    apply.add_argument("--allow-destroy", action="store_true",
+                       help="apply plans that destroy or replace objects without asking (default: ask on a terminal, refuse elsewhere)")
     for quiet in (plan, apply):
         quiet.add_argument("--quiet", action="store_true", help="no progress lines or summary table (Atlantis run steps)")
     for name, usage in (("import", "ADDRESS ID"), ("state-rm", "ADDRESS [ADDRESS ...]")):
@@ -63,8 +67,10 @@ def _parser() -> argparse.ArgumentParser:
         state.add_argument("args", nargs="*", metavar="ARG", help=usage)
         state.add_argument("--comment-args", metavar="ARGS", help="the arguments as Atlantis's $COMMENT_ARGS (escaped, comma-separated)")
         state.add_argument("--quiet", action="store_true", help="print Terraform's output only")
-    policy = commands.add_parser("policy-check", parents=[per_env], help="policy checks of a saved plan (not implemented yet)")
-    policy.add_argument("--plan-file", type=Path, metavar="PATH")
+    policy = commands.add_parser("policy-check", parents=[per_env],
+                                 help="policy checks of a saved plan (Atlantis's policy_check stage): exit 0 passed, 3 a check failed, 1 error")
+    policy.add_argument("--plan-file", type=Path, metavar="PATH", required=True, help="the saved plan (plan --out)")
+    policy.add_argument("--quiet", action="store_true", help="print the checks only")
     commands.add_parser("destroy", parents=[per_env], help="destroy stacks in reverse dependency order")
     commands.add_parser("output", parents=[per_env], help="show stacks' outputs from state")
     commands.add_parser("status", parents=[per_env], help="is the path API -> VPC link -> internal ALB -> ECS whole? (exit 1 if broken)")
@@ -93,7 +99,7 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     provider.add_argument("--provider", choices=("auto", "aws", "local", "moto"), default="auto",
                           help="auto: local provider for environments that declare it, real AWS otherwise; moto: the real provider against a local moto server")
     pr_plan = commands.add_parser("pr-plan", parents=[common, provider],
-                                  help="plan what a change affects; write an Atlantis-style comment (exit 0 none, 3 changes, 1 error)")
+                                  help="plan what a change affects; write an Atlantis-style comment (exit 0 none, 3 changes, 1 error or a failed policy check)")
     pr_plan.add_argument("--base", required=True, metavar="REF", help="revision the change starts from")
     pr_plan.add_argument("--head", metavar="REF", help="revision of the change (default: the working tree)")
     pr_plan.add_argument("--comment-file", type=Path, metavar="PATH", help="write the comment to PATH (more parts: PATH.2, PATH.3, ...)")
@@ -247,7 +253,7 @@ def _dispatch(args, console: Console) -> int:
                 print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names}))
             console.print(f"[green]{args.env} is valid[/]: {len(prepared.names)} stacks render cleanly", highlight=False)
         return 0
-    if args.command in ("import", "state-rm", "policy-check"):
+    if args.command in ("import", "state-rm"):
         return _state_command(project, args, console)
     if getattr(args, "skip_unchanged_since", None):
         from orchestrator.release import pr_plan
@@ -281,14 +287,20 @@ def _dispatch(args, console: Console) -> int:
         show_plan=getattr(args, "show", False),
         plan_out=plan_out.resolve() if plan_out else None,
         plan_file=plan_file.resolve() if plan_file else None,
+        accept_policy_failures=getattr(args, "accept_policy_failures", None),
+        allow_destroy=getattr(args, "allow_destroy", False),
     )
     quiet = getattr(args, "quiet", False)
     prepared, results = core.run(project, options, console, quiet=quiet)
-    failed = any(r.status in ("failed", "skipped") for r in results)
+    # A plan whose policy checks fail is a failure too (CI, Atlantis's policy_check), as in conftest.
+    failed = any(r.status in ("failed", "skipped") or (r.policy is not None and not r.policy.ok and not r.policy_accepted)
+                 for r in results)
     if quiet:  # Atlantis's comment: the plan, and errors in full; no table
         for result in results:
             if result.status in ("failed", "skipped"):
                 console.print(f"{result.name} {result.status}:\n{result.error}", markup=False, highlight=False, soft_wrap=True)
+        if args.command == "policy-check":
+            report.policy_text(console, results, prepared.env.config.policy.checks, brief_when_passed=True)
     else:
         report.summary(console, args.env, args.command, results)
         report.highlights(console, prepared.graph, results)
@@ -299,6 +311,8 @@ def _dispatch(args, console: Console) -> int:
             if result.plan_text:
                 title = "" if quiet and len(results) == 1 else f"# --- {result.name}\n"
                 print(f"{title}{result.plan_text}", end="" if result.plan_text.endswith("\n") else "\n")
+    if args.command == "policy-check":  # 0 passed, 3 a check failed, 1 the checks could not run
+        return 1 if any(r.status != "ok" for r in results) else (3 if failed else 0)
     if plan_file is not None and not failed:  # applied: as Atlantis does with its own plan files
         plan_file.unlink(missing_ok=True)
         plan_file.with_name(plan_file.name + ".meta.json").unlink(missing_ok=True)
@@ -306,14 +320,9 @@ def _dispatch(args, console: Console) -> int:
 
 
 def _state_command(project: Project, args, console: Console) -> int:
-    """import / state-rm in the stack's working directory; policy-check, which is not implemented yet."""
+    """import / state-rm in the stack's working directory."""
     if len(args.stack) != 1:
         raise InputError([Problem("<command line>", "--stack", f"{args.command} works on exactly one stack: add --stack NAME")])
-    if args.command == "policy-check":
-        console.print(f"policy-check: not implemented yet (issue 15): no policy was evaluated for {args.env}-{args.stack[0]}, "
-                      "so no result is reported, neither passed nor failed. Turn policy checks off for this repository "
-                      "until it lands (README, Atlantis).", markup=False, highlight=False, soft_wrap=True)
-        return 1
     from orchestrator.run import state_ops
     from orchestrator.run.types import StackFailure
 

@@ -147,6 +147,25 @@ class Keepalive(Section):
     path: Annotated[str, StringConstraints(pattern=rf"^{URL_PATH}$", max_length=1024)] = "/"
 
 
+# A checkov check id (CKV_AWS_91, CKV2_AWS_12) or one of the project's (ORCH_AWS_1).
+CheckId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$", max_length=64)]
+
+
+class Policy(Section):
+    """Policy checks of every stack's plan (checkov, with the project's checks in policies/checkov/)."""
+
+    checks: bool = Field(True, description="Check every stack's plan; apply refuses a plan that fails a check.")
+    accept: dict[CheckId, Annotated[str, StringConstraints(min_length=10, max_length=500)]] = Field(
+        default_factory=dict,
+        description="Failed checks this environment accepts: check id -> the reason (reported beside each).",
+    )
+    owners: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Who may pass --accept-policy-failures (ORCHESTRATOR_USER, else git user.email, else the login); "
+                    "empty: anyone who can run apply.",
+    )
+
+
 class SecretReference(Section):
     """Where a secret lives; exactly one of the three. Resolved at run time, never stored."""
 
@@ -184,6 +203,7 @@ class Environment(Section):
     app: App
     api: Api = Api()
     keepalive: Keepalive = Keepalive()
+    policy: Policy = Policy()
     secrets: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z_][a-z0-9_]*$")], SecretReference] = Field(
         default_factory=dict, description="stack.variable -> where its secret value lives (see secrets.py)."
     )

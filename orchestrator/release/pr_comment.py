@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.policy.checks import PolicyResult
 from orchestrator.run import secrets
 
 GITHUB_LIMIT = 65_536  # bytes per comment body
@@ -59,6 +60,7 @@ class StackPlan:
     forgets: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)  # names of outputs the plan changes
     secrets: set[str] = field(default_factory=set)
+    policy: PolicyResult | None = None  # the policy checks of the plan, when the environment checks them
 
     @property
     def title(self) -> str:
@@ -209,6 +211,7 @@ def header(plans: list[StackPlan], base: str, head: str, removed: list[str], may
         lines += [f"Ran Plan for {len(plans)} project{'s' if len(plans) != 1 else ''}:", ""]
         for plan in plans:
             notes = [plan.reason] + ([":warning: placeholders"] if plan.placeholders else [])
+            notes += [f":x: policy checks: {len(plan.policy.failed)} failed"] if plan.policy and not plan.policy.ok else []
             lines.append(f"1. {_project(plan)}: {changes_text(plan)} ({'; '.join(notes)})")
         lines.append("")
     else:
@@ -259,6 +262,7 @@ def section(index: int, plan: StackPlan) -> str:
         lines += ["", f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy."
                   + (f" ({changes_text(plan).split('** (', 1)[1]}" if "** (" in changes_text(plan) else "")]
     lines.append("")
+    lines += policy_section(plan)
     if plan.status in ("ok", "no-changes") and plan.has_changes:
         if plan.placeholders:
             lines.append("* This plan can never be applied (placeholders): apply its upstream stacks, then plan again.")
@@ -270,6 +274,22 @@ def section(index: int, plan: StackPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
+def policy_section(plan: StackPlan) -> list[str]:
+    """The policy checks of one plan, as Atlantis shows its policy_check stage (failures in a diff block)."""
+    if plan.policy is None:
+        return []
+    result = plan.policy
+    verdict = "**Policy Check Passed**" if result.ok else f"**Policy Check Failed**: {len(result.failed)} check(s) failed."
+    body = "\n".join(f"- {line}" if line.startswith("FAIL") else f"  {line}" for line in result.lines())
+    lines = ["#### Policy Set: `checkov` (checkov's checks and `policies/checkov/`)", "", verdict, "",
+             *_block(_fenced(body)), ""]
+    if not result.ok:
+        lines += [f"* Failed checks block the apply. A policy owner accepts them with `atlantis approve_policies -p {plan.title}`"
+                  f" (Atlantis) or `apply {plan.env} --stack {plan.stack} --accept-policy-failures REASON`;"
+                  f" or accept a check for the environment in `policy.accept` with its reason.", ""]
+    return lines
+
+
 def counts(plans: list[StackPlan]) -> dict[str, int]:
     return {
         "projects": len(plans),
@@ -277,13 +297,15 @@ def counts(plans: list[StackPlan]) -> dict[str, int]:
         "no changes": sum(p.status in ("ok", "no-changes") and not p.has_changes for p in plans),
         "failed": sum(p.status == "failed" for p in plans),
         "skipped": sum(p.status == "skipped" for p in plans),
+        "policy failed": sum(p.policy is not None and not p.policy.ok for p in plans),
     }
 
 
 def summary_line(plans: list[StackPlan]) -> str:
     n = counts(plans)
     text = f"{n['projects']} projects, {n['changes']} with changes, {n['no changes']} with no changes, {n['failed']} failed"
-    return text + (f", {n['skipped']} skipped" if n["skipped"] else "")
+    text += f", {n['skipped']} skipped" if n["skipped"] else ""
+    return text + (f", {n['policy failed']} failed policy checks" if n["policy failed"] else "")
 
 
 def footer(plans: list[StackPlan]) -> str:

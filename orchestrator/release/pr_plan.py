@@ -200,6 +200,8 @@ class PrPlanOutcome:
     def exit_code(self) -> int:
         if self.detection.errors or any(p.status in ("failed", "skipped") for p in self.plans):
             return EXIT_ERROR
+        if any(p.policy is not None and not p.policy.ok for p in self.plans):
+            return EXIT_ERROR  # a failed policy check fails the pull request's check, as Atlantis's policy_check
         return EXIT_CHANGES if any(p.has_changes for p in self.plans) else EXIT_NO_CHANGES
 
 
@@ -220,7 +222,7 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
         error = (pr_comment.diagnostics(Path(result.log)) if result.log and result.status == "failed" else "") or result.error
         plan = StackPlan(env, item.stack, item.reason, result.status, dict(result.changes),
                          placeholders=list(result.placeholders), error=error, new_env=item.new_env,
-                         may_be_affected=not item.direct)
+                         may_be_affected=not item.direct, policy=result.policy)
         if result.status in ("ok", "no-changes"):
             plan.plan_text = result.plan_text
             if result.plan_json:
@@ -327,7 +329,8 @@ def publish(outcome: PrPlanOutcome, comment_file: Path | None, as_json: bool, co
             "exit_code": code,
             "stacks": [{"env": p.env, "name": p.stack, "status": p.status, "changes": p.changes, "reason": p.reason,
                         "placeholders": p.placeholders, "destroys": p.destroys, "replaces": p.replaces,
-                        "may_be_affected": p.may_be_affected} for p in outcome.plans],
+                        "may_be_affected": p.may_be_affected,
+                        "policy": p.policy.report() if p.policy else None} for p in outcome.plans],
             "may_be_affected": may_be,
             "removed": detection.removed,
             "errors": detection.errors,

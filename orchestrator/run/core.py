@@ -52,11 +52,16 @@ def prepare(project: Project, env_name: str, stacks: tuple[str, ...] = ()) -> Pr
 
 
 def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> None:
-    """Environments marked require_approval apply only with --auto-approve or a typed 'yes'."""
-    if options.command != "apply" or not prepared.env.config.require_approval or options.auto_approve:
+    """destroy always, and apply in environments marked require_approval, go on only with
+    --auto-approve or a typed 'yes' (an apply elsewhere still asks before it destroys anything)."""
+    if options.auto_approve:
         return
-    confirm(console, f"Apply [bold]{', '.join(prepared.names)}[/] to [bold]{options.env}[/]?", "--auto-approve",
-            f"environment {options.env!r} requires approval and there is no terminal to ask", "apply was not approved")
+    if options.command == "destroy":
+        confirm(console, f"Destroy [bold]{', '.join(prepared.names)}[/] of [bold]{options.env}[/]? Everything they hold is lost.",
+                "--auto-approve", "destroy needs --auto-approve when there is no terminal to ask", "destroy was not approved")
+    elif options.command == "apply" and prepared.env.config.require_approval:
+        confirm(console, f"Apply [bold]{', '.join(prepared.names)}[/] to [bold]{options.env}[/]?", "--auto-approve",
+                f"environment {options.env!r} requires approval and there is no terminal to ask", "apply was not approved")
 
 
 def run(project: Project, options: RunOptions, console: Console, quiet: bool = False) -> tuple[Prepared, list[StackResult]]:

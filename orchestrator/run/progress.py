@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.live import Live
@@ -17,6 +19,7 @@ STYLES = {
     "queued": "dim",
     "preparing": "cyan",
     "planning": "cyan",
+    "checking": "cyan",
     "applying": "yellow",
     "destroying": "magenta",
     "ok": "green",
@@ -36,6 +39,7 @@ class Progress:
         self._started: dict[str, float] = {}
         self._finished: dict[str, float] = {}
         self._live: Live | None = None
+        self._asking = threading.Lock()
 
     def start(self, names: list[str]) -> None:
         now = time.monotonic()
@@ -59,6 +63,23 @@ class Progress:
             elapsed = now - self._started[name]
             note = f" ({result.error.splitlines()[0]})" if result is not None and result.error else ""
             self.console.print(f"  {name:<14} {state:<11} {elapsed:6.1f}s{note}", highlight=False, markup=False)
+
+    def note(self, text: str) -> None:
+        """A line for the person watching (above the live table on a terminal)."""
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """One question at a time, with the live table out of the way while it is asked."""
+        with self._asking:
+            live = self._live
+            if live is not None:
+                live.stop()
+            try:
+                yield
+            finally:
+                if live is not None:
+                    live.start()
 
     def stop(self) -> None:
         if self._live is not None:

@@ -21,6 +21,9 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
     table.add_column("stack")
     table.add_column("status")
     table.add_column("changes", justify="right")
+    checked = any(result.policy is not None for result in results)
+    if checked:
+        table.add_column("policy")
     table.add_column("time", justify="right")
     for result in results:
         status = result.status + (" (placeholders)" if result.placeholders else "")
@@ -28,9 +31,11 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
             result.name,
             f"[{STYLES.get(result.status, '')}]{status}[/]",
             changes_text(result.changes) if result.status not in ("skipped",) else "",
+            *([policy_cell(result)] if checked else []),
             f"{result.seconds:.1f}s",
         )
     console.print(table)
+    policy_text(console, [r for r in results if r.policy is not None and (r.policy.failed or r.policy.accepted)], True)
     for result in results:
         if result.placeholders:
             console.print(
@@ -45,6 +50,36 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
                 console.print(f"  full log: {result.log}", markup=False, highlight=False)
         elif result.status == "skipped":
             console.print(f"[yellow]{result.name} skipped[/]: {result.error}", highlight=False)
+
+
+def policy_cell(result: StackResult) -> str:
+    if result.policy is None:
+        return ""
+    if result.policy.ok:
+        return f"[green]passed[/] ({result.policy.passed})"
+    return f"[bold red]{len(result.policy.failed)} failed[/]" + (" (accepted)" if result.policy_accepted else "")
+
+
+def policy_text(console: Console, results: list[StackResult], enabled: bool, brief_when_passed: bool = False) -> None:
+    """Each stack's failed, accepted and skipped checks, for people and for Atlantis's policy_check.
+
+    ``brief_when_passed``: a passing stack gets its counts only. Atlantis takes any "fail" in a custom
+    policy check's output for a failure, and a check's name or a reason may hold the word.
+    """
+    if not enabled:
+        console.print("policy checks are off for this environment (policy.checks: false): nothing was checked", highlight=False)
+        return
+    for result in results:
+        if result.policy is None:
+            continue
+        verdict = "passed" if result.policy.ok else "FAILED"
+        lines = result.policy.lines()[-1:] if result.policy.ok and brief_when_passed else result.policy.lines()
+        console.print(f"policy checks of {result.name}: {verdict}", highlight=False, markup=False)
+        for line in lines:
+            console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        if result.policy_accepted:
+            console.print(f"  accepted by {result.policy_accepted['by']}: {result.policy_accepted['reason']}",
+                          highlight=False, markup=False, soft_wrap=True)
 
 
 def highlights(console: Console, graph, results: list[StackResult]) -> None:

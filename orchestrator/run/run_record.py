@@ -64,6 +64,8 @@ def save(env_dir: Path, command: str, results, inputs: dict[str, str] | None = N
     for result in results:
         previous = stacks.get(result.name) or {}
         entry = {"command": command, "status": result.status, "finished_at": result.finished_at, "error": result.error or None}
+        if result.policy_accepted:  # failed policy checks applied on someone's word: who, why, which
+            entry["policy_accepted"] = {**result.policy_accepted, "checks": [f"{f.check_id} {f.resource}" for f in result.policy.failed]}
         if command == "apply" and inputs and result.name in inputs and result.status in ("ok", "no-changes"):
             entry.update(inputs_sha256=saved_plan.inputs_sha256(inputs[result.name]), inputs_by_key=key_digests(inputs[result.name]),
                          applied_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.finished_at or time.time())))

@@ -22,7 +22,7 @@ from orchestrator.config.errors import InputError
 from orchestrator.config.graph import StackGraph
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack
-from orchestrator.run import saved_plan, scheduler, secrets
+from orchestrator.run import policy_gate, saved_plan, scheduler, secrets
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
 from orchestrator.run.types import (
@@ -58,6 +58,8 @@ class Runner:
         self.results: dict[str, StackResult] = {}
         self.secret_values: dict[str, dict[str, str]] = {}
         self.stop = threading.Event()
+        self.policy = policy_gate.checker(project, env, options.command, progress.note)
+        self.acceptance = policy_gate.acceptance(env, options.accept_policy_failures, project.display(env.files[-1]))
 
     def resolve_secrets(self) -> None:
         """Resolve the environment's secret references (commands that hand them to Terraform only)."""
@@ -135,12 +137,48 @@ class Runner:
         if self.options.show_plan:
             shown = self.workspaces.check(terraform.show(directory.plan_file), name)
             result.plan_text = secrets.MASK.apply(shown.stdout)
-        if self.options.plan_json:
+        if self.options.plan_json or self.policy is not None or (result.changes["destroy"] and not destroy):
             shown = self.workspaces.check(terraform.show_json(directory.plan_file), name)
             masked = secrets.mask_plan(json.loads(shown.stdout), hidden | set(self.secret_values.get(name, {})))
             directory.write_json(directory.plan_json, masked, redact=secrets.MASK.apply)
             result.plan_json = str(directory.plan_json)
+        if not destroy:
+            self.check_policies(name)
         return outcome.returncode == 2
+
+    def check_policies(self, name: str) -> None:
+        """The policy checks of the stack's plan JSON (when the run checks policies)."""
+        if self.policy is None:
+            return
+        self.progress.update(name, "checking")
+        directory = self.workspaces[name].workdir
+        try:
+            self.results[name].policy = self.policy.check(directory.plan_json, directory.path)
+        except policy_gate.PolicyError as error:
+            raise StackFailure(str(error)) from None
+
+    def gate(self, name: str) -> None:
+        """Between a stack's plan and its apply: the policy checks, then any loss of objects."""
+        result = self.results[name]
+        if result.policy is not None:
+            reason = policy_gate.refusal(result.policy, self.workspaces.project.display(self.env.files[-1]), self.acceptance)
+            if reason:
+                raise StackFailure(reason)
+            if not result.policy.ok:
+                result.policy_accepted = {"by": self.acceptance.by, "reason": self.acceptance.reason}
+        if result.changes["destroy"]:
+            lost = policy_gate.losses(Path(result.plan_json))
+            with self.progress.paused():
+                reason = policy_gate.destroy_refusal(name, lost, self.options.auto_approve or self.options.allow_destroy, self._ask)
+            if reason:
+                raise StackFailure(reason)
+
+    def _ask(self, question: str) -> bool:
+        self.progress.note(question.rstrip())
+        try:
+            return input().strip() == "yes"
+        except EOFError:
+            return False
 
     def apply_saved_plan(self, name: str, plan_file: Path | None = None) -> None:
         """Apply exactly a saved plan, after checking the record of what it was made from."""
@@ -169,12 +207,28 @@ class Runner:
         changed = self.plan(name)
         self.results[name].status = "ok" if changed else "no-changes"
 
+    def inspect_saved_plan(self, name: str, plan_file: Path) -> None:
+        """A plan made earlier (``plan --out``, Atlantis): its JSON, its changes and its policy checks."""
+        result, space = self.results[name], self.workspaces[name]
+        directory = self.workspaces.ensure_initialised(name)
+        try:
+            result.changes = json.loads(workdir.meta_path(plan_file).read_text()).get("changes", result.changes)
+        except (OSError, ValueError):
+            pass  # apply_saved_plan refuses a plan without its record, with the reason
+        shown = self.workspaces.check(self.workspaces.terraform(name).show_json(plan_file), name)
+        masked = secrets.mask_plan(json.loads(shown.stdout), space.sensitive_inputs | set(self.secret_values.get(name, {})))
+        directory.write_json(directory.plan_json, masked, redact=secrets.MASK.apply)
+        result.plan_json = str(directory.plan_json)
+        self.check_policies(name)
+
     def _apply_job(self, name: str) -> None:
         if self.options.plan_file:
-            self.workspaces.ensure_initialised(name)
+            self.inspect_saved_plan(name, self.options.plan_file)
+            self.gate(name)
             self.apply_saved_plan(name, self.options.plan_file)
             self.results[name].status = "ok"
         elif self.plan(name):
+            self.gate(name)
             self.apply_saved_plan(name)
             self.results[name].status = "ok"
         else:
@@ -188,11 +242,16 @@ class Runner:
         else:
             self.results[name].status = "no-changes"
 
+    def _policy_check_job(self, name: str) -> None:
+        self.inspect_saved_plan(name, self.options.plan_file)
+        self.results[name].status = "ok"
+
     def _output_job(self, name: str) -> None:
         self._report_outputs(name)
         self.results[name].status = "ok"
 
-    JOBS = {"plan": _plan_job, "apply": _apply_job, "destroy": _destroy_job, "output": _output_job}
+    JOBS = {"plan": _plan_job, "apply": _apply_job, "destroy": _destroy_job, "output": _output_job,
+            "policy-check": _policy_check_job}
 
     def _report_outputs(self, name: str) -> None:
         result = self.results[name]
@@ -258,6 +317,8 @@ class Runner:
             self.results[name] = StackResult(name)
         self.progress.start(names)
         job = self.JOBS[self.options.command]
+        if self.policy is not None:
+            self.policy.start()  # checkov's import overlaps Terraform's first steps
         try:
             scheduler.walk(
                 self.dependencies(names),
@@ -269,4 +330,6 @@ class Runner:
             )
         finally:
             self.progress.stop()
+            if self.policy is not None:
+                self.policy.close()
         return [self.results[name] for name in names]

@@ -6,17 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.config.environment import LoadedEnvironment
+from orchestrator.policy.checks import PolicyResult
 
 # What each command's jobs wait for: nothing (they read upstream outputs from state), their
 # upstreams (they change what downstreams read), or their downstreams (destroy runs in reverse).
-WAITS_FOR = {"plan": "nothing", "output": "nothing", "apply": "upstreams", "destroy": "downstreams"}
+WAITS_FOR = {"plan": "nothing", "output": "nothing", "policy-check": "nothing", "apply": "upstreams", "destroy": "downstreams"}
 # Commands that hand secrets to Terraform; the others never resolve them.
 USES_SECRETS = frozenset({"plan", "apply", "destroy"})
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    command: str  # plan | apply | destroy | output
+    command: str  # plan | apply | destroy | output | policy-check
     env: str
     stacks: tuple[str, ...] = ()
     provider: str = "auto"  # auto | aws | local | moto
@@ -27,6 +28,8 @@ class RunOptions:
     plan_file: Path | None = None  # apply: apply this saved plan instead of planning (one stack)
     lock_wait_seconds: float = 0.0  # wait this long for another run of the environment to finish
     show_plan: bool = False  # keep `terraform show` of every saved plan (the text people review)
+    accept_policy_failures: str | None = None  # apply: the reason failed policy checks are accepted (policy.owners)
+    allow_destroy: bool = False  # apply: plans that destroy or replace objects go on without asking
 
 
 @dataclass
@@ -46,6 +49,8 @@ class StackResult:
     sensitive: set = field(default_factory=set)
     started_at: float | None = None
     finished_at: float | None = None
+    policy: PolicyResult | None = None  # the policy checks of the stack's plan, when checked
+    policy_accepted: dict | None = None  # {"by", "reason"}: failed checks accepted on the command line
 
     def report(self) -> dict:
         return {
@@ -62,6 +67,7 @@ class StackResult:
             "log": self.log,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
+            "policy": None if self.policy is None else {**self.policy.report(), "accepted_by": self.policy_accepted},
         }
 
 

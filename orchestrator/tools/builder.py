@@ -187,12 +187,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _write_json(path: Path, data: dict) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(temporary, path)
-
-
 def _base_record(item: Tool, key: str) -> dict:
     return {
         "name": item.name, "module": item.module, "package": item.package, "version": item.version,
@@ -251,7 +245,7 @@ def _adopt(item: Tool, directory: Path, binary: Path, go: str | None) -> Result:
         "disk": _disk(item, directory, binary, cache.get("GOMODCACHE", ""), info)
                 | {"module_cache_growth_bytes": None, "build_cache_growth_bytes": written},
     }
-    _write_json(directory / layout.RECORD, record)
+    layout.write_json(directory / layout.RECORD, record)
     return Result(item.name, "adopted", binary, record)
 
 
@@ -301,7 +295,7 @@ def build(item: Tool, reporter: Reporter | None = None, force: bool = False) -> 
 
 def _failed(item: Tool, directory: Path, error: str, reporter: Reporter, extra: dict | None = None) -> Result:
     directory.mkdir(parents=True, exist_ok=True)
-    _write_json(directory / layout.FAILURE, _base_record(item, directory.name) | {
+    layout.write_json(directory / layout.FAILURE, _base_record(item, directory.name) | {
         "status": "failed", "failed_at": _now(), "error": error, "log": str(directory / layout.LOG)} | (extra or {}))
     result = Result(item.name, "failed", None, error=error)
     reporter.finished(item, result)
@@ -408,7 +402,7 @@ def _build_locked(item: Tool, directory: Path, binary: Path, go: str, reporter: 
             "build_cache_growth_bytes": after["GOCACHE"] - before["GOCACHE"] if cache else None,
         },
     }
-    _write_json(directory / layout.RECORD, record)
+    layout.write_json(directory / layout.RECORD, record)
     with contextlib.suppress(FileNotFoundError):
         (directory / layout.FAILURE).unlink()
     result = Result(item.name, "built", binary, record)

@@ -70,6 +70,13 @@ def read_json(path: Path) -> dict | None:
         return None
 
 
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` whole or not at all (a temporary file renamed into place)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(temporary, path)
+
+
 def record(name: str) -> dict | None:
     """build.json of tool ``name``'s current build, if any."""
     return read_json(tool_dir(tool(name)) / RECORD)

@@ -49,7 +49,10 @@ def test_apply_follows_the_dag_passes_outputs_and_is_idempotent(project):
     outputs = run_cli(project, "output", "alpha", "--json")
     assert by_name(outputs.json)["network"]["outputs"]["id"] == stacks["network"]["outputs"]["id"]
 
-    destroyed = run_cli(project, "destroy", "alpha", "--json")
+    refused = run_cli(project, "destroy", "alpha", "--json")  # no terminal to ask, no --auto-approve
+    assert refused.code == 2 and "destroy needs --auto-approve" in refused.stderr
+    assert by_name(run_cli(project, "output", "alpha", "--json").json)["network"]["outputs"]["id"] == stacks["network"]["outputs"]["id"]
+    destroyed = run_cli(project, "destroy", "alpha", "--auto-approve", "--json")
     assert destroyed.code == 0, destroyed.stderr
     gone = by_name(destroyed.json)
     assert all(s["changes"]["destroy"] == 1 for s in gone.values())

@@ -239,6 +239,7 @@ def test_every_rule_of_the_orchestrator_is_paired_or_has_no_module_side():
         "provider": "the orchestrator's own setting",
         "allowed_account_ids": "the generated provider block (allowed_account_ids), not a module",
         "require_approval": "the orchestrator's own setting",
+        "policy": "the orchestrator's own setting (policy checks of plans)",
         "tags": "default_tags of the generated provider block; the pattern is AWS's (schema.TAG_CHARACTERS)",
         "backend": "the generated backend block",
         "secrets": "checked against the modules' sensitive variables by secrets.check",

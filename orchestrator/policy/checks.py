@@ -1,0 +1,218 @@
+"""Policy checks of each stack's plan: checkov's own checks plus the project's (``policies/checkov/``).
+
+A run that checks policies keeps one checkov worker process (``checkov_worker.py``) for all its
+stacks: it is started when the run starts, so checkov's import overlaps Terraform's work, and each
+stack's plan JSON (the rendered values, not the module's defaults) is checked as soon as it exists.
+Answers are cached by what was checked (the plan without its timestamp, the stack's Terraform files,
+the policies and the checkov version), so a re-plan that changes nothing checks nothing again.
+
+What an environment accepts is configuration (``policy.accept``: check id -> reason): a failed
+check listed there is reported as accepted, with the reason, and does not fail the stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.config.errors import OrchestratorError
+from orchestrator.tools import layout, pypi
+
+TOOL = "checkov"
+WORKER = Path(__file__).with_name("checkov_worker.py")
+START_TIMEOUT_SECONDS = 180
+
+
+class PolicyError(OrchestratorError):
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    check_id: str
+    check_name: str
+    resource: str
+    file: str | None = None
+    guideline: str | None = None
+    reason: str | None = None  # why it is skipped (in the code) or accepted (by the environment)
+
+    def report(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class PolicyResult:
+    passed: int = 0
+    failed: list[Finding] = field(default_factory=list)
+    accepted: list[Finding] = field(default_factory=list)
+    skipped: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        # "failed" only when something failed: Atlantis reads any "fail" in a custom policy check's output as a failure
+        parts = [f"{self.passed} passed"] + ([f"{len(self.failed)} failed"] if self.failed else [])
+        parts += [f"{len(self.accepted)} accepted"] if self.accepted else []
+        parts += [f"{len(self.skipped)} skipped"] if self.skipped else []
+        return ", ".join(parts)
+
+    def lines(self) -> list[str]:
+        """For people: each failed, accepted and skipped check on a line, then the counts."""
+        out = [f"FAIL      {f.check_id} {f.resource}: {f.check_name}" + (f" ({f.guideline})" if f.guideline else "")
+               for f in self.failed]
+        out += [f"ACCEPTED  {f.check_id} {f.resource}: {f.check_name} - {f.reason}" for f in self.accepted]
+        out += [f"SKIPPED   {f.check_id} {f.resource}: {f.reason or 'skipped in the code'}" for f in self.skipped]
+        total = self.passed + len(self.failed) + len(self.accepted) + len(self.skipped)
+        return out + [f"{total} checks: {self.summary()}"]
+
+    def report(self) -> dict:
+        return {
+            "passed": self.passed,
+            "failed": [f.report() for f in self.failed],
+            "accepted": [f.report() for f in self.accepted],
+            "skipped": [f.report() for f in self.skipped],
+            "seconds": round(self.seconds, 3),
+            "cached": self.cached,
+        }
+
+
+def _finding(item: dict, reason: str | None = None) -> Finding:
+    return Finding(item["check_id"], item.get("check_name") or "", item.get("resource") or "",
+                   item.get("file"), item.get("guideline"), reason if reason is not None else item.get("reason"))
+
+
+def evaluate(answer: dict, accept: dict[str, str]) -> PolicyResult:
+    """checkov's answer for one plan, with the environment's accepted checks set apart."""
+    result = PolicyResult(passed=len(answer.get("passed", [])))
+    for item in answer.get("failed", []):
+        if item["check_id"] in accept:
+            result.accepted.append(_finding(item, accept[item["check_id"]]))
+        else:
+            result.failed.append(_finding(item))
+    result.skipped = [_finding(item) for item in answer.get("skipped", [])]
+    return result
+
+
+def _digest_files(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def plan_digest(plan_json: Path) -> str:
+    """What the plan says, without when it was said (``timestamp``)."""
+    document = json.loads(plan_json.read_text())
+    document.pop("timestamp", None)
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+class PolicyChecker:
+    """One checkov worker for a run; ``check`` may be called from several stacks' threads."""
+
+    def __init__(self, policy_dirs: list[Path], accept: dict[str, str], note=None):
+        self.policy_dirs = [d for d in policy_dirs if d.is_dir()]
+        self.accept = dict(accept)
+        self.note = note or (lambda text: None)
+        self._process: subprocess.Popen | None = None
+        self._version = ""
+        self.custom: list[str] = []
+        self._error: str | None = None
+        self._lock = threading.Lock()
+        self._started = threading.Event()
+        self._policies = _digest_files([p for d in self.policy_dirs for p in d.rglob("*.py")])
+
+    # The worker ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker in the background (idempotent); ``check`` waits for it."""
+        with self._lock:
+            if self._started.is_set() or getattr(self, "_starting", False):
+                return
+            self._starting = True
+        threading.Thread(target=self._start, daemon=True, name="policy-worker").start()
+
+    def _start(self) -> None:
+        try:
+            command = pypi.command(TOOL)
+            if command is None:
+                item = pypi.python_tool(TOOL)
+                self.note(f"installing {item.requirement} for the policy checks into {pypi.directory(item)} (once, about a minute)")
+                pypi.install(TOOL)
+                command = pypi.command(TOOL)
+            python = command[0]
+            self._process = subprocess.Popen(
+                [python, str(WORKER), *map(str, self.policy_dirs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True, bufsize=1, start_new_session=True,
+            )
+            hello = json.loads(self._process.stdout.readline() or '{"ready": false, "error": "the worker exited"}')
+            if not hello.get("ready"):
+                raise PolicyError(f"checkov did not start: {hello.get('error')}")
+            self._version, self.custom = hello["checkov"], hello.get("custom", [])
+            expected = [p for d in self.policy_dirs for p in d.rglob("*.py") if p.name != "__init__.py"]
+            if len(self.custom) < len(expected):
+                raise PolicyError(f"{len(expected)} policy files in {', '.join(map(str, self.policy_dirs))} but only "
+                                  f"{len(self.custom)} checks loaded ({', '.join(self.custom) or 'none'}): a policy file "
+                                  "fails to import, or a folder lacks __init__.py")
+        except (OSError, ValueError, pypi.InstallError, PolicyError) as error:
+            self._error = f"policy checks cannot run: {error}"
+        finally:
+            self._started.set()
+
+    def close(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.stdin.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    # Checks -------------------------------------------------------------------------------------
+    def _cache_path(self, plan_json: Path, source: Path) -> Path:
+        sources = _digest_files([p for p in source.glob("*.tf")])
+        key = hashlib.sha256(f"{plan_digest(plan_json)}\0{sources}\0{self._policies}\0{self._version}".encode()).hexdigest()
+        return layout.cache_root().parent / "policy" / key[:2] / f"{key}.json"
+
+    def raw(self, plan_json: Path, source: Path) -> tuple[dict, bool]:
+        """checkov's answer for one plan (cached), and whether it came from the cache."""
+        self.start()
+        if not self._started.wait(START_TIMEOUT_SECONDS) or self._error:
+            raise PolicyError(self._error or f"checkov did not start within {START_TIMEOUT_SECONDS} s")
+        cache = self._cache_path(plan_json, source)
+        try:
+            return json.loads(cache.read_text()), True
+        except (OSError, ValueError):
+            pass
+        with self._lock:
+            process = self._process
+            if process.poll() is not None:
+                raise PolicyError(f"the checkov worker exited (status {process.returncode})")
+            process.stdin.write(json.dumps({"plan": str(plan_json), "source": str(source)}) + "\n")
+            process.stdin.flush()
+            line = process.stdout.readline()
+        if not line:
+            raise PolicyError("the checkov worker exited while checking a plan")
+        answer = json.loads(line)
+        if answer.get("error"):
+            raise PolicyError(f"checkov failed on {plan_json}: {answer['error']}")
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache.with_name(f".{cache.name}.{threading.get_ident()}")
+        temporary.write_text(json.dumps(answer))
+        temporary.replace(cache)
+        return answer, False
+
+    def check(self, plan_json: Path, source: Path) -> PolicyResult:
+        started = time.monotonic()
+        answer, cached = self.raw(plan_json, source)
+        result = evaluate(answer, self.accept)
+        result.seconds, result.cached = time.monotonic() - started, cached
+        return result

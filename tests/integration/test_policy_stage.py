@@ -1,0 +1,119 @@
+"""The policy stage and the loss gate end to end: real Terraform, the built-in provider, the real checkov.
+
+A private copy of the project's `local` environment, whose network is planned and applied alone.
+With flow logs off, checkov's CKV2_AWS_11 (VPC flow logging) fails on the network stack's plan:
+the test uses that failure to prove that plan reports it and exits 1, that apply refuses the stack
+(state untouched) unless the environment accepts the check or a policy owner accepts the failures
+with a reason, and that the acceptance is recorded. Then a change that replaces the VPC: refused
+without a terminal, applied with --allow-destroy.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from orchestrator.tools import pypi
+
+CHECK = "CKV2_AWS_11"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    try:
+        pypi.install("checkov")  # once per machine; the runs below would install it themselves
+    except pypi.InstallError as error:
+        pytest.skip(f"checkov cannot be installed here: {error}")
+    root = tmp_path_factory.mktemp("policy") / "project"
+    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    edit(root, lambda c: c.setdefault("network", {}).update(flow_logs={"enabled": False}))
+    edit(root, lambda c: c.setdefault("policy", {}).setdefault("accept", {}).pop(CHECK, None))
+    return root
+
+
+def edit(root: Path, change) -> None:
+    path = root / "environments" / "local.yaml"
+    config = yaml.safe_load(path.read_text())
+    change(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def state_of(root: Path) -> bytes | None:
+    found = list((root / ".orchestrator").glob("local*/state/network.tfstate"))
+    return found[0].read_bytes() if found else None
+
+
+def test_a_failed_check_is_reported_by_plan_and_refused_by_apply_until_accepted(project):
+    planned = run_cli(project, "plan", "local", "--stack", "network", "--json", timeout=600)
+    assert planned.code == 1, planned.stderr[-3000:]
+    policy = by_name(planned.json)["network"]["policy"]
+    assert by_name(planned.json)["network"]["status"] == "ok"
+    assert CHECK in {f["check_id"] for f in policy["failed"]} and policy["passed"] > 0
+    assert f"FAIL      {CHECK} aws_vpc.this" in planned.stderr
+
+    before = state_of(project)
+    refused = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", "--json", timeout=600)
+    assert refused.code == 1
+    stack = by_name(refused.json)["network"]
+    assert stack["status"] == "failed" and "policy checks failed; nothing was applied" in stack["error"]
+    assert CHECK in stack["error"] and "--accept-policy-failures" in stack["error"]
+    assert state_of(project) == before  # nothing applied
+
+    edit(project, lambda c: c["policy"].update(owners=["ana@example.com"]))
+    not_owner = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve",
+                        "--accept-policy-failures", "flow logs cost too much in the sandbox", env={"ORCHESTRATOR_USER": "bob@example.com"})
+    assert not_owner.code == 2 and "'bob@example.com' is not a policy owner" in not_owner.stderr
+
+    accepted = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", "--json",
+                       "--accept-policy-failures", "flow logs cost too much in the sandbox", env={"ORCHESTRATOR_USER": "ana@example.com"},
+                       timeout=600)
+    assert accepted.code == 0, accepted.stderr[-3000:]
+    stack = by_name(accepted.json)["network"]
+    assert stack["status"] == "ok" and stack["policy"]["accepted_by"] == {"by": "ana@example.com", "reason": "flow logs cost too much in the sandbox"}
+    record = json.loads(next((project / ".orchestrator").glob("local*/last-run.json")).read_text())["stacks"]["network"]
+    assert record["policy_accepted"]["by"] == "ana@example.com" and f"{CHECK} aws_vpc.this" in record["policy_accepted"]["checks"]
+
+    edit(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
+    clean = run_cli(project, "plan", "local", "--stack", "network", "--json", timeout=600)
+    assert clean.code == 0, clean.stderr[-3000:]
+    policy = by_name(clean.json)["network"]["policy"]
+    assert policy["failed"] == [] and [(f["check_id"], f["reason"]) for f in policy["accepted"]] == [
+        (CHECK, "flow logs are off in the local sandbox on purpose")]
+    assert policy["cached"] is False or policy["cached"] is True  # answered, from the worker or the cache
+
+
+def test_policy_check_of_a_saved_plan_speaks_atlantis(project, tmp_path):
+    edit(project, lambda c: c["policy"]["accept"].pop(CHECK, None))
+    plan_file = tmp_path / "network.tfplan"
+    made = run_cli(project, "plan", "local", "--stack", "network", "--out", str(plan_file), "--quiet", timeout=600)
+    assert made.code == 1 and plan_file.is_file()  # the plan is made; its checks fail
+    checked = run_cli(project, "policy-check", "local", "--stack", "network", "--plan-file", str(plan_file), "--quiet", timeout=600)
+    assert checked.code == 3, checked.stderr[-3000:]
+    assert "policy checks of network: FAILED" in checked.stderr and f"FAIL      {CHECK} aws_vpc.this" in checked.stderr
+
+    edit(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
+    passed = run_cli(project, "policy-check", "local", "--stack", "network", "--plan-file", str(plan_file), "--quiet", timeout=600)
+    assert passed.code == 0, passed.stderr[-3000:]
+    assert "policy checks of network: passed" in passed.stderr
+    assert "fail" not in (passed.stdout + passed.stderr).lower()  # Atlantis reads any "fail" as a failed policy set
+
+
+def test_a_plan_that_replaces_objects_is_refused_without_a_terminal_unless_allowed(project):
+    edit(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
+    applied = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", timeout=600)
+    assert applied.code == 0, applied.stderr[-3000:]
+    edit(project, lambda c: c["network"].update(vpc_cidr="10.91.0.0/16"))  # a new CIDR replaces the VPC
+    before = state_of(project)
+    refused = run_cli(project, "apply", "local", "--stack", "network", "--json", timeout=600)
+    assert refused.code == 1
+    stack = by_name(refused.json)["network"]
+    assert stack["status"] == "failed" and "destroys or replaces" in stack["error"] and "aws_vpc.this (replace)" in stack["error"]
+    assert state_of(project) == before
+    allowed = run_cli(project, "apply", "local", "--stack", "network", "--allow-destroy", "--json", timeout=600)
+    assert allowed.code == 0, allowed.stderr[-3000:]
+    assert by_name(allowed.json)["network"]["changes"]["destroy"] > 0

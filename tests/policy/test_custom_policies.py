@@ -1,0 +1,110 @@
+"""The project's policies (policies/checkov/) on the real checkov: each fails what it must, passes the rest.
+
+Plans are minimal `terraform show -json` documents with one resource each. checkov runs in its own
+environment (installed once into the tools cache: `python -m orchestrator tools build checkov`,
+or by the first run that checks policies); without it and without PyPI these tests skip.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO
+from orchestrator.policy.checks import PolicyChecker
+from orchestrator.tools import pypi
+
+
+@pytest.fixture(scope="module")
+def checker():
+    try:
+        pypi.install("checkov")
+    except pypi.InstallError as error:
+        pytest.skip(f"checkov cannot be installed here: {error}")
+    found = PolicyChecker([REPO / "policies" / "checkov"], {})
+    yield found
+    found.close()
+
+
+def plan_of(tmp_path: Path, resource_type: str, values: dict, source: str = "") -> tuple[Path, Path]:
+    address = f"{resource_type}.this"
+    document = {
+        "format_version": "1.2",
+        "terraform_version": "1.15.0",
+        "planned_values": {"root_module": {"resources": [
+            {"address": address, "mode": "managed", "type": resource_type, "name": "this",
+             "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0, "values": values}]}},
+        "resource_changes": [{"address": address, "mode": "managed", "type": resource_type, "name": "this",
+                              "provider_name": "registry.terraform.io/hashicorp/aws",
+                              "change": {"actions": ["create"], "before": None, "after": values}}],
+        "configuration": {"root_module": {"resources": [
+            {"address": address, "mode": "managed", "type": resource_type, "name": "this",
+             "provider_config_key": "aws", "expressions": {}}]}},
+    }
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(document))
+    (tmp_path / "main.tf").write_text(source or f'resource "{resource_type}" "this" {{\n}}\n')
+    return plan, tmp_path
+
+
+def verdict(checker, tmp_path, check_id, resource_type, values, source=""):
+    result = checker.check(*plan_of(tmp_path, resource_type, values, source))
+    if any(f.check_id == check_id for f in result.failed):
+        return "failed"
+    if any(f.check_id == check_id for f in result.skipped):
+        return "skipped"
+    return "passed"
+
+
+def test_every_policy_file_loads(checker, tmp_path):
+    checker.check(*plan_of(tmp_path, "aws_lb", {"internal": True}))
+    assert checker.custom == ["ORCH_AWS_1", "ORCH_AWS_2", "ORCH_AWS_3", "ORCH_AWS_4"]
+
+
+@pytest.mark.parametrize("internal, expected", [(True, "passed"), (False, "failed")])
+def test_the_load_balancer_must_be_internal(checker, tmp_path, internal, expected):
+    assert verdict(checker, tmp_path, "ORCH_AWS_1", "aws_lb", {"internal": internal, "load_balancer_type": "application"}) == expected
+
+
+@pytest.mark.parametrize("resource_type, values, expected", [
+    ("aws_vpc_security_group_ingress_rule", {"cidr_ipv4": "0.0.0.0/0", "from_port": 80, "to_port": 80, "ip_protocol": "tcp"}, "failed"),
+    ("aws_vpc_security_group_ingress_rule", {"cidr_ipv6": "::/0", "from_port": 80, "to_port": 80, "ip_protocol": "tcp"}, "failed"),
+    ("aws_vpc_security_group_ingress_rule", {"cidr_ipv4": "10.0.0.0/16", "from_port": 80, "to_port": 80, "ip_protocol": "tcp"}, "passed"),
+    ("aws_vpc_security_group_ingress_rule", {"referenced_security_group_id": "sg-1", "from_port": 80, "to_port": 80, "ip_protocol": "tcp"}, "passed"),
+    ("aws_security_group_rule", {"type": "ingress", "cidr_blocks": ["0.0.0.0/0"], "from_port": 443, "to_port": 443, "protocol": "tcp"}, "failed"),
+    ("aws_security_group_rule", {"type": "egress", "cidr_blocks": ["0.0.0.0/0"], "from_port": 0, "to_port": 0, "protocol": "-1"}, "passed"),
+    ("aws_security_group", {"ingress": [{"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": 22, "protocol": "tcp"}]}, "failed"),
+    ("aws_security_group", {"ingress": [], "egress": [{"cidr_blocks": ["0.0.0.0/0"]}]}, "passed"),
+])
+def test_no_security_group_admits_the_whole_internet(checker, tmp_path, resource_type, values, expected):
+    assert verdict(checker, tmp_path, "ORCH_AWS_2", resource_type, values) == expected
+
+
+@pytest.mark.parametrize("public, expected", [(False, "passed"), (True, "failed")])
+def test_ecs_tasks_get_no_public_ip(checker, tmp_path, public, expected):
+    values = {"name": "web", "network_configuration": [{"assign_public_ip": public, "subnets": ["subnet-1"]}]}
+    assert verdict(checker, tmp_path, "ORCH_AWS_3", "aws_ecs_service", values) == expected
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({"integration_type": "HTTP_PROXY", "connection_type": "VPC_LINK"}, "passed"),
+    ({"integration_type": "HTTP_PROXY", "connection_type": "INTERNET"}, "failed"),
+    ({"integration_type": "AWS_PROXY", "connection_type": "INTERNET"}, "passed"),
+])
+def test_the_api_reaches_the_application_through_the_vpc_link(checker, tmp_path, values, expected):
+    assert verdict(checker, tmp_path, "ORCH_AWS_4", "aws_apigatewayv2_integration", values) == expected
+
+
+def test_a_skip_comment_in_the_stacks_terraform_turns_a_failure_into_a_reasoned_skip(checker, tmp_path):
+    source = 'resource "aws_lb" "this" {\n  #checkov:skip=ORCH_AWS_1:a test of the enrichment\n  internal = false\n}\n'
+    result = checker.check(*plan_of(tmp_path, "aws_lb", {"internal": False}, source))
+    assert [(f.check_id, f.reason) for f in result.skipped if f.check_id == "ORCH_AWS_1"] == [("ORCH_AWS_1", "a test of the enrichment")]
+    assert "ORCH_AWS_1" not in {f.check_id for f in result.failed}
+
+
+def test_the_same_plan_is_answered_from_the_cache(checker, tmp_path):
+    plan, source = plan_of(tmp_path, "aws_lb", {"internal": True, "name": str(tmp_path)})  # never checked before
+    first, second = checker.check(plan, source), checker.check(plan, source)
+    assert not first.cached and second.cached and first.report()["failed"] == second.report()["failed"]

@@ -1,0 +1,116 @@
+"""The policy stage's pure logic: accepted checks, the cache key, refusals, what a plan destroys."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from orchestrator.config.errors import InputError
+from orchestrator.policy.checks import Finding, PolicyResult, evaluate, plan_digest
+from orchestrator.release import pr_comment
+from orchestrator.run import policy_gate
+
+ANSWER = {
+    "passed": [{"check_id": "ORCH_AWS_1", "check_name": "internal", "resource": "aws_lb.this"}],
+    "failed": [
+        {"check_id": "CKV_AWS_91", "check_name": "access logs", "resource": "aws_lb.this"},
+        {"check_id": "CKV_AWS_2", "check_name": "HTTPS", "resource": "aws_lb_listener.this", "guideline": "https://example"},
+    ],
+    "skipped": [{"check_id": "CKV2_AWS_20", "check_name": "redirect", "resource": "aws_lb.this", "reason": "internal listener"}],
+}
+
+
+def test_a_failed_check_the_environment_accepts_is_reported_as_accepted_with_its_reason():
+    result = evaluate(ANSWER, {"CKV_AWS_91": "no log bucket in this sandbox account"})
+    assert [f.check_id for f in result.failed] == ["CKV_AWS_2"]
+    assert [(f.check_id, f.reason) for f in result.accepted] == [("CKV_AWS_91", "no log bucket in this sandbox account")]
+    assert result.passed == 1 and [f.reason for f in result.skipped] == ["internal listener"]
+    assert not result.ok
+    assert evaluate(ANSWER, {"CKV_AWS_91": "x" * 10, "CKV_AWS_2": "y" * 10}).ok
+
+
+def test_the_text_names_each_failed_check_its_resource_and_guideline_then_the_counts():
+    lines = evaluate(ANSWER, {"CKV_AWS_91": "no bucket here"}).lines()
+    assert lines[0] == "FAIL      CKV_AWS_2 aws_lb_listener.this: HTTPS (https://example)"
+    assert lines[1] == "ACCEPTED  CKV_AWS_91 aws_lb.this: access logs - no bucket here"
+    assert lines[2] == "SKIPPED   CKV2_AWS_20 aws_lb.this: internal listener"
+    assert lines[-1] == "4 checks: 1 passed, 1 failed, 1 accepted, 1 skipped"
+
+
+def test_the_cache_key_of_a_plan_ignores_when_it_was_made_but_not_what_it_says(tmp_path):
+    first, second, third = (tmp_path / n for n in ("1.json", "2.json", "3.json"))
+    first.write_text(json.dumps({"timestamp": "2026-12-01T00:00:00Z", "resource_changes": [{"address": "a"}]}))
+    second.write_text(json.dumps({"resource_changes": [{"address": "a"}], "timestamp": "2026-12-02T10:00:00Z"}))
+    third.write_text(json.dumps({"timestamp": "2026-12-01T00:00:00Z", "resource_changes": [{"address": "b"}]}))
+    assert plan_digest(first) == plan_digest(second) != plan_digest(third)
+
+
+def test_a_failed_check_refuses_the_apply_unless_accepted_on_the_command_line():
+    failed = evaluate(ANSWER, {})
+    reason = policy_gate.refusal(failed, "environments/dev.yaml", None)
+    assert "policy checks failed" in reason and "CKV_AWS_2 aws_lb_listener.this" in reason
+    assert "environments/dev.yaml" in reason and "--accept-policy-failures" in reason
+    assert policy_gate.refusal(failed, "environments/dev.yaml", policy_gate.Acceptance("ana", "reviewed in CHG-1")) is None
+    assert policy_gate.refusal(PolicyResult(passed=3), "environments/dev.yaml", None) is None
+
+
+class _Env:
+    def __init__(self, owners):
+        self.config = type("C", (), {"policy": type("P", (), {"owners": owners})()})()
+
+
+def test_only_a_policy_owner_may_accept_failures_and_only_with_a_reason(monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_USER", "bob@example.com")
+    assert policy_gate.acceptance(_Env([]), "reviewed with security", "dev.yaml") == policy_gate.Acceptance("bob@example.com", "reviewed with security")
+    assert policy_gate.acceptance(_Env(["bob@example.com"]), "reviewed with security", "dev.yaml").by == "bob@example.com"
+    with pytest.raises(InputError, match="not a policy owner"):
+        policy_gate.acceptance(_Env(["ana@example.com"]), "reviewed with security", "dev.yaml")
+    with pytest.raises(InputError, match="reason in words"):
+        policy_gate.acceptance(_Env([]), "ok", "dev.yaml")
+    assert policy_gate.acceptance(_Env(["ana@example.com"]), None, "dev.yaml") is None
+
+
+def test_losses_are_the_destroys_and_replacements_of_a_plan(tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"resource_changes": [
+        {"address": "aws_lb.this", "change": {"actions": ["delete", "create"]}},
+        {"address": "aws_sg.old", "change": {"actions": ["delete"]}},
+        {"address": "aws_sg.new", "change": {"actions": ["create"]}},
+        {"address": "aws_x.same", "change": {"actions": ["no-op"]}},
+    ]}))
+    assert policy_gate.losses(plan) == ["aws_lb.this (replace)", "aws_sg.old (destroy)"]
+
+
+def test_a_loss_without_a_terminal_is_refused_unless_allowed(monkeypatch):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    asked = []
+    reason = policy_gate.destroy_refusal("alb", ["aws_lb.this (replace)"], False, asked.append)
+    assert "aws_lb.this (replace)" in reason and "--allow-destroy" in reason and not asked
+    assert policy_gate.destroy_refusal("alb", ["aws_lb.this (replace)"], True, asked.append) is None
+    assert policy_gate.destroy_refusal("alb", [], False, asked.append) is None
+
+
+def test_on_a_terminal_a_loss_is_applied_only_after_a_yes(monkeypatch):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert policy_gate.destroy_refusal("alb", ["aws_lb.this (replace)"], False, lambda question: True) is None
+    assert "not approved" in policy_gate.destroy_refusal("alb", ["aws_lb.this (replace)"], False, lambda question: False)
+
+
+def test_the_pr_comment_shows_the_policy_checks_as_atlantis_shows_its_policy_check():
+    plan = pr_comment.StackPlan("dev", "alb", "module changed", "ok", {"add": 1, "change": 0, "destroy": 0}, plan_text="+ x",
+                                policy=evaluate(ANSWER, {}))
+    text = pr_comment.section(1, plan)
+    assert "#### Policy Set: `checkov`" in text and "**Policy Check Failed**: 2 check(s) failed." in text
+    assert "- FAIL      CKV_AWS_2 aws_lb_listener.this: HTTPS" in text
+    assert "atlantis approve_policies -p dev-alb" in text
+    assert "2 failed policy checks" not in pr_comment.summary_line([plan]) and "1 failed policy checks" in pr_comment.summary_line([plan])
+    passing = pr_comment.StackPlan("dev", "alb", "module changed", "ok", {"add": 1, "change": 0, "destroy": 0}, plan_text="+ x",
+                                   policy=PolicyResult(passed=5))
+    assert "**Policy Check Passed**" in pr_comment.section(1, passing)
+    assert "approve_policies" not in pr_comment.section(1, passing)
+
+
+def test_findings_report_only_what_is_known():
+    assert Finding("CKV_AWS_2", "HTTPS", "aws_lb_listener.this").report() == {
+        "check_id": "CKV_AWS_2", "check_name": "HTTPS", "resource": "aws_lb_listener.this"}
