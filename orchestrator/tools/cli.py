@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestrator.tools import layout
+from orchestrator.tools import layout, pypi
 from orchestrator.tools.builder import Reporter, Result, Step, build_many
 from orchestrator.tools.catalog import TOOLS, Tool
 
@@ -25,7 +25,8 @@ def register(commands, common: argparse.ArgumentParser) -> None:
     tools = commands.add_parser("tools", help="build (Go) and list the real tools: AWS provider, tofu, terragrunt, ...")
     actions = tools.add_subparsers(dest="tools_command", required=True, metavar="build|list")
     build = actions.add_parser("build", parents=[common], help="build tools into the cache (idempotent)")
-    build.add_argument("names", nargs="*", metavar="NAME", help=f"tool to build: {', '.join(t.name for t in TOOLS)}")
+    build.add_argument("names", nargs="*", metavar="NAME",
+                       help=f"tool to build: {', '.join(t.name for t in TOOLS)}; to install from PyPI: {', '.join(t.name for t in pypi.PYTHON_TOOLS)}")
     build.add_argument("--all", action="store_true", help="build every tool")
     build.add_argument("--force", action="store_true", help="rebuild even if built")
     actions.add_parser("list", parents=[common], help="the tools, their pinned versions, built or not, what building cost")
@@ -34,15 +35,22 @@ def register(commands, common: argparse.ArgumentParser) -> None:
 def run(args, console: Console) -> int:
     if args.tools_command == "list":
         return _list(console, getattr(args, "json", False))
-    known = {t.name for t in TOOLS}
+    python_names = {t.name for t in pypi.PYTHON_TOOLS}
+    known = {t.name for t in TOOLS} | python_names
     unknown = [name for name in args.names if name not in known]
     if unknown or bool(args.names) == bool(args.all):
         reason = (f"unknown tool(s): {', '.join(unknown)}" if unknown else
                   "name tools to build, or --all (not both)")
         console.print(f"[bold red]error[/]: tools build: {reason}; known: {', '.join(sorted(known))}", highlight=False)
         return 2
+    installs = [name for name in (python_names if args.all else args.names) if name in python_names]
+    if not _install_python_tools(installs, console):
+        return 1
+    go_names = [name for name in args.names if name not in python_names]
+    if args.names and not go_names:
+        return 0
     with _RichReporter(console) as reporter:
-        results = build_many(list(args.names), reporter, force=args.force)
+        results = build_many(go_names, reporter, force=args.force)
     if getattr(args, "json", False):
         print(json.dumps([_result_json(result) for result in results], indent=2))
     for result in results:
@@ -51,6 +59,24 @@ def run(args, console: Console) -> int:
                           highlight=False)
             console.print(escape(result.error), highlight=False, soft_wrap=True)
     return 1 if any(result.status == "failed" for result in results) else 0
+
+
+def _install_python_tools(names: list[str], console: Console) -> bool:
+    """Install the named PyPI tools into their own environments; False when one fails."""
+    for name in names:
+        item = pypi.python_tool(name)
+        if pypi.interpreter(name) is None:
+            console.print(f"installing {item.requirement} into {pypi.directory(item)} (log: {pypi.directory(item) / layout.LOG})",
+                          highlight=False)
+        try:
+            python = pypi.install(name)
+        except pypi.InstallError as error:
+            console.print(f"[bold red]{name} failed[/]: {escape(str(error))}", highlight=False)
+            return False
+        record = layout.read_json(pypi.directory(item) / layout.RECORD) or {}
+        console.print(f"[green]{name}: installed[/] {item.version} in {duration(record.get('seconds'))}, "
+                      f"{size(record.get('disk', {}).get('tool_dir_bytes'))} → {python} -m {item.entry}", highlight=False)
+    return True
 
 
 def _tool(name: str) -> Tool:
@@ -69,6 +95,11 @@ def _list(console: Console, as_json: bool) -> int:
         # piped to a file, the table keeps its rows on one line each rather than folding at 80 columns
         wide = console if console.is_terminal else Console(file=console.file, width=max(console.width, 180))
         wide.print(_table(list(TOOLS)))
+        for item in pypi.PYTHON_TOOLS:
+            record = layout.read_json(pypi.directory(item) / layout.RECORD) if pypi.interpreter(item.name) else None
+            state = (f"installed ({duration(record.get('seconds'))}, {size(record.get('disk', {}).get('tool_dir_bytes'))})"
+                     if record else "not installed")
+            wide.print(f"{item.name} {item.version} (PyPI, own virtual environment): {state}; {item.note}", highlight=False)
         console.print(f"cache: {layout.cache_root()}", highlight=False)
     return 0
 

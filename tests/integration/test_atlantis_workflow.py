@@ -150,7 +150,11 @@ def test_state_rm_and_import_run_in_the_stacks_working_directory(clone):
     assert flags.returncode == 2 and "flags are not passed to Terraform" in flags.stderr
 
 
-def test_policy_check_stage_says_it_evaluated_nothing_and_does_not_pass(clone):
+def test_policy_check_stage_checks_the_saved_plan(clone):
+    planned = step(clone, "plan", "alpha-network")
+    assert planned.returncode == 0 and (clone / "alpha-network-alpha.tfplan").is_file(), planned.stdout + planned.stderr
     done = step(clone, "policy_check", "alpha-network")
-    assert done.returncode == 1
-    assert "not implemented yet" in done.stderr and "no policy was evaluated for alpha-network" in done.stderr
+    output = done.stdout + done.stderr
+    # The fixture turns policy checks off (its modules hold no AWS resource): said, and read as a pass
+    assert done.returncode == 0 and "policy checks are off for this environment" in output, output
+    assert "fail" not in output.lower()  # Atlantis's custom policy check: any "fail" is a failure

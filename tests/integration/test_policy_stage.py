@@ -11,13 +11,17 @@ without a terminal, applied with --allow-destroy.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from helpers import PROJECT_COPY_IGNORE, REPO, by_name, cli_environment, run_cli
+from orchestrator.release import atlantis
 from orchestrator.tools import pypi
 
 CHECK = "CKV2_AWS_11"
@@ -101,6 +105,26 @@ def test_policy_check_of_a_saved_plan_speaks_atlantis(project, tmp_path):
     assert passed.code == 0, passed.stderr[-3000:]
     assert "policy checks of network: passed" in passed.stderr
     assert "fail" not in (passed.stdout + passed.stderr).lower()  # Atlantis reads any "fail" as a failed policy set
+
+
+def atlantis_policy_check(project: Path, plan_file: Path) -> subprocess.CompletedProcess:
+    """The workflow's policy_check run step, as Atlantis runs it (sh -c in the clone)."""
+    environ = cli_environment(project, {"TARGET_ENV": "local", "TARGET_STACK": "network", "PLANFILE": str(plan_file),
+                                        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    return subprocess.run(["sh", "-c", atlantis.run_steps()["policy_check"]], cwd=project, env=environ,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_atlantis_reads_a_failed_check_from_the_output_and_a_pass_has_no_fail_in_it(project, tmp_path):
+    edit(project, lambda c: c["policy"]["accept"].pop(CHECK, None))
+    plan_file = tmp_path / "network.tfplan"
+    assert run_cli(project, "plan", "local", "--stack", "network", "--out", str(plan_file), "--quiet", timeout=600).code == 1
+    failed = atlantis_policy_check(project, plan_file)
+    assert failed.returncode == 0, failed.stderr[-3000:]  # a failure Atlantis's policy owners can approve, not an error
+    assert "fail" in (failed.stdout + failed.stderr).lower() and CHECK in failed.stderr
+    edit(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
+    passed = atlantis_policy_check(project, plan_file)
+    assert passed.returncode == 0 and "fail" not in (passed.stdout + passed.stderr).lower(), passed.stderr[-3000:]
 
 
 def test_a_plan_that_replaces_objects_is_refused_without_a_terminal_unless_allowed(project):

@@ -111,3 +111,25 @@ def test_standard_input_and_usage():
     assert check("-", stdin=(REPO / "atlantis.yaml").read_text()).returncode == 0
     assert check("-", stdin="version: 3\nprojects:\n- dir: .\n  bogus: 1\n").returncode == 1
     assert subprocess.run([str(CHECKER)], capture_output=True, timeout=60).returncode == 2
+
+
+def readme_server_config() -> str:
+    """The server-side repo config the README tells people to paste (policy checks on)."""
+    text = (REPO / "README.md").read_text()
+    start = text.index("**Server-side repo config to paste**")
+    block = text[text.index("```yaml\n", start) + len("```yaml\n"):]
+    return block[:block.index("```")]
+
+
+def test_atlantis_accepts_the_readme_server_config_with_the_orchestrator_as_custom_policy_check(tmp_path):
+    config = readme_server_config()
+    parsed = yaml.safe_load(config)
+    assert parsed["repos"][0]["policy_check"] is True and parsed["repos"][0]["custom_policy_check"] is True
+    assert parsed["policies"]["policy_sets"][0]["path"] == "policies/checkov" and (REPO / "policies" / "checkov").is_dir()
+    server = tmp_path / "repos.yaml"
+    server.write_text(config)
+    done = check(REPO / "atlantis.yaml", "-repos-config", str(server), "-repo-id", "github.com/ORG/REPO")
+    assert done.returncode == 0, done.stdout + done.stderr
+    server.write_text(config.replace("custom_policy_check: true", "custom_policy_chek: true"))
+    refused = check(REPO / "atlantis.yaml", "-repos-config", str(server), "-repo-id", "github.com/ORG/REPO")
+    assert refused.returncode != 0, refused.stdout  # Atlantis's parser reads this block, it does not skip it
