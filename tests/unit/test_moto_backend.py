@@ -139,3 +139,34 @@ def test_the_local_cloud_answers_cloudwatch_in_the_sdks_cbor_protocol(project):
         assert status >= 400 and answer["__type"]
     finally:
         local_cloud.down(project)
+
+
+def test_the_local_cloud_keeps_the_tags_of_autoscaling_targets(project):
+    """moto answers ListTagsForResource of application-autoscaling "not implemented", which the real
+    provider retries for minutes (prod's aws_appautoscaling_target never finished creating)."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    server = local_cloud.up(project)
+    try:
+        client = lambda name: boto3.client(name, region_name="eu-west-1", endpoint_url=server.endpoint,  # noqa: E731
+                                           **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()})
+        ec2, ecs, scaling = client("ec2"), client("ecs"), client("application-autoscaling")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+        ecs.create_cluster(clusterName="shop")
+        ecs.register_task_definition(family="web", containerDefinitions=[{"name": "web", "image": "nginx", "memory": 128}],
+                                     requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512")
+        ecs.create_service(cluster="shop", serviceName="web", taskDefinition="web", desiredCount=3, launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}})
+        arn = scaling.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/shop/web", MinCapacity=3, MaxCapacity=12,
+                                               ScalableDimension="ecs:service:DesiredCount", Tags={"Stage": "prod"})["ScalableTargetARN"]
+        assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Stage": "prod"}
+        scaling.tag_resource(ResourceARN=arn, Tags={"Owner": "platform"})
+        scaling.untag_resource(ResourceARN=arn, TagKeys=["Stage"])
+        assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Owner": "platform"}
+        with pytest.raises(ClientError, match="ResourceNotFoundException"):
+            scaling.list_tags_for_resource(ResourceARN=arn + "x")
+    finally:
+        local_cloud.down(project)
