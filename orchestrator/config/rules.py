@@ -99,6 +99,11 @@ def _network_rules(env: Environment) -> Iterator[Finding]:
         yield ("network", "public_subnet_cidrs"), "given while public_subnets is false"
     if network.nat_gateway and not network.public_subnets:
         yield ("network", "nat_gateway"), "a NAT gateway needs public_subnets: true"
+    zone_ids = network.availability_zone_ids
+    if zone_ids is not None and (len(zone_ids) != network.az_count or len(set(zone_ids)) != len(zone_ids)):
+        yield ("network", "availability_zone_ids"), (
+            f"{len(zone_ids)} zone IDs for az_count {network.az_count}; give one distinct zone ID per AZ"
+        )
     seen: list[tuple[tuple, ipaddress.IPv4Network]] = []
     for key, cidrs in declared.items():
         if cidrs is None:
@@ -137,6 +142,9 @@ def _alb_rules(env: Environment) -> Iterator[Finding]:
             "give certificate_arn and certificate_domain together: API Gateway speaks HTTPS to the listener "
             "only when it knows the name to verify in the certificate"
         )
+    bucket = env.alb.access_logs.bucket
+    if bucket is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        yield ("alb", "access_logs", "bucket"), f"{bucket!r} is not a valid S3 bucket name"
     health = env.alb.health_check
     if health.timeout_seconds >= health.interval_seconds:
         yield ("alb", "health_check", "timeout_seconds"), "must be shorter than interval_seconds"
@@ -168,6 +176,14 @@ def _app_rules(env: Environment) -> Iterator[Finding]:
             f"is in the ECR of {ecr.group(2)}, but without a NAT gateway tasks reach only the ECR of "
             f"{env.region}: replicate the image to {env.region} (or turn on network.nat_gateway)"
         )
+    volumes = [re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") for path in app.writable_paths]
+    for index, path in enumerate(app.writable_paths):
+        if path in ("/proc", "/sys", "/dev"):
+            yield ("app", "writable_paths", index), f"{path} belongs to the kernel and the runtime, not to the application"
+        elif volumes.index(volumes[index]) != index:
+            yield ("app", "writable_paths", index), (
+                f"{path} becomes the same task volume ({volumes[index]}) as {app.writable_paths[volumes.index(volumes[index])]}"
+            )
     for name, arn in app.secrets.items():
         service, region = arn.split(":")[2], arn.split(":")[3]
         if (service == "ssm") != (":parameter/" in arn):
@@ -189,6 +205,27 @@ def _name_rules(env: Environment, env_name: str) -> Iterator[Finding]:
         yield ("project",), (
             f"'<project>-<env>' is {name!r} ({len(name)} characters); AWS limits load balancer and target "
             f"group names to 32, so it must be at most {limit}"
+        )
+
+
+def _api_rules(env: Environment) -> Iterator[Finding]:
+    authorization = env.api.authorization
+    if authorization.type == "JWT":
+        if authorization.jwt_issuer is None:
+            yield ("api", "authorization", "jwt_issuer"), "required with type JWT: the issuer whose tokens the API accepts"
+        if not authorization.jwt_audience:
+            yield ("api", "authorization", "jwt_audience"), (
+                "name at least one audience with type JWT: without one API Gateway accepts tokens the issuer made "
+                "for any application"
+            )
+    else:
+        for key in ("jwt_issuer", "jwt_audience", "jwt_scopes"):
+            if getattr(authorization, key):
+                yield ("api", "authorization", key), f"applies to type JWT only, not {authorization.type}"
+    if authorization.type != "NONE" and env.keepalive.path.split("?")[0] == "/":
+        yield ("keepalive", "path"), (
+            "the keep-alive's path stays open without authorization (its request carries no credentials), and '/' "
+            "would open the application's root to everyone: use the application's health path (e.g. /health)"
         )
 
 
@@ -252,7 +289,7 @@ def _keepalive_rules(env: Environment) -> Iterator[Finding]:
         )
 
 
-RULES = (_network_rules, _alb_rules, _app_rules, _account_rules, _keepalive_rules)
+RULES = (_network_rules, _alb_rules, _app_rules, _api_rules, _account_rules, _keepalive_rules)
 
 
 def check(env: Environment, env_name: str) -> list[Finding]:

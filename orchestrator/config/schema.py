@@ -43,6 +43,14 @@ MATCHER = rf"{HTTP_CODE}(-{HTTP_CODE}|(,{HTTP_CODE})*)"
 RATE = r"rate\([0-9]+ (minute|minutes|hour|hours|day|days)\)"
 CRON_FIELD = r"[0-9A-Za-z*?,/#-]+"
 CRON = rf"cron\({CRON_FIELD} {CRON_FIELD} {CRON_FIELD} {CRON_FIELD} {CRON_FIELD} {CRON_FIELD}\)"
+# An availability zone ID (euw1-az1): the same physical zone in every account, unlike a zone name.
+ZONE_ID = r"[a-z]{2,5}[0-9]+-az[0-9]+"
+ZoneId = Annotated[str, StringConstraints(pattern=rf"^{ZONE_ID}$")]
+# A JWT issuer: an https URL (API Gateway reads <issuer>/.well-known/openid-configuration).
+HTTPS_URL = r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?"
+HttpsUrl = Annotated[str, StringConstraints(pattern=rf"^{HTTPS_URL}$", max_length=2048)]
+# A directory the container may write to (a task volume over the read-only root filesystem).
+WRITABLE_PATH = r"(/[A-Za-z0-9._-]+)+"
 LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
 ]
@@ -62,7 +70,7 @@ class Backend(Section):
 
 class FlowLogs(Section):
     enabled: bool = False
-    retention_days: LogRetentionDays = 30
+    retention_days: LogRetentionDays = 365
 
 
 class Network(Section):
@@ -74,6 +82,10 @@ class Network(Section):
     public_subnets: bool = Field(False, description="Create public subnets (only needed for NAT).")
     public_subnet_cidrs: list[str] | None = None
     nat_gateway: bool = Field(False, description="NAT for egress beyond the VPC endpoints.")
+    availability_zone_ids: list[ZoneId] | None = Field(
+        None, description="Pin the zones by zone ID (euw1-az1), one per AZ of az_count: the same physical zones in "
+                          "every account. Omitted: the first available of the region's zones named a to f."
+    )
     flow_logs: FlowLogs = FlowLogs()
 
 
@@ -88,11 +100,20 @@ class HealthCheck(Section):
     unhealthy_threshold: int = Field(3, ge=2, le=10)
 
 
+class AlbAccessLogs(Section):
+    enabled: bool = Field(True, description="Access logs of the ALB to S3 (one line per request).")
+    bucket: str | None = Field(
+        None, description="An existing bucket that lets Elastic Load Balancing write; omitted: one made for them."
+    )
+    retention_days: int = Field(365, ge=1, le=36500, description="Days the made bucket keeps the logs.")
+    force_destroy: bool = Field(False, description="Let destroy delete the made bucket with the logs in it.")
+
+
 class Alb(Section):
     internal: bool = Field(
         True, description="Must be true: an HTTP API VPC link only reaches an internal ALB."
     )
-    listener_port: Port = 80
+    listener_port: Port | None = Field(None, description="Default: 443 with a certificate (HTTPS), 80 without (HTTP).")
     certificate_arn: str | None = Field(None, description="ACM certificate: the listener speaks HTTPS.")
     certificate_domain: Annotated[str, StringConstraints(pattern=r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")] | None = Field(
         None, description="With certificate_arn: the name in the certificate, which API Gateway verifies (TLS server name)."
@@ -100,6 +121,7 @@ class Alb(Section):
     idle_timeout_seconds: int = Field(60, ge=1, le=4000)
     deregistration_delay_seconds: int = Field(30, ge=0, le=3600)
     deletion_protection: bool = False
+    access_logs: AlbAccessLogs = AlbAccessLogs()
     health_check: HealthCheck = HealthCheck()
 
 
@@ -126,16 +148,40 @@ class App(Section):
         default_factory=dict, description="Plain environment variables of the container (no secrets)."
     )
     autoscaling: Autoscaling = Autoscaling()
+    readonly_root_filesystem: bool = Field(
+        True, description="Mount the container's root filesystem read-only; the app writes only to writable_paths."
+    )
+    writable_paths: list[Annotated[str, StringConstraints(pattern=rf"^{WRITABLE_PATH}$")]] = Field(
+        default_factory=lambda: ["/tmp"],
+        description="Directories the app may write to, each a volume on the task's ephemeral storage.",
+    )
     secrets: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:(ssm|secretsmanager):[a-z0-9-]+:\d{12}:(parameter/|secret:).+$")]] = Field(
         default_factory=dict,
         description="Secret variables of the container: name -> ARN of an SSM parameter or Secrets Manager secret; ECS reads them at task start.",
     )
 
 
+class ApiAuthorization(Section):
+    """Who may call the API. The keep-alive's path stays open (it cannot carry credentials)."""
+
+    type: Literal["NONE", "AWS_IAM", "JWT"] = Field(
+        "NONE", description="JWT: tokens of jwt_issuer for jwt_audience; AWS_IAM: SigV4-signed requests; NONE (the "
+                            "default, for development): anyone, and the policy checks report it."
+    )
+    jwt_issuer: HttpsUrl | None = Field(None, description="With JWT: the token issuer (iss), an https URL.")
+    jwt_audience: list[NonEmpty] = Field(
+        default_factory=list, description="With JWT: accepted audiences (aud or client_id); at least one."
+    )
+    jwt_scopes: list[NonEmpty] = Field(
+        default_factory=list, description="With JWT: a token must hold one of these scopes (empty: any)."
+    )
+
+
 class Api(Section):
     throttling_burst_limit: int = Field(100, ge=0, le=5000)
     throttling_rate_limit: int = Field(50, ge=0, le=10000)
-    access_log_retention_days: LogRetentionDays = 30
+    access_log_retention_days: LogRetentionDays = 365
+    authorization: ApiAuthorization = ApiAuthorization()
 
 
 class Keepalive(Section):
@@ -197,7 +243,10 @@ class Environment(Section):
     require_approval: bool = Field(False, description="apply needs --auto-approve or an interactive yes.")
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     backend: Backend = Backend()
-    log_retention_days: LogRetentionDays = 30
+    log_retention_days: LogRetentionDays = 365
+    log_kms_encryption: bool = Field(
+        True, description="Encrypt every log group with a customer managed KMS key of its own (about 1 USD a month each)."
+    )
     network: Network
     alb: Alb = Alb()
     app: App

@@ -39,6 +39,7 @@ resource "aws_lb" "this" {
   idle_timeout               = var.idle_timeout
   enable_deletion_protection = var.deletion_protection_enabled
   drop_invalid_header_fields = var.drop_invalid_header_fields
+  desync_mitigation_mode     = "defensive" # AWS's default, stated: requests classed as severe HTTP desync risks are refused
 
   dynamic "access_logs" {
     for_each = var.access_logs.enabled ? [local.access_logs_bucket] : []

@@ -73,6 +73,16 @@ def test_fixture_environments_load(project):
         ("app:\n  secrets:\n    DB: hunter2\n", "app.secrets.DB", "does not match"),
         ("app:\n  secrets:\n    DB: arn:aws:ssm:us-east-1:111111111111:parameter/db\n", "app.secrets.DB", "without NAT, tasks reach only the ssm endpoint of eu-west-1"),
         ("app:\n  environment: {DB: x}\n  secrets:\n    DB: arn:aws:ssm:eu-west-1:111111111111:parameter/db\n", "app.secrets.DB", "also a plain variable"),
+        ("network:\n  availability_zone_ids: [euw1-az1]\n", "network.availability_zone_ids", "1 zone IDs for az_count 2"),
+        ("network:\n  availability_zone_ids: [eu-west-1a, euw1-az2]\n", "network.availability_zone_ids[0]", "does not match"),
+        ("alb:\n  access_logs:\n    bucket: Shop_Logs\n", "alb.access_logs.bucket", "not a valid S3 bucket name"),
+        ("app:\n  writable_paths: [/tmp, /proc]\n", "app.writable_paths[1]", "kernel"),
+        ("app:\n  writable_paths: [/var/cache, /var-cache]\n", "app.writable_paths[1]", "same task volume"),
+        ("api:\n  authorization:\n    type: JWT\n    jwt_audience: [web]\nkeepalive:\n  path: /health\n", "api.authorization.jwt_issuer", "required with type JWT"),
+        ("api:\n  authorization:\n    type: JWT\n    jwt_issuer: https://login.example.com\nkeepalive:\n  path: /health\n", "api.authorization.jwt_audience", "any application"),
+        ("api:\n  authorization:\n    type: JWT\n    jwt_issuer: http://login.example.com\n    jwt_audience: [web]\nkeepalive:\n  path: /health\n", "api.authorization.jwt_issuer", "does not match"),
+        ("api:\n  authorization:\n    jwt_audience: [web]\n", "api.authorization.jwt_audience", "applies to type JWT only"),
+        ("api:\n  authorization:\n    type: AWS_IAM\n", "keepalive.path", "open the application's root to everyone"),
     ],
 )
 def test_mistakes_are_named(project, body, key, reason):

@@ -160,6 +160,23 @@ PAIRS = [
           "cron(0 12 * * ?)", "every day")),
     Pair("keepalive.path", "keepalive", "health_path", lambda v: {"keepalive": {"path": v}}, lambda v: {"health_path": v},
          ("/", "/health", "/health?from=keepalive", "/a%20b", "health", "/a b", "/ü", "/" + "x" * 1024)),
+    Pair("network.availability_zone_ids", "network", "availability_zone_ids",
+         lambda v: {"network": {"availability_zone_ids": v}}, lambda v: {"availability_zone_ids": v, "availability_zones": []},
+         (["euw1-az1", "euw1-az2"], ["usgw1-az3", "apse2-az1"], ["euw1-az1"], ["euw1-az1", "euw1-az1"],
+          ["eu-west-1a", "eu-west-1b"], ["euw1-az1", "usw2-lax1-az1"], ["euw1-az1", "euw1-az2", "euw1-az3"]),
+         relation="stricter", why="the orchestrator wants exactly one zone per AZ of az_count; the module takes more zones than subnets"),
+    Pair("alb.access_logs.bucket", "alb", "access_logs", lambda v: {"alb": {"access_logs": {"bucket": v}}},
+         lambda v: {"access_logs": {"enabled": True, "bucket": v, "prefix": "alb", "retention_days": 365, "force_destroy": False}},
+         ("shop-logs", "a.b-c", "abc", "ab", "Shop-Logs", "-shop", "shop_logs", "a" * 63, "a" * 64)),
+    Pair("api.authorization.jwt_issuer", "api_gateway", "jwt_issuer",
+         lambda v: {"api": {"authorization": {"type": "JWT", "jwt_issuer": v, "jwt_audience": ["client"]}}},
+         lambda v: {"jwt_issuer": v, "authorization_type": "JWT"},
+         ("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", "https://login.example.com",
+          "https://idp.example.com:8443/realms/shop/", "http://login.example.com", "https://", "https://a b.com", "login.example.com")),
+    Pair("app.writable_paths", "ecs", "container_writable_paths", lambda v: {"app": {"writable_paths": v}},
+         lambda v: {"container_writable_paths": v},
+         (["/tmp"], ["/tmp", "/var/cache/nginx"], [], ["/"], ["/proc"], ["tmp"], ["/a b"], ["/tmp", "/tmp"],
+          ["/var/cache", "/var-cache"], ["/tmp/"])),
     Pair("project", "alb", "name", lambda v: {"project": v}, lambda v: {"name": f"{v}-{ENV_NAME}"},
          ("shop", "a", "abcdefghijklmnopqrst", "abcdefghijklmnopqrstu", "internal", "shop1", "Shop", "1shop", "shop-"),
          relation="stricter", why="the orchestrator keeps 8 characters for the longest suffix a module appends (-vpclink) and wants single hyphens"),
@@ -227,6 +244,9 @@ def hcl_string(pattern: str) -> str:
     (f"^{schema.URL_PATH}$", "keepalive/variables.tf"),
     (f"^{schema.URL_PATH}$", "alb/variables.tf"),
     (f"^{schema.MATCHER}$", "alb/variables.tf"),
+    (f"^{schema.ZONE_ID}$", "network/variables.tf"),
+    (f"^{schema.HTTPS_URL}$", "api_gateway/variables.tf"),
+    (f"^{schema.WRITABLE_PATH}$", "ecs/variables.tf"),
 ])
 def test_patterns_are_written_once_and_copied_verbatim(pattern, file):
     assert f'"{hcl_string(pattern)}"' in (MODULES / file).read_text()
@@ -244,6 +264,7 @@ def test_every_rule_of_the_orchestrator_is_paired_or_has_no_module_side():
         "backend": "the generated backend block",
         "secrets": "checked against the modules' sensitive variables by secrets.check",
         "region": "the generated provider block",
+        "log_kms_encryption": "a switch of the log groups' keys (any bool is valid on both sides)",
     }
     assert set(Environment.model_fields) <= paired | set(without_module_side) | {"alb", "app", "network", "keepalive"}
-    assert [rule.__name__ for rule in rules.RULES] == ["_network_rules", "_alb_rules", "_app_rules", "_account_rules", "_keepalive_rules"]
+    assert [rule.__name__ for rule in rules.RULES] == ["_network_rules", "_alb_rules", "_app_rules", "_api_rules", "_account_rules", "_keepalive_rules"]
