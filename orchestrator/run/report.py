@@ -35,7 +35,8 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
             f"{result.seconds:.1f}s",
         )
     console.print(table)
-    policy_text(console, [r for r in results if r.policy is not None and (r.policy.failed or r.policy.accepted)], True)
+    # Checks skipped in the modules' code were reviewed with the code: `policy-check` and --json list them.
+    policy_text(console, [r for r in results if r.policy is not None and (r.policy.failed or r.policy.accepted)], True, skipped=False)
     for result in results:
         if result.placeholders:
             console.print(
@@ -60,7 +61,8 @@ def policy_cell(result: StackResult) -> str:
     return f"[bold red]{len(result.policy.failed)} failed[/]" + (" (accepted)" if result.policy_accepted else "")
 
 
-def policy_text(console: Console, results: list[StackResult], enabled: bool, brief_when_passed: bool = False) -> None:
+def policy_text(console: Console, results: list[StackResult], enabled: bool, brief_when_passed: bool = False,
+                skipped: bool = True) -> None:
     """Each stack's failed, accepted and skipped checks, for people and for Atlantis's policy_check.
 
     ``brief_when_passed``: a passing stack gets its counts only. Atlantis takes any "fail" in a custom
@@ -73,7 +75,7 @@ def policy_text(console: Console, results: list[StackResult], enabled: bool, bri
         if result.policy is None:
             continue
         verdict = "passed" if result.policy.ok else "FAILED"
-        lines = result.policy.lines()[-1:] if result.policy.ok and brief_when_passed else result.policy.lines()
+        lines = result.policy.lines(skipped)[-1:] if result.policy.ok and brief_when_passed else result.policy.lines(skipped)
         console.print(f"policy checks of {result.name}: {verdict}", highlight=False, markup=False)
         for line in lines:
             console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
