@@ -81,11 +81,58 @@ def check_stack_properties(stacks: dict[str, dict]) -> None:
     api = planned_resources(stacks["api_gateway"])
     (integration,) = by_type(api, "aws_apigatewayv2_integration")
     assert (integration["integration_type"], integration["connection_type"]) == ("HTTP_PROXY", "VPC_LINK")
-    assert {r["route_key"] for r in by_type(api, "aws_apigatewayv2_route")} == {"ANY /{proxy+}", "$default"}
+    routes = {r["route_key"]: r for r in by_type(api, "aws_apigatewayv2_route")}
+    assert {"ANY /{proxy+}", "$default"} <= set(routes)
+    (authorization,) = {routes[key]["authorization_type"] for key in ("ANY /{proxy+}", "$default")}
+    # Besides the catch-all routes, only the keep-alive's path, and only when the others need credentials.
+    opened = {key: r for key, r in routes.items() if key not in ("ANY /{proxy+}", "$default")}
+    assert len(opened) == (0 if authorization == "NONE" else 1), f"routes beside the catch-all ones: {sorted(opened)}"
+    assert all(r["authorization_type"] == "NONE" and key.startswith("GET /") for key, r in opened.items())
 
     keepalive = planned_resources(stacks["keepalive"])
     assert by_type(keepalive, "aws_cloudwatch_event_rule")[0]["schedule_expression"]
     assert by_type(keepalive, "aws_cloudwatch_metric_alarm")
+    if opened:
+        (key,) = opened
+        assert by_type(keepalive, "aws_cloudwatch_event_api_destination")[0]["invocation_endpoint"].endswith(key.split(" ", 1)[1])
+
+
+def test_prod_plans_with_every_security_option_on(project):
+    """Production's settings reach the plan: what issue 15 asked of the modules, in prod's rendered values."""
+    stacks = {s["name"]: s for s in orchestrator(project, "plan", "prod", "--provider", "local")["stacks"]}
+    network = planned_resources(stacks["network"])
+    (default_group,) = by_type(network, "aws_default_security_group")
+    assert default_group["ingress"] == [] and default_group["egress"] == []
+    (flow_logs,) = by_type(network, "aws_cloudwatch_log_group")
+    assert flow_logs["retention_in_days"] >= 365 and len(by_type(network, "aws_kms_key")) == 1
+
+    alb = planned_resources(stacks["alb"])
+    (listener,) = by_type(alb, "aws_lb_listener")
+    assert (listener["protocol"], listener["port"], listener["ssl_policy"]) == ("HTTPS", 443, "ELBSecurityPolicy-TLS13-1-2-2021-06")
+    (lb,) = by_type(alb, "aws_lb")
+    assert lb["enable_deletion_protection"] is True and lb["access_logs"][0]["enabled"] is True
+    (bucket,) = by_type(alb, "aws_s3_bucket")
+    assert lb["access_logs"][0]["bucket"] == bucket["bucket"]
+
+    ecs = planned_resources(stacks["ecs"])
+    (task,) = by_type(ecs, "aws_ecs_task_definition")
+    (container,) = json.loads(task["container_definitions"])
+    assert container["readonlyRootFilesystem"] is True
+    assert container["mountPoints"] == [{"containerPath": "/tmp", "readOnly": False, "sourceVolume": "tmp"}]
+    assert [v["name"] for v in task["volume"]] == ["tmp"]
+
+    api = planned_resources(stacks["api_gateway"])
+    (authorizer,) = by_type(api, "aws_apigatewayv2_authorizer")
+    assert authorizer["authorizer_type"] == "JWT" and authorizer["jwt_configuration"][0]["audience"]
+    routes = {r["route_key"]: r["authorization_type"] for r in by_type(api, "aws_apigatewayv2_route")}
+    assert routes == {"ANY /{proxy+}": "JWT", "$default": "JWT", "GET /health": "NONE"}
+    (integration,) = by_type(api, "aws_apigatewayv2_integration")
+    assert integration["tls_config"] == [{"server_name_to_verify": "origin.shopfront.example.com"}]
+    for stack in ("ecs", "api_gateway"):
+        groups = by_type(planned_resources(stacks[stack]), "aws_cloudwatch_log_group")
+        assert [g["retention_in_days"] >= 365 for g in groups] == [True]
+        assert len(by_type(planned_resources(stacks[stack]), "aws_kms_key")) == 1
+    assert all(s["policy"]["failed"] == [] for s in stacks.values()), {s["name"]: s["policy"]["failed"] for s in stacks.values()}
 
 
 def test_local_environment_holds_the_architecture(local_apply):
