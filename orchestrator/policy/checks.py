@@ -4,7 +4,8 @@ A run that checks policies keeps one checkov worker process (``checkov_worker.py
 stacks: it is started when the run starts, so checkov's import overlaps Terraform's work, and each
 stack's plan JSON (the rendered values, not the module's defaults) is checked as soon as it exists.
 Answers are cached by what was checked (the plan without its timestamp, the stack's Terraform files,
-the policies and the checkov version), so a re-plan that changes nothing checks nothing again.
+the policies and the pinned checkov version), so a re-plan that changes nothing checks nothing again
+and does not wait for the worker.
 
 What an environment accepts is configuration (``policy.accept``: check id -> reason): a failed
 check listed there is reported as accepted, with the reason, and does not fail the stack.
@@ -157,6 +158,8 @@ class PolicyChecker:
             if not hello.get("ready"):
                 raise PolicyError(f"checkov did not start: {hello.get('error')}")
             self._version, self.custom = hello["checkov"], hello.get("custom", [])
+            if self._version != pypi.python_tool(TOOL).version:
+                raise PolicyError(f"checkov {self._version} answered, not the pinned {pypi.python_tool(TOOL).version}")
             expected = [p for d in self.policy_dirs for p in d.rglob("*.py") if p.name != "__init__.py"]
             if len(self.custom) < len(expected):
                 raise PolicyError(f"{len(expected)} policy files in {', '.join(map(str, self.policy_dirs))} but only "
@@ -179,19 +182,20 @@ class PolicyChecker:
     # Checks -------------------------------------------------------------------------------------
     def _cache_path(self, plan_json: Path, source: Path) -> Path:
         sources = _digest_files([p for p in source.glob("*.tf")])
-        key = hashlib.sha256(f"{plan_digest(plan_json)}\0{sources}\0{self._policies}\0{self._version}".encode()).hexdigest()
+        version = pypi.python_tool(TOOL).version  # pinned: the answer does not wait for the worker to say it
+        key = hashlib.sha256(f"{plan_digest(plan_json)}\0{sources}\0{self._policies}\0{version}".encode()).hexdigest()
         return layout.cache_root().parent / "policy" / key[:2] / f"{key}.json"
 
     def raw(self, plan_json: Path, source: Path) -> tuple[dict, bool]:
         """checkov's answer for one plan (cached), and whether it came from the cache."""
-        self.start()
-        if not self._started.wait(START_TIMEOUT_SECONDS) or self._error:
-            raise PolicyError(self._error or f"checkov did not start within {START_TIMEOUT_SECONDS} s")
         cache = self._cache_path(plan_json, source)
         try:
             return json.loads(cache.read_text()), True
         except (OSError, ValueError):
             pass
+        self.start()
+        if not self._started.wait(START_TIMEOUT_SECONDS) or self._error:
+            raise PolicyError(self._error or f"checkov did not start within {START_TIMEOUT_SECONDS} s")
         with self._lock:
             process = self._process
             if process.poll() is not None:
