@@ -111,9 +111,11 @@ def _digest_files(paths: list[Path]) -> str:
 
 
 def plan_digest(plan_json: Path) -> str:
-    """What the plan says, without when it was said (``timestamp``)."""
+    """What the plan says, without when it was said (``timestamp``) and in a stable order (Terraform
+    lists ``relevant_attributes`` in a different order from one plan of the same change to the next)."""
     document = json.loads(plan_json.read_text())
     document.pop("timestamp", None)
+    document["relevant_attributes"] = sorted(document.get("relevant_attributes", []), key=lambda item: json.dumps(item, sort_keys=True))
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 

@@ -44,6 +44,11 @@ def test_the_cache_key_of_a_plan_ignores_when_it_was_made_but_not_what_it_says(t
     second.write_text(json.dumps({"resource_changes": [{"address": "a"}], "timestamp": "2026-12-02T10:00:00Z"}))
     third.write_text(json.dumps({"timestamp": "2026-12-01T00:00:00Z", "resource_changes": [{"address": "b"}]}))
     assert plan_digest(first) == plan_digest(second) != plan_digest(third)
+    reordered = [tmp_path / "4.json", tmp_path / "5.json"]  # Terraform's order of relevant_attributes varies
+    for path, order in zip(reordered, ([0, 1], [1, 0])):
+        attributes = [{"resource": "aws_lb.this", "attribute": ["arn"]}, {"resource": "aws_lb_listener.this", "attribute": ["port"]}]
+        path.write_text(json.dumps({"relevant_attributes": [attributes[i] for i in order]}))
+    assert plan_digest(reordered[0]) == plan_digest(reordered[1])
 
 
 def test_a_failed_check_refuses_the_apply_unless_accepted_on_the_command_line():
