@@ -141,3 +141,46 @@ def test_a_plan_that_replaces_objects_is_refused_without_a_terminal_unless_allow
     allowed = run_cli(project, "apply", "local", "--stack", "network", "--allow-destroy", "--json", timeout=600)
     assert allowed.code == 0, allowed.stderr[-3000:]
     assert by_name(allowed.json)["network"]["changes"]["destroy"] > 0
+
+
+def on_a_terminal(project: Path, *args: str, answer: str) -> tuple[int, str]:
+    """Run the CLI with a terminal (a pty) for stdin, stdout and stderr; answer its question."""
+    import pty
+    import select
+    import time
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "orchestrator", *args], cwd=project, stdin=terminal, stdout=terminal,
+                               stderr=terminal, env=cli_environment(project, {"TERM": "xterm"}), start_new_session=True)
+    os.close(terminal)
+    seen, answered, deadline = b"", False, time.monotonic() + 600
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"Type 'yes' to go on" in seen:
+            os.write(controller, answer.encode() + b"\n")
+            answered = True
+        if process.poll() is not None and not ready:
+            break
+    process.wait(timeout=60)
+    os.close(controller)
+    return process.returncode, seen.decode(errors="replace")
+
+
+def test_on_a_terminal_a_replacement_is_shown_and_applied_only_after_yes(project):
+    edit(project, lambda c: c["network"].update(vpc_cidr="10.92.0.0/16"))  # replaces the VPC again
+    before = state_of(project)
+    code, text = on_a_terminal(project, "apply", "local", "--stack", "network", answer="no")
+    assert "aws_vpc.this (replace)" in text and code == 1, text[-3000:]
+    assert state_of(project) == before
+    code, text = on_a_terminal(project, "apply", "local", "--stack", "network", answer="yes")
+    assert code == 0, text[-3000:]
+    assert state_of(project) != before
+
