@@ -170,3 +170,38 @@ def test_the_local_cloud_keeps_the_tags_of_autoscaling_targets(project):
             scaling.list_tags_for_resource(ResourceARN=arn + "x")
     finally:
         local_cloud.down(project)
+
+
+def test_the_local_cloud_lets_a_listener_use_a_certificate_of_its_account_it_does_not_hold(project):
+    """moto's CreateListener refuses a certificate its own ACM does not hold (CertificateNotFound), and a
+    rehearsal has no certificate of the real account: prod's HTTPS listener could not be created."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    server = local_cloud.up(project)
+    try:
+        client = lambda name: boto3.client(name, region_name="eu-west-1", endpoint_url=server.endpoint,  # noqa: E731
+                                           **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()})
+        ec2, elb = client("ec2"), client("elbv2")
+        account = client("sts").get_caller_identity()["Account"]
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"eu-west-1{z}")["Subnet"]["SubnetId"]
+                   for i, z in ((1, "a"), (2, "b"))]
+        balancer = elb.create_load_balancer(Name="shop", Subnets=subnets, Scheme="internal")["LoadBalancers"][0]["LoadBalancerArn"]
+        group = elb.create_target_group(Name="web", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        certificate = f"arn:aws:acm:eu-west-1:{account}:certificate/6f1c2e3d-4b5a-4c7d-8e9f-0a1b2c3d4e5f"
+        https = dict(LoadBalancerArn=balancer, Protocol="HTTPS", Port=443, SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                     DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
+        listener = elb.create_listener(**https, Certificates=[{"CertificateArn": certificate}])["Listeners"][0]
+        assert listener["Certificates"] == [{"CertificateArn": certificate}]
+        described = elb.describe_listeners(ListenerArns=[listener["ListenerArn"]])["Listeners"][0]
+        assert described["Certificates"][0]["CertificateArn"] == certificate
+        other = certificate[:-12] + "000000000000"  # another certificate of the account
+        elb.modify_listener(ListenerArn=listener["ListenerArn"], Certificates=[{"CertificateArn": other}])
+        # Another account's or region's certificate is still refused, as AWS refuses it.
+        for foreign in (certificate.replace(account, "999999999999"), certificate.replace("eu-west-1", "us-east-1")):
+            with pytest.raises(ClientError, match="CertificateNotFound"):
+                elb.create_listener(**{**https, "Port": 8443}, Certificates=[{"CertificateArn": foreign}])
+        elb.delete_listener(ListenerArn=listener["ListenerArn"])
+    finally:
+        local_cloud.down(project)
