@@ -26,8 +26,9 @@ def test_cli_environment_is_idempotent_under_concurrent_calls(tmp_path):
     env = results[0]
     assert env[CLOUD_DIR_ENV] == str((tmp_path / "cloud").resolve())
     config = Path(env["TF_CLI_CONFIG_FILE"]).read_text()
-    assert 'include = ["registry.terraform.io/hashicorp/aws"]' in config
-    assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in config  # other providers go direct
+    # Terraform's name for hashicorp/aws and OpenTofu's, from the mirror; other providers go direct
+    assert 'include = ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws"]' in config
+    assert 'exclude = ["registry.terraform.io/hashicorp/aws", "registry.opentofu.org/hashicorp/aws"]' in config
     executable = (tmp_path / "cache" / "mirror" / PROVIDER_SOURCE / PROVIDER_VERSION / platform_dir()
                   / "terraform-provider-aws")
     assert os.access(executable, os.X_OK)
