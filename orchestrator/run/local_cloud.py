@@ -138,14 +138,15 @@ def down(project: Project) -> Server | None:
 
 
 def serve(port: int) -> None:
-    """The server process: moto on 127.0.0.1:PORT until SIGTERM (moto_cbor, moto_tags, moto_certificates bridge moto's gaps)."""
+    """The server process: moto on 127.0.0.1:PORT until SIGTERM (moto_cbor, moto_tags, moto_certificates, moto_bucket_tags bridge moto's gaps)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from orchestrator.run import moto_cbor, moto_certificates, moto_tags
+    from orchestrator.run import moto_bucket_tags, moto_cbor, moto_certificates, moto_tags
 
     moto_tags.install()
     moto_certificates.install()
+    moto_bucket_tags.install()
     app = moto_cbor.middleware(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

@@ -205,3 +205,22 @@ def test_the_local_cloud_lets_a_listener_use_a_certificate_of_its_account_it_doe
         elb.delete_listener(ListenerArn=listener["ListenerArn"])
     finally:
         local_cloud.down(project)
+
+
+def test_the_local_cloud_keeps_the_tags_a_bucket_is_created_with(project):
+    """moto's CreateBucket ignored CreateBucketConfiguration/Tags (the provider's tag on create), so every
+    re-plan of prod wanted to add the tags of the ALB's access-log bucket again."""
+    import boto3
+
+    server = local_cloud.up(project)
+    try:
+        s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=server.endpoint,
+                          **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()})
+        s3.create_bucket(Bucket="shop-logs", CreateBucketConfiguration={
+            "LocationConstraint": "eu-west-1", "Tags": [{"Key": "Component", "Value": "alb"}, {"Key": "Name", "Value": "logs"}]})
+        assert {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="shop-logs")["TagSet"]} == {"Component": "alb", "Name": "logs"}
+        s3.create_bucket(Bucket="shop-plain", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        with pytest.raises(s3.exceptions.ClientError, match="NoSuchTagSet"):
+            s3.get_bucket_tagging(Bucket="shop-plain")
+    finally:
+        local_cloud.down(project)
