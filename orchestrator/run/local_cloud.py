@@ -48,8 +48,15 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def environment(self) -> dict[str, str]:
-        """What a process needs to talk to this server only: fake credentials and every endpoint here."""
-        return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}
+        """What a process needs to talk to this server only: fake credentials and every endpoint here.
+
+        The server is also the HTTP proxy, for the one kind of request that cannot reach it directly:
+        S3 Control puts the account in front of the endpoint's host (``ACCOUNT.127.0.0.1:PORT``, which
+        no resolver answers; the real provider lists an S3 bucket's tags that way). Go sends every
+        other request, to the loopback address itself, directly (it never proxies loopback), and moto
+        answers a proxied request by its path like any other (S3 Control's ``/v20180820/...``).
+        """
+        return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "HTTP_PROXY": self.endpoint, "NO_PROXY": "127.0.0.1,localhost"}
 
 
 def directory(project: Project) -> Path:
