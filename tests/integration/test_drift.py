@@ -106,9 +106,17 @@ def test_out_of_band_changes_are_reported_then_remediated(applied):
     assert remediation["ecs"]["changes"]["change"] >= 1 and remediation["vpc_link"]["changes"]["add"] == 1
     refused = run_cli(root, "drift", "local", "--remediate", "apply", timeout=600)
     assert refused.code == 2 and "needs approval" in refused.stderr
+    # The rule opened in the console is not Terraform's (the module manages its rules as separate
+    # resources), so no apply removes it: the policy checks of alb's plan see SSH open to the world
+    # and refuse to apply it (rather than writing the open rule into state as if it were fine).
+    blocked = run_cli(root, "drift", "local", "--remediate", "apply", "--auto-approve", "--json", timeout=900)
+    blocked_stacks = {r["name"]: r for r in blocked.json["remediation"]["stacks"]}
+    assert blocked_stacks["alb"]["status"] == "failed" and "ORCH_AWS_2 aws_security_group.this" in blocked_stacks["alb"]["error"]
+    assert {blocked_stacks[n]["status"] for n in ("api_gateway", "keepalive")} == {"skipped"}
+    _edit(root, "edit", "local", "aws_security_group", alb_sg, "ingress=[]")  # the person closes it
     applied_run = run_cli(root, "drift", "local", "--remediate", "apply", "--auto-approve", "--json", timeout=900)
     assert applied_run.code == 2, applied_run.stderr[-3000:]  # the drift it found
-    assert {r["status"] for r in applied_run.json["remediation"]["stacks"]} <= {"ok", "no-changes"}
+    assert {r["status"] for r in applied_run.json["remediation"]["stacks"]} <= {"ok", "no-changes"}, applied_run.stderr[-3000:]
     after, stacks, _report = _drift(root)
     assert after.code == 0, [(n, s["resources"], s["outputs"], s["configuration"]) for n, s in stacks.items() if s["drifted"]]
 
