@@ -38,6 +38,8 @@ app:
   image_tag: "{DIGEST}"
 keepalive:
   schedule: rate(1 day)
+policy:
+  checks: false   # what this file is about is planning; the policy stage has tests/integration/test_policy_stage.py
 """
 
 
