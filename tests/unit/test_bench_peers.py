@@ -1,0 +1,58 @@
+"""bench/peers.py generates a Terragrunt live tree from stacks.yaml and an environment (no terragrunt needed)."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.graph import load_graph
+from orchestrator.config.project import Project
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _peers():
+    spec = importlib.util.spec_from_file_location("bench_peers", REPO / "bench" / "peers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _blocks(text: str, kind: str) -> dict[str, str]:
+    """The bodies of top-level `kind "name" { ... }` blocks (closed by a `}` at column 0)."""
+    return dict(re.findall(rf'^{kind} "(\w+)" {{\n(.*?)^}}', text, re.MULTILINE | re.DOTALL))
+
+
+def test_one_unit_per_stack_with_its_dependencies(tmp_path):
+    project = Project(REPO)
+    graph = load_graph(project)
+    env = EnvironmentLoader(project).load("local")
+    units = _peers().generate_tree(REPO, "local", tmp_path / "live")
+
+    assert sorted(units) == sorted(graph.stacks)
+    assert sorted(p.name for p in (tmp_path / "live" / "local").iterdir()) == sorted(graph.stacks)
+    root = (tmp_path / "live" / "root.hcl").read_text()
+    assert 'backend = "local"' in root and "path_relative_to_include()" in root
+    assert 'generate "provider"' in root and 'provider "aws"' in root and '"Environment" = "local"' in root
+
+    for name, stack in graph.stacks.items():
+        text = (units[name] / "terragrunt.hcl").read_text()
+        assert 'find_in_parent_folders("root.hcl")' in text
+        source = re.search(r'source = "(.*)"', text).group(1)
+        assert (units[name] / source.replace("//", "/")).resolve() == stack.module_dir.resolve()
+        dependencies = _blocks(text, "dependency")
+        assert set(dependencies) == set(stack.upstreams), name
+        for upstream, body in dependencies.items():
+            assert f'config_path = "../{upstream}"' in body
+            assert 'mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]' in body
+            mocked = set(re.findall(r"^    (\w+) = ", body, re.MULTILINE))
+            assert mocked == {i.output for i in stack.inputs if i.stack == upstream}
+        for item in stack.inputs:
+            assert f"  {item.variable} = dependency.{item.stack}.outputs.{item.output}\n" in text
+            value = item.placeholder_value(env.context())
+            if isinstance(value, str):
+                assert f'    {item.output} = "{value}"' in dependencies[item.stack]
+
+    assert not _blocks((units["network"] / "terragrunt.hcl").read_text(), "dependency")
+    # a placeholder the environment decides is rendered for it (local: no certificate -> HTTP)
+    assert 'listener_protocol = "HTTP"' in (units["api_gateway"] / "terragrunt.hcl").read_text()
