@@ -8,7 +8,7 @@ Starts moto's server in a private working directory, then measures and prints, a
                   plan, apply, re-plan (must show no changes), destroy, each with its wall time.
 The same checks run as tests in tests/conformance/ (this script only tabulates them).
 
-    python bench/conformance.py [--env local --env dev ...] [--no-modules]
+    python bench/conformance.py [--env local --env dev ...] [--no-modules | --no-environments]
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def modules(mirror: Path, endpoint: str, scratch: Path) -> list[str]:
     from plan_inventory import ModulePlanner, case_problems, cases, modules as module_names
     from test_modules_on_the_real_provider import moto_provider_block, real_provider_env
 
+    scratch.mkdir(parents=True, exist_ok=True)
     env = real_provider_env(scratch, mirror, endpoint)
     rows = ["| module | validate | test cases planned as their inventory says |", "|---|---|---|"]
     notes = []
@@ -103,6 +104,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", action="append", choices=ENVIRONMENTS, help="environments (default: all four)")
     parser.add_argument("--no-modules", action="store_true")
+    parser.add_argument("--no-environments", action="store_true", help="the modules' table only")
     args = parser.parse_args()
     from orchestrator.config.project import Project
     from orchestrator.run import local_cloud
@@ -125,7 +127,8 @@ def main() -> int:
         print(f"hashicorp/aws {version} (built from source) against moto at {server.endpoint}\n")
         if not args.no_modules:
             print("\n".join(modules(mirror, server.endpoint, scratch / "modules")) + "\n")
-        print("\n".join(environments(root, work, args.env or ENVIRONMENTS)))
+        if not args.no_environments:
+            print("\n".join(environments(root, work, args.env or ENVIRONMENTS)))
     finally:
         local_cloud.down(project)
         shutil.rmtree(scratch, ignore_errors=True)
