@@ -48,6 +48,12 @@ def _outputs(root: Path) -> dict:
     return {s["name"]: s["outputs"] for s in done.json["stacks"]}
 
 
+def _line_of(variable: str) -> int:
+    """The line of the ecs template that renders ``variable``."""
+    lines = (REPO / "environments" / "templates" / "ecs.tfvars.j2").read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if line.startswith(f"{variable} "))
+
+
 def _drift(root: Path, *extra: str):
     done = run_cli(root, "drift", "local", "--json", "--report-file", str(root / "drift.md"), *extra, timeout=600)
     return done, {s["name"]: s for s in done.json["stacks"]}, (root / "drift.md").read_text()
@@ -141,7 +147,7 @@ def test_configuration_drift_and_accept(applied):
     assert accepted.code == 2, accepted.stderr[-3000:]
     hints = accepted.json["stacks"][0]["accept_keys"]
     assert {"address": "aws_ecs_service.fixed[0]", "attribute": "desired_count", "new": 5, "key": "app.desired_count",
-            "note": "set app.desired_count: 5 to keep the cloud's value (environments/templates/ecs.tfvars.j2 line 12)"} in hints
+            "note": f"set app.desired_count: 5 to keep the cloud's value (environments/templates/ecs.tfvars.j2 line {_line_of('desired_count')})"} in hints
     # State took the cloud's value: no drift any more, and a plan would put main's value back.
     again = run_cli(root, "drift", "local", "--stack", "ecs", "--json", timeout=600)
     assert again.code == 0, again.stderr[-3000:]
