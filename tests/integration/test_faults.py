@@ -132,7 +132,8 @@ def _terraform_pids(workdir: Path, command: str) -> list[int]:
             cwd = os.readlink(proc / "cwd")
         except OSError:
             continue
-        if cwd == str(workdir) and command.encode() in argv and any(b"terraform" in part for part in argv[:2]):
+        engine = any(b"terraform" in part or part.endswith(b"tofu") for part in argv[:2])  # Terraform or OpenTofu
+        if cwd == str(workdir) and command.encode() in argv and engine:
             found.append(int(proc.name))
     return found
 
