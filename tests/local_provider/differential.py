@@ -13,7 +13,6 @@ moto's server runs on loopback (``moto.server.ThreadedMotoServer``) with fake cr
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -21,7 +20,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROVIDER_GLOB = "~/.cache/orchestrator/tools/terraform-provider-aws/*/bin/terraform-provider-aws"
 REAL_VERSION = "6.47.1"
 VERSIONS_TF = 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = ">= 6.0, < 7.0" }\n  }\n}\n'
 PROVIDER_TF = 'provider "aws" {\n  region = "eu-west-1"\n}\n'
@@ -341,8 +339,10 @@ resource "aws_apigatewayv2_stage" "s" {
 
 
 def real_provider_binary() -> Path | None:
-    found = sorted(glob.glob(os.path.expanduser(PROVIDER_GLOB)))
-    return Path(found[-1]) if found and os.access(found[-1], os.X_OK) else None
+    """The real provider built by `tools build` (the builder's cache, as every other user finds it)."""
+    from orchestrator.tools import PROVIDER, installed
+
+    return installed(PROVIDER)
 
 
 def real_provider_environment(binary: Path, root: Path, endpoint: str) -> dict[str, str]:

@@ -47,8 +47,8 @@ KNOWN_SCHEMA = {
 def real_binary():
     binary = real_provider_binary()
     if binary is None:
-        pytest.skip("the real hashicorp/aws provider is not built here (expected at "
-                    "~/.cache/orchestrator/tools/terraform-provider-aws/*/bin/terraform-provider-aws; "
+        pytest.skip("the real hashicorp/aws provider is not built here (expected in the tools cache, "
+                    "${XDG_CACHE_HOME:-~/.cache}/orchestrator/tools/terraform-provider-aws/; "
                     "python -m orchestrator tools build terraform-provider-aws)")
     return binary
 
