@@ -132,13 +132,14 @@ class PolicyChecker:
         self._error: str | None = None
         self._lock = threading.Lock()
         self._started = threading.Event()
+        self._starting = False
         self._policies = _digest_files([p for d in self.policy_dirs for p in d.rglob("*.py")])
 
     # The worker ---------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the worker in the background (idempotent); ``check`` waits for it."""
         with self._lock:
-            if self._started.is_set() or getattr(self, "_starting", False):
+            if self._starting:
                 return
             self._starting = True
         threading.Thread(target=self._start, daemon=True, name="policy-worker").start()

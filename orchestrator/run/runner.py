@@ -113,11 +113,10 @@ class Runner:
 
     def plan(self, name: str, destroy: bool = False) -> bool:
         """Plan to the saved plan file; True when the plan has changes."""
-        result, space = self.results[name], self.workspaces[name]
+        result = self.results[name]
         directory, upstream, placeholders = self.prepare_inputs(name, allow_placeholders=self.options.command == "plan" or destroy)
         result.placeholders = placeholders
         directory.forget_plan()
-        hidden = space.sensitive_inputs
         self.progress.update(name, "planning")
         terraform = self.workspaces.terraform(name)
         outcome = self.workspaces.check(
@@ -138,10 +137,7 @@ class Runner:
             shown = self.workspaces.check(terraform.show(directory.plan_file), name)
             result.plan_text = secrets.MASK.apply(shown.stdout)
         if self.options.plan_json or self.policy is not None or (result.changes["destroy"] and not destroy):
-            shown = self.workspaces.check(terraform.show_json(directory.plan_file), name)
-            masked = secrets.mask_plan(json.loads(shown.stdout), hidden | set(self.secret_values.get(name, {})))
-            directory.write_json(directory.plan_json, masked, redact=secrets.MASK.apply)
-            result.plan_json = str(directory.plan_json)
+            self.write_plan_json(name, directory.plan_file)
         if not destroy:
             self.check_policies(name)
         return outcome.returncode == 2
@@ -209,17 +205,22 @@ class Runner:
 
     def inspect_saved_plan(self, name: str, plan_file: Path) -> None:
         """A plan made earlier (``plan --out``, Atlantis): its JSON, its changes and its policy checks."""
-        result, space = self.results[name], self.workspaces[name]
-        directory = self.workspaces.ensure_initialised(name)
+        result = self.results[name]
+        self.workspaces.ensure_initialised(name)
         try:
             result.changes = json.loads(workdir.meta_path(plan_file).read_text()).get("changes", result.changes)
         except (OSError, ValueError):
             pass  # apply_saved_plan refuses a plan without its record, with the reason
+        self.write_plan_json(name, plan_file)
+        self.check_policies(name)
+
+    def write_plan_json(self, name: str, plan_file: Path) -> None:
+        """`terraform show -json` of a saved plan, masked, as the stack's plan.json (policy checks read it)."""
+        space = self.workspaces[name]
         shown = self.workspaces.check(self.workspaces.terraform(name).show_json(plan_file), name)
         masked = secrets.mask_plan(json.loads(shown.stdout), space.sensitive_inputs | set(self.secret_values.get(name, {})))
-        directory.write_json(directory.plan_json, masked, redact=secrets.MASK.apply)
-        result.plan_json = str(directory.plan_json)
-        self.check_policies(name)
+        space.workdir.write_json(space.workdir.plan_json, masked, redact=secrets.MASK.apply)
+        self.results[name].plan_json = str(space.workdir.plan_json)
 
     def _apply_job(self, name: str) -> None:
         if self.options.plan_file:
