@@ -95,11 +95,11 @@ def orchestrated(root: Path, env: str, parallelism: int) -> tuple[float, float]:
         stderr=subprocess.DEVNULL,
     )
     wall = time.perf_counter() - started
-    # Every Terraform command's duration is in the stack's log: "# exit 0 after 0.123s".
+    # Every Terraform command's duration is in the stack's log: "# exit 0 after 0.123s, ended <time>".
     in_terraform = sum(
         float(match.group(1))
         for log in (root / ".orchestrator").rglob("terraform.log")
-        for match in re.finditer(r"^# exit \d+ after ([\d.]+)s$", log.read_text(), re.MULTILINE)
+        for match in re.finditer(r"^# exit \d+ after ([\d.]+)s", log.read_text(), re.MULTILINE)
     )
     return wall, in_terraform
 

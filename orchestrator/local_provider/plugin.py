@@ -7,6 +7,12 @@ expects one line on stdout before anything else::
 
 Start-up time is the handshake time, so imports are kept to what serving needs; the catalog is
 read on the first schema request, after the handshake.
+
+Started by the run's pool (``pool.py``, ``POOL_ENV`` set) instead of by Terraform, the process
+serves one Terraform command after another, which reach it through ``TF_REATTACH_PROVIDERS``:
+plain gRPC on its private socket, a lease per command read from stdin (a JSON line naming the
+command's working directory and environment, answered with ``ready``), and an exit when stdin
+closes, i.e. when the orchestrator that started it ends, however it ends.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 CORE_PROTOCOL_VERSION = 1
 PROTOCOL_VERSION = 6
+POOL_ENV = "ORCHESTRATOR_LOCAL_PROVIDER_POOL"  # set by pool.py for the processes it starts
 
 
 def _controller_handlers(stopped: threading.Event):
@@ -40,6 +47,26 @@ def _controller_handlers(stopped: threading.Event):
         grpc.method_handlers_generic_handler(
             "grpc.health.v1.Health", {"Check": grpc.unary_unary_rpc_method_handler(health, **raw)}),
     ]
+
+
+def _serve_leases(servicer, stopped: threading.Event) -> None:
+    """The pool's side channel: one JSON line per lease in, ``ready`` (or the error) out; EOF: stop."""
+    import json
+
+    try:
+        servicer.warm()
+    except Exception:  # noqa: BLE001 - the first command then reports it as a diagnostic
+        pass
+    for line in sys.stdin:
+        try:
+            lease = json.loads(line)
+            servicer.lease(lease["cwd"], lease["environ"])
+            answer = "ready"
+        except Exception as error:  # noqa: BLE001 - reported to the pool, which then starts another
+            answer = f"error {error!r}"
+        sys.stdout.write(answer + "\n")
+        sys.stdout.flush()
+    stopped.set()
 
 
 def main() -> None:
@@ -70,8 +97,9 @@ def main() -> None:
     # Requiring Terraform's client certificate (ECDSA P-521) made its Go client send none
     # (PEER_DID_NOT_RETURN_A_CERTIFICATE), so it is not required. The socket lives in a fresh 0700
     # directory, so only this user can reach it, and Terraform pins the server certificate.
+    pooled = os.environ.get(POOL_ENV) == "1"
     credentials = None
-    if os.environ.get("PLUGIN_CLIENT_CERT"):
+    if os.environ.get("PLUGIN_CLIENT_CERT") and not pooled:
         credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
 
     socket_dir = tempfile.mkdtemp(prefix="plugin")
@@ -80,7 +108,7 @@ def main() -> None:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8),
                          options=[("grpc.max_receive_message_length", 256 << 20),
                                   ("grpc.max_send_message_length", 256 << 20)])
-    provider_server.add_to_server(server, stopped)
+    servicer = provider_server.add_to_server(server, stopped)
     server.add_generic_rpc_handlers(_controller_handlers(stopped))
     address = "unix:" + socket_path
     if credentials is None:
@@ -92,6 +120,8 @@ def main() -> None:
     encoded = base64.b64encode(cert_der).decode().rstrip("=") if credentials else ""
     sys.stdout.write(f"{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{socket_path}|grpc|{encoded}\n")
     sys.stdout.flush()
+    if pooled:
+        threading.Thread(target=_serve_leases, args=(servicer, stopped), daemon=True).start()
 
     while not stopped.wait(0.5):
         if os.getppid() != parent:  # Terraform went away without saying goodbye (we were re-parented)

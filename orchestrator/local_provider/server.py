@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 import traceback
 from typing import Any
@@ -102,6 +103,23 @@ class ProviderServicer:
         self._provider = None
         self._lock = threading.Lock()
         self._schema_response = None
+        self._leased = False  # serving the run's pool (pool.py): one Terraform command per lease
+        self._configuration = None  # what ConfigureProvider was given during the current lease
+
+    def lease(self, cwd: str, environ: dict[str, str]) -> None:
+        """Start serving a new Terraform command: its working directory and environment, nothing
+        kept from the last one but the catalog (what a fresh process would have, without the start)."""
+        from orchestrator.local_provider.provider import LocalAWS
+
+        with self._lock:
+            catalog = self._provider.catalog if self._provider is not None else None
+            os.chdir(cwd)  # the default store and unserved() read the working directory, as in a fresh process
+            self._provider = LocalAWS(catalog=catalog, environ=environ)
+            self._leased, self._configuration = True, None
+
+    def warm(self) -> None:
+        """Read the catalog and build the schema response before the first command needs them."""
+        self._schema()
 
     @property
     def provider(self):
@@ -155,7 +173,20 @@ class ProviderServicer:
 
     @guarded("ConfigureProvider")
     def ConfigureProvider(self, request, context):
-        diags = self.provider.configure(_value(request.config) or {})
+        config = _value(request.config) or {}
+        if self._leased:
+            # One process serves every provider configuration of the command: two different ones
+            # (aliases) would share one region and one set of default tags. Refuse rather than mix.
+            with self._lock:
+                known = self._configuration
+                if known is None:
+                    self._configuration = config
+            if known is not None and known != config:
+                return pb.ConfigureProvider.Response(diagnostics=[pb.Diagnostic(
+                    severity=pb.Diagnostic.ERROR, summary="The shared local AWS provider serves one provider configuration",
+                    detail="This configuration has several aws provider configurations (aliases). Run it with "
+                           "ORCHESTRATOR_PROVIDER_POOL=0 so that Terraform starts one provider process per configuration.")])
+        diags = self.provider.configure(config)
         return pb.ConfigureProvider.Response(diagnostics=_diagnostics(diags))
 
     @guarded("UpgradeResourceState")
@@ -220,5 +251,7 @@ def _flatmap_refused(type_name: str):
     return Diagnostic("Cannot upgrade flatmap state", f"{type_name}: state from Terraform 0.11 or older is not supported.")
 
 
-def add_to_server(server, stopped: threading.Event) -> None:
-    server.add_generic_rpc_handlers([generic_handler(ProviderServicer(stopped))])
+def add_to_server(server, stopped: threading.Event) -> ProviderServicer:
+    servicer = ProviderServicer(stopped)
+    server.add_generic_rpc_handlers([generic_handler(servicer)])
+    return servicer

@@ -180,6 +180,8 @@ def deployed(project: Project, policy: Policy, source: str, provider: str) -> tu
             shown = workspaces.terraform(stack).show_json()
     except StackFailure as failure:
         raise PromotionRefused(f"cannot read the {where}: {failure}") from None
+    finally:
+        workspaces.close()
     if not outputs or shown.returncode != 0:
         raise PromotionRefused(f"{source} was never applied (no outputs of stack {stack!r} in the {where}): nothing to promote")
     state = json.loads(shown.stdout or "{}")

@@ -331,6 +331,7 @@ class Runner:
             )
         finally:
             self.progress.stop()
+            self.workspaces.close()
             if self.policy is not None:
                 self.policy.close()
         return [self.results[name] for name in names]

@@ -73,8 +73,11 @@ def run(project: Project, command: str, env_name: str, stack: str, args: list[st
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, Progress(console, command, live=False))
     runner.resolve_secrets()
     with envlock.hold(runner.env_dir, env_name, command, lock_wait_seconds, (stack,)):
-        directory, _, _ = runner.prepare_inputs(stack, allow_placeholders=False)
-        var_files = [str(directory.env_tfvars), str(directory.upstream_tfvars)]
-        terraform = runner.workspaces.terraform(stack)
-        done = runner.workspaces.check(terraform.run(terraform_command(command, args, var_files)), stack)
+        try:
+            directory, _, _ = runner.prepare_inputs(stack, allow_placeholders=False)
+            var_files = [str(directory.env_tfvars), str(directory.upstream_tfvars)]
+            terraform = runner.workspaces.terraform(stack)
+            done = runner.workspaces.check(terraform.run(terraform_command(command, args, var_files)), stack)
+        finally:
+            runner.workspaces.close()
         return secrets.MASK.apply(done.stdout)

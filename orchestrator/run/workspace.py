@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from orchestrator.config.environment import LoadedEnvironment
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import Stack, StackGraph
 from orchestrator.config.project import Project
+from orchestrator.local_provider import pool
 from orchestrator.run import local_cloud
 from orchestrator.run.types import StackFailure, provider_mode
 from orchestrator.terraform import bundled, engine, workdir
@@ -62,6 +64,14 @@ def error_lines(result: engine.Result, log: Path, redact: Callable[[str], str]) 
     return redact("\n".join(lines[:12])) or f"terraform {result.command} exited with {result.returncode}"
 
 
+_ALIAS = re.compile(r"^\s*alias\s*=", re.MULTILINE)
+
+
+def _aliases_aws(path: Path) -> bool:
+    """Whether the configuration declares provider aliases: one pooled process serves one configuration."""
+    return any(_ALIAS.search(tf.read_text(encoding="utf-8", errors="replace")) for tf in path.glob("*.tf"))
+
+
 class Workspaces:
     def __init__(self, project: Project, env: LoadedEnvironment, graph: StackGraph, provider: str,
                  redact: Callable[[str], str]):
@@ -74,6 +84,7 @@ class Workspaces:
         self.env_dir = workdir.env_dir(project, env, self.mode)
         self.stacks = {name: StackWorkspace(stack) for name, stack in graph.stacks.items()}
         self._setup_lock = threading.Lock()
+        self.provider_pool: pool.ProviderPool | None = None  # the built-in provider's processes, when used
 
     def __getitem__(self, name: str) -> StackWorkspace:
         return self.stacks[name]
@@ -99,7 +110,11 @@ class Workspaces:
                         from orchestrator.local_provider import cli_environment
                     except ImportError as error:  # pragma: no cover - packaging problem
                         raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
-                    environ.update(cli_environment(self.project.runs_dir / "local-provider", workdir.local_cloud_dir(self.project, self.env)))
+                    cache_dir = self.project.runs_dir / "local-provider"
+                    environ.update(cli_environment(cache_dir, workdir.local_cloud_dir(self.project, self.env)))
+                    if pool.enabled(environ):
+                        self.provider_pool = pool.ProviderPool(cache_dir, environ, self.env_dir / "provider-pool.log")
+                        self.provider_pool.warm()
             elif self.mode == "moto":
                 # The provider built here from source, against the moto server only.
                 environ.pop("TF_PLUGIN_CACHE_DIR", None)
@@ -142,7 +157,13 @@ class Workspaces:
     def terraform(self, name: str) -> engine.Terraform:
         space = self.stacks[name]
         environ = {**self.environ, **space.secret_environ}
-        return engine.Terraform(space.workdir.path, space.workdir.log, environ, self.binary, self.redact)
+        lease = self.provider_pool.lease if self.provider_pool and not _aliases_aws(space.workdir.path) else None
+        return engine.Terraform(space.workdir.path, space.workdir.log, environ, self.binary, self.redact, lease)
+
+    def close(self) -> None:
+        """Stop the run's provider processes (they also stop by themselves when the orchestrator ends)."""
+        if self.provider_pool is not None:
+            self.provider_pool.close()
 
     def check(self, result: engine.Result, name: str, ok_codes=(0,)) -> engine.Result:
         """Count the step's time; a failed step raises ``StackFailure`` with Terraform's error lines."""

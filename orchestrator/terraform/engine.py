@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +139,13 @@ class RunningProcesses:
 RUNNING = RunningProcesses()
 
 
+# Hands a command a running provider process for its duration: (working dir, environment) ->
+# the variables to add (``TF_REATTACH_PROVIDERS``). See orchestrator.local_provider.pool.
+ProviderLease = Callable[[Path, dict[str, str]], AbstractContextManager[dict[str, str]]]
+# Commands that never start a provider, so never need a lease (init installs it; the others read files).
+STARTS_NO_PROVIDER = frozenset({"init", "version", "output", "fmt", "get"})
+
+
 class _Driver(python_terraform.Terraform):
     """python-terraform with output streamed to a log file and an explicit environment.
 
@@ -146,11 +153,13 @@ class _Driver(python_terraform.Terraform):
     stdout or buffer everything in memory, so running the process is done here.
     """
 
-    def __init__(self, workdir: Path, binary: str, environ: dict[str, str], log_path: Path, redact: Callable[[str], str]):
+    def __init__(self, workdir: Path, binary: str, environ: dict[str, str], log_path: Path, redact: Callable[[str], str],
+                 provider_lease: ProviderLease | None = None):
         super().__init__(working_dir=str(workdir), terraform_bin_path=binary)
         self.environ = environ
         self.log_path = log_path
         self.redact = redact
+        self.provider_lease = provider_lease
 
     def read_state_file(self, file_path=None):  # noqa: D401 - python-terraform hook
         """python-terraform reads ./terraform.tfstate after every command; the backend owns state here."""
@@ -163,13 +172,15 @@ class _Driver(python_terraform.Terraform):
         kwargs.pop("raise_on_error", None)
         argv = self.generate_cmd_string(cmd, *args, **kwargs)
         started = time.monotonic()
-        with open(self.log_path, "ab") as log:
+        leased = self.provider_lease is not None and cmd not in STARTS_NO_PROVIDER
+        with open(self.log_path, "ab") as log, \
+                (self.provider_lease(Path(self.working_dir), self.environ) if leased else nullcontext({})) as extra:
             log.write(f"\n$ {' '.join(argv[1:])}\n".encode())
             log.flush()
             proc = subprocess.Popen(
                 argv,
                 cwd=self.working_dir,
-                env=self.environ,
+                env={**self.environ, **extra} if extra else self.environ,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE if capture else log,
                 stderr=log,
@@ -188,7 +199,9 @@ class _Driver(python_terraform.Terraform):
                 proc.wait()
             finally:
                 RUNNING.discard(proc)
-            log.write(f"# exit {proc.returncode} after {time.monotonic() - started:.3f}s\n".encode())
+            ended = time.time()
+            clock = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(ended)) + f".{int(ended % 1 * 1000):03d}"
+            log.write(f"# exit {proc.returncode} after {time.monotonic() - started:.3f}s, ended {clock}\n".encode())
         return Result(
             command=cmd,
             returncode=proc.returncode,
@@ -196,10 +209,6 @@ class _Driver(python_terraform.Terraform):
             seconds=time.monotonic() - started,
             interrupted=RUNNING.interrupted,
         )
-
-
-def _unchanged(text: str) -> str:
-    return text
 
 
 @dataclass(frozen=True)
@@ -286,10 +295,10 @@ class Terraform:
     """
 
     def __init__(self, workdir: Path, log_path: Path, environ: dict[str, str], binary: Binary,
-                 redact: Callable[[str], str] = _unchanged):
+                 redact: Callable[[str], str] = _unchanged, provider_lease: ProviderLease | None = None):
         self.workdir = workdir
         self.log_path = log_path
-        self._driver = _Driver(workdir, binary.path, environ, log_path, redact)
+        self._driver = _Driver(workdir, binary.path, environ, log_path, redact, provider_lease)
 
     def run(self, command: Command, capture_output: bool = True) -> Result:
         return self._driver.cmd(command.name, *command.args, capture_output=capture_output, **dict(command.options))
