@@ -80,3 +80,13 @@ def planned_network_input(root: Path, payload: str) -> dict:
     assert done.code == 0, done.stderr
     plan = json.loads(Path(done.json["stacks"][0]["plan_json"]).read_text())
     return plan["resource_changes"][0]["change"]["after"]["input"], plan
+
+
+def load_bench(name: str):
+    """A script of bench/ as a module (bench/ is not a package), to test its pure parts."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

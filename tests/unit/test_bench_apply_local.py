@@ -1,19 +1,10 @@
 """bench/apply_local.py reads the engine's own log lines and finds the critical path (no Terraform needed)."""
 
-import importlib.util
 import time
-from pathlib import Path
 
+from helpers import load_bench
 from orchestrator.terraform import engine
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_apply_local", REPO / "bench" / "apply_local.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_reads_every_command_of_a_log_the_engine_wrote(tmp_path):
@@ -23,7 +14,7 @@ def test_reads_every_command_of_a_log_the_engine_wrote(tmp_path):
     terraform.init()
     terraform.run(engine.plan_command([], tmp_path / "plan.tfplan"))
     terraform.run(engine.apply_command(tmp_path / "plan.tfplan"))
-    found = _bench().commands(log)
+    found = load_bench("apply_local").commands(log)
     assert [c["kind"] for c in found] == ["init", "plan", "apply"]
     assert all(before - 1 <= c["start"] <= c["end"] <= time.time() + 1 for c in found)
     assert found[0]["end"] <= found[1]["start"] + 0.01 and found[1]["end"] <= found[2]["start"] + 0.01
@@ -37,4 +28,4 @@ def test_the_critical_path_follows_the_upstream_that_finished_last():
                 "api_gateway": stack(5, 6), "keepalive": stack(6, 7)}
     upstreams = {"network": set(), "alb": {"network"}, "ecs": {"alb", "network"}, "vpc_link": {"alb"},
                  "api_gateway": {"vpc_link", "ecs"}, "keepalive": {"api_gateway"}}
-    assert _bench().critical_path(by_stack, upstreams) == ["network", "alb", "ecs", "api_gateway", "keepalive"]
+    assert load_bench("apply_local").critical_path(by_stack, upstreams) == ["network", "alb", "ecs", "api_gateway", "keepalive"]

@@ -1,21 +1,14 @@
 """bench/peers.py generates a Terragrunt live tree from stacks.yaml and an environment (no terragrunt needed)."""
 
-import importlib.util
 import re
 from pathlib import Path
 
+from helpers import load_bench
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _peers():
-    spec = importlib.util.spec_from_file_location("bench_peers", REPO / "bench" / "peers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _blocks(text: str, kind: str) -> dict[str, str]:
@@ -27,7 +20,7 @@ def test_one_unit_per_stack_with_its_dependencies(tmp_path):
     project = Project(REPO)
     graph = load_graph(project)
     env = EnvironmentLoader(project).load("local")
-    units = _peers().generate_tree(REPO, "local", tmp_path / "live")
+    units = load_bench("peers").generate_tree(REPO, "local", tmp_path / "live")
 
     assert sorted(units) == sorted(graph.stacks)
     assert sorted(p.name for p in (tmp_path / "live" / "local").iterdir()) == sorted(graph.stacks)
