@@ -19,7 +19,12 @@ Scenarios, timed for both tools in one run:
   3. re-plan, nothing changed
   4. one stack changed (keepalive's schedule), plan then apply of the whole DAG
 
-    python bench/peers.py [--repeat 3] [--env local] [--policy] [--parallelism N] [--keep DIR] [--json FILE]
+With ``--provider moto`` both tools run the real hashicorp/aws provider built here (``tools build
+terraform-provider-aws``) against moto instead, each against a moto server of its own: the
+orchestrator as ``--provider moto``, the Terragrunt tree with the same provider block (endpoints),
+the same override of moto's gaps, and a CLI configuration installing the same provider build.
+
+    python bench/peers.py [--repeat 3] [--env local] [--provider local|moto] [--policy] [--parallelism N] [--keep DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from orchestrator.config import hcl  # noqa: E402
+from orchestrator.config import hcl, module_info  # noqa: E402
 from orchestrator.config.environment import EnvironmentLoader  # noqa: E402
 from orchestrator.config.graph import load_graph  # noqa: E402
 from orchestrator.config.project import Project  # noqa: E402
@@ -116,20 +121,28 @@ def unit_hcl(project: Project, graph, env, name: str, tfvars: str, unit_dir: Pat
     return "\n".join(lines) + "\n"
 
 
-def generate_tree(root: Path, env_name: str, out: Path | None = None) -> dict[str, Path]:
-    """Write the Terragrunt live tree of ``env_name``; return stack -> unit folder."""
+def generate_tree(root: Path, env_name: str, out: Path | None = None, moto_endpoint: str | None = None) -> dict[str, Path]:
+    """Write the Terragrunt live tree of ``env_name``; return stack -> unit folder.
+
+    With ``moto_endpoint``, the tree targets the real provider against that moto server, as the
+    orchestrator's ``--provider moto`` does: its provider block, and its override of moto's gaps."""
     project = Project(Path(root).resolve())
     graph = load_graph(project)
     env = EnvironmentLoader(project).load(env_name)
     rendered = render_all(project, graph, env, graph.order)
     out = Path(out) if out else project.root / TG_DIR
     out.mkdir(parents=True, exist_ok=True)
-    (out / "root.hcl").write_text(root_hcl(workdir._provider_block(env)))
+    (out / "root.hcl").write_text(root_hcl(workdir._provider_block(env, moto_endpoint)))
     units = {}
     for name in graph.order:
         unit = out / env.name / name
         unit.mkdir(parents=True, exist_ok=True)
-        (unit / "terragrunt.hcl").write_text(unit_hcl(project, graph, env, name, rendered[name].tfvars, unit))
+        text = unit_hcl(project, graph, env, name, rendered[name].tfvars, unit)
+        if moto_endpoint:
+            override = workdir._moto_override(module_info.read(project.modules_dir / graph.stacks[name].module))
+            if override:
+                text += f'\ngenerate "moto_override" {{\n  path      = "{workdir.MOTO_OVERRIDE}"\n  if_exists = "overwrite_terragrunt"\n  contents  = <<EOF\n{override}EOF\n}}\n'
+        (unit / "terragrunt.hcl").write_text(text)
         units[name] = unit
     return units
 
@@ -180,9 +193,11 @@ def stack_of(call: dict, stacks: list[str]) -> str:
 
 
 class Runner:
-    def __init__(self, work: Path, terragrunt: str, terraform: str, env_name: str, parallelism: int | None):
+    def __init__(self, work: Path, terragrunt: str, terraform: str, env_name: str, parallelism: int | None,
+                 provider: str = "local"):
         self.work = work
         self.env_name = env_name
+        self.provider = provider
         self.orch_root = work / "orchestrator"
         self.tg_root = work / "terragrunt"
         self.logs = work / "logs"
@@ -195,12 +210,44 @@ class Runner:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "TG_", "TERRAGRUNT_"))}
         base.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0")
         self.orch_env = dict(base, TERRAFORM_BIN=str(self.wrapper), ORCHESTRATOR_ROOT=str(self.orch_root))
-        from orchestrator.local_provider import cli_environment
+        self.servers: list[Project] = []
+        self.moto_endpoint = None
+        if provider == "moto":
+            # The real provider against moto, each tool with a moto server of its own (one account each:
+            # the same names in one server would collide). Started before any timing.
+            from orchestrator.run import local_cloud
+            from orchestrator.tools import real_provider_mirror
 
-        # The Terragrunt tree's own provider cache and cloud store, as the orchestrator's are its own.
-        tg_provider = cli_environment(self.tg_root / ".peers" / "local-provider", self.tg_root / ".peers" / "cloud")
-        self.tg_env = dict(base, **tg_provider)
+            found = real_provider_mirror()
+            if found is None:
+                raise SystemExit("the real provider is not built: python -m orchestrator tools build terraform-provider-aws")
+            self.servers = [Project(self.orch_root), Project(self.tg_root)]
+            local_cloud.up(self.servers[0])
+            tg_server = local_cloud.up(self.servers[1])
+            self.moto_endpoint = tg_server.endpoint
+            config = self.tg_root / ".peers" / "real-provider.tfrc"
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(
+                "provider_installation {\n"
+                f"  filesystem_mirror {{\n    path    = {hcl.string(str(found[0]))}\n"
+                '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
+                '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n')
+            for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+                base.pop(name, None)
+            self.tg_env = dict(base, **tg_server.environment(), TF_CLI_CONFIG_FILE=str(config))
+        else:
+            from orchestrator.local_provider import cli_environment
+
+            # The Terragrunt tree's own provider cache and cloud store, as the orchestrator's are its own.
+            tg_provider = cli_environment(self.tg_root / ".peers" / "local-provider", self.tg_root / ".peers" / "cloud")
+            self.tg_env = dict(base, **tg_provider)
         self.results: list[dict] = []
+
+    def close(self) -> None:
+        from orchestrator.run import local_cloud
+
+        for project in self.servers:
+            local_cloud.down(project)
 
     def _run(self, label: str, tool: str, argv: list[str], cwd: Path, environ: dict) -> dict:
         slug = label.split()[0]
@@ -222,7 +269,8 @@ class Runner:
         return result
 
     def orchestrator(self, label: str, command: str) -> dict:
-        argv = [sys.executable, "-m", "orchestrator", command, self.env_name, "--root", str(self.orch_root)]
+        argv = [sys.executable, "-m", "orchestrator", command, self.env_name, "--root", str(self.orch_root),
+                "--provider", self.provider]
         if command == "apply":
             argv.append("--auto-approve")
         if self.parallelism:
@@ -316,6 +364,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--repeat", type=int, default=3, help="the whole sequence, each time in fresh copies (default 3)")
+    parser.add_argument("--provider", choices=("local", "moto"), default="local",
+                        help="local: the built-in provider (default); moto: the real provider built here, against moto")
     args = parser.parse_args()
 
     from orchestrator.terraform import engine
@@ -335,20 +385,22 @@ def main() -> None:
         work = Path(temporary.name)
     info = versions(terragrunt, terraform)
     print(f"work: {work}\nterraform: {terraform} ({info['terraform']})\nterragrunt: {terragrunt} ({info['terragrunt']})\n"
-          f"python {info['python']}, {info['cpus']} CPUs; policy checks {'on' if args.policy else 'off'}; "
+          f"python {info['python']}, {info['cpus']} CPUs; provider {args.provider}; policy checks {'on' if args.policy else 'off'}; "
           f"parallelism {args.parallelism or 'each tool default'}; {args.repeat} repeat(s)", flush=True)
     runs = []  # per repeat: [(label, orch, tg)]
     for repeat in range(args.repeat):
         folder = work / f"run{repeat + 1}"
         prepare_copies(folder, args.env, args.policy)
-        runner = Runner(folder, terragrunt, terraform, args.env, args.parallelism)
+        runner = Runner(folder, terragrunt, terraform, args.env, args.parallelism, args.provider)
+        if runner.moto_endpoint:
+            generate_tree(runner.tg_root, args.env, moto_endpoint=runner.moto_endpoint)
         rows = []
         print(f"run {repeat + 1} ({'orchestrator' if repeat % 2 == 0 else 'terragrunt'} first in each scenario)", flush=True)
         for label, command in SCENARIOS:
             if label.startswith("4a"):
                 for root in (runner.orch_root, runner.tg_root):
                     change_one_stack(root, args.env, "rate(2 hours)")
-                generate_tree(runner.tg_root, args.env)  # the tree follows the environment
+                generate_tree(runner.tg_root, args.env, moto_endpoint=runner.moto_endpoint)  # the tree follows the environment
             if repeat % 2 == 0:  # alternate which tool goes first
                 orch = runner.orchestrator(label, command)
                 tg = runner.terragrunt_all(label, command)
@@ -360,6 +412,7 @@ def main() -> None:
             rows.append((label, orch, tg))
             print(f"  {label:<28} orchestrator {orch['wall']:6.2f} s ({orch['processes']:2d} tf)   "
                   f"terragrunt {tg['wall']:6.2f} s ({tg['processes']:2d} tf)   ratio {orch['wall'] / tg['wall']:.2f}", flush=True)
+        runner.close()
         runs.append(rows)
 
     def cell(values):
