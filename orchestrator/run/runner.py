@@ -313,6 +313,27 @@ class Runner:
             return {n: {d for d in self.graph.downstreams(n) if d in selected} for n in names}
         return {n: set() for n in names}
 
+    def initialise_ahead(self, dependencies: dict[str, set[str]], order: list[str]) -> threading.Thread | None:
+        """While the first stacks run, initialise the ones that wait for them: init needs no upstream
+        output, so it need not be on the critical path. A failure here is left to the stack's own job,
+        which runs init again and reports it."""
+        waiting = [name for name in order if dependencies[name]]
+        if not waiting:
+            return None
+
+        def initialise() -> None:
+            for name in waiting:
+                if self.stop.is_set():
+                    return
+                try:
+                    self.workspaces.ensure_initialised(name)
+                except Exception:  # noqa: BLE001 - see the docstring
+                    pass
+
+        thread = threading.Thread(target=initialise, name="initialise-ahead", daemon=True)
+        thread.start()
+        return thread
+
     def run(self, names: list[str]) -> list[StackResult]:
         for name in names:
             self.results[name] = StackResult(name)
@@ -320,16 +341,22 @@ class Runner:
         job = self.JOBS[self.options.command]
         if self.policy is not None:
             self.policy.start()  # checkov's import overlaps Terraform's first steps
+        dependencies = self.dependencies(names)
+        order = names if self.options.command != "destroy" else list(reversed(names))
+        ahead = None
         try:
+            ahead = self.initialise_ahead(dependencies, order)
             scheduler.walk(
-                self.dependencies(names),
+                dependencies,
                 lambda name: self._guarded(name, lambda n: job(self, n)),
                 self._skip,
                 self.options.parallelism,
-                names if self.options.command != "destroy" else list(reversed(names)),
+                order,
                 self.stop,
             )
         finally:
+            if ahead is not None:
+                ahead.join()  # no init may outlive the run (and its environment lock)
             self.progress.stop()
             self.workspaces.close()
             if self.policy is not None:

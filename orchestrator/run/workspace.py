@@ -38,6 +38,7 @@ class StackWorkspace:
     sensitive_inputs: set[str] = field(default_factory=set)  # variables fed by a sensitive upstream output
     secret_environ: dict[str, str] = field(default_factory=dict)  # TF_VAR_* of secrets and sensitive inputs
     terraform_seconds: float = 0.0
+    initialised: bool = False  # init succeeded for the current working directory
 
 
 def error_lines(result: engine.Result, log: Path, redact: Callable[[str], str]) -> str:
@@ -112,7 +113,8 @@ class Workspaces:
                         raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
                     cache_dir = self.project.runs_dir / "local-provider"
                     environ.update(cli_environment(cache_dir, workdir.local_cloud_dir(self.project, self.env)))
-                    if pool.enabled(environ):
+                    # (cached_property takes no lock on Python 3.12+: two threads may both get here)
+                    if pool.enabled(environ) and self.provider_pool is None:
                         self.provider_pool = pool.ProviderPool(cache_dir, environ, self.env_dir / "provider-pool.log")
                         self.provider_pool.warm()
             elif self.mode == "moto":
@@ -177,7 +179,7 @@ class Workspaces:
         """Prepare the working directory and run init when its configuration changed. Locked per stack."""
         space = self.stacks[name]
         with space.init_lock:
-            if space.workdir is not None:
+            if space.initialised:
                 return space.workdir
             endpoint = self.moto_server.endpoint if self.mode == "moto" else None
             directory = workdir.prepare(self.project, self.env, space.stack, self.mode, endpoint)
@@ -190,6 +192,7 @@ class Workspaces:
                 with engine.plugin_cache_lock(self.environ.get("TF_PLUGIN_CACHE_DIR")):
                     self.check(self.terraform(name).init(readonly_lock=directory.locked), name)
                 directory.mark_initialised(stamp)
+            space.initialised = True  # only now: after a failed init (say, the run's init ahead), the next call runs it again
             return directory
 
     def rebuild(self, name: str, reason: str) -> None:
@@ -200,6 +203,7 @@ class Workspaces:
             if space.workdir is not None:
                 space.workdir.reset_terraform_dir()
                 space.workdir = None
+            space.initialised = False
 
     def append_log(self, name: str, text: str) -> None:
         directory = self.stacks[name].workdir
