@@ -12,7 +12,8 @@ The policy stage is off in pool and no-pool (`policy: {checks: false}` in the co
 bench/peers.py: its cost is bench/policy.py's subject. For the median run of each variant, the
 breakdown along the critical path (the chain of stacks that finished last): Python start-up
 (launch to the first Terraform command), each Terraform command kind (init, plan, show, apply,
-output), the orchestrator's own time between them, and its end (summary, exit). It reads every
+output; each counted from where the one before it ended, so an init done ahead, while an upstream
+ran, counts nothing), the orchestrator's own time between them, and its end (summary, exit). It reads every
 command's duration and end time from the stacks' terraform.log ("# exit 0 after 0.512s, ended
 <time>"). The provider's start is what a plan or an apply costs more without the pool.
 
@@ -95,6 +96,20 @@ def critical_path(by_stack: dict[str, list[dict]], upstreams: dict[str, set[str]
         path.append(max(waited, key=lambda name: by_stack[name][-1]["end"]))
 
 
+def breakdown(on_path: list[dict], first: float) -> tuple[dict[str, float], float]:
+    """Seconds of the critical path per command kind, and the gaps between its commands (``on_path``:
+    the path's stacks in order, each stack's commands in order).
+
+    Only what lies on the path counts: a command done ahead (an init while an upstream ran) adds
+    nothing, and a command counts from where the one before it ended."""
+    kinds, between, cursor = defaultdict(float), 0.0, first
+    for command in on_path:  # in path order: stack after stack, each stack's commands in order
+        between += max(0.0, command["start"] - cursor)
+        kinds[command["kind"]] += max(0.0, command["end"] - max(command["start"], cursor))
+        cursor = max(cursor, command["end"])
+    return dict(kinds), between
+
+
 def run_once(work: Path, variant: str, upstreams: dict[str, set[str]], terraform: str) -> dict:
     settings = VARIANTS[variant]
     root = fresh_copy(work, settings["policy"])
@@ -110,15 +125,12 @@ def run_once(work: Path, variant: str, upstreams: dict[str, set[str]], terraform
     path = critical_path(by_stack, upstreams)
     on_path = [c for name in path for c in by_stack[name]]
     first = min(c["start"] for cs in by_stack.values() for c in cs)
-    kinds = defaultdict(float)
-    for command in on_path:
-        kinds[command["kind"]] += command["seconds"]
-    between = sum(max(0.0, b["start"] - a["end"]) for a, b in zip(on_path, on_path[1:]))
+    kinds, between = breakdown(on_path, first)
     every = [c for cs in by_stack.values() for c in cs]
     return {
         "variant": variant, "wall": wall, "path": path,
         "startup": first - launched, "between": between, "end": launched + wall - on_path[-1]["end"],
-        "kinds": dict(kinds),
+        "kinds": kinds,
         "per_command": {kind: statistics.median(c["seconds"] for c in every if c["kind"] == kind)
                         for kind in {c["kind"] for c in every}},
         "processes": len(every),

@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from helpers import load_bench
 from orchestrator.terraform import engine
 
@@ -29,3 +31,14 @@ def test_the_critical_path_follows_the_upstream_that_finished_last():
     upstreams = {"network": set(), "alb": {"network"}, "ecs": {"alb", "network"}, "vpc_link": {"alb"},
                  "api_gateway": {"vpc_link", "ecs"}, "keepalive": {"api_gateway"}}
     assert load_bench("apply_local").critical_path(by_stack, upstreams) == ["network", "alb", "ecs", "api_gateway", "keepalive"]
+
+
+def test_an_init_done_ahead_adds_nothing_to_the_critical_path():
+    def command(kind, start, end):
+        return {"kind": kind, "seconds": end - start, "start": start, "end": end}
+
+    path = [command("init", 0.0, 0.2), command("plan", 0.2, 0.5), command("apply", 0.6, 0.9),  # network
+            command("init", 0.1, 0.3), command("plan", 0.9, 1.2), command("apply", 1.2, 1.5)]  # alb, init ahead
+    kinds, between = load_bench("apply_local").breakdown(path, 0.0)
+    assert kinds == {"init": 0.2, "plan": pytest.approx(0.6), "apply": pytest.approx(0.6)}
+    assert between == pytest.approx(0.1)
