@@ -79,8 +79,8 @@ def commands(log: Path) -> list[dict]:
         match = EXIT_LINE.match(line)
         if match and kind:
             seconds = float(match.group(2))
-            ended = datetime.strptime(match.group(3), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
-            found.append({"kind": kind, "seconds": seconds, "start": ended - seconds, "end": ended})
+            ended = datetime.fromisoformat(match.group(3)).timestamp()
+            found.append({"kind": kind, "code": int(match.group(1)), "seconds": seconds, "start": ended - seconds, "end": ended})
             kind = None
     return found
 

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import python_terraform
@@ -199,9 +200,8 @@ class _Driver(python_terraform.Terraform):
                 proc.wait()
             finally:
                 RUNNING.discard(proc)
-            ended = time.time()
-            clock = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(ended)) + f".{int(ended % 1 * 1000):03d}"
-            log.write(f"# exit {proc.returncode} after {time.monotonic() - started:.3f}s, ended {clock}\n".encode())
+            ended = datetime.now().isoformat(timespec="milliseconds")
+            log.write(f"# exit {proc.returncode} after {time.monotonic() - started:.3f}s, ended {ended}\n".encode())
         return Result(
             command=cmd,
             returncode=proc.returncode,

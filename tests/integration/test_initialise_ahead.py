@@ -3,29 +3,11 @@ upstream output), and a failed early init is run again by the stack's own job.""
 
 from __future__ import annotations
 
-import re
 import shlex
-from datetime import datetime
 from pathlib import Path
 
-from helpers import by_name, run_cli
+from helpers import by_name, load_bench, run_cli
 from orchestrator.terraform.engine import resolve_binary
-
-EXIT = re.compile(r"^# exit (\d+) after ([\d.]+)s, ended (\S+)$", re.MULTILINE)
-
-
-def commands(log: Path) -> list[tuple[str, int, float, float]]:
-    """(command, exit code, start, end) of every Terraform command in a stack's log."""
-    found, kind = [], None
-    for line in log.read_text().splitlines():
-        if line.startswith("$ "):
-            kind = line.split()[1]
-        match = EXIT.match(line)
-        if match and kind:
-            end = datetime.strptime(match.group(3), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
-            found.append((kind, int(match.group(1)), end - float(match.group(2)), end))
-    return found
-
 
 def log_of(root: Path, stack: str) -> Path:
     return root / ".orchestrator" / "alpha" / stack / "terraform.log"
@@ -34,11 +16,12 @@ def log_of(root: Path, stack: str) -> Path:
 def test_downstream_stacks_are_initialised_while_their_upstreams_run(project):
     applied = run_cli(project, "apply", "alpha", "--auto-approve", "--json")
     assert applied.code == 0, applied.stderr
-    network = {kind: (start, end) for kind, _, start, end in commands(log_of(project, "network"))}
-    alb_init = [c for c in commands(log_of(project, "alb")) if c[0] == "init"]
+    commands = load_bench("apply_local").commands  # every command of a stack's log, with its start and end
+    network = {c["kind"]: c for c in commands(log_of(project, "network"))}
+    alb_init = [c for c in commands(log_of(project, "alb")) if c["kind"] == "init"]
     assert len(alb_init) == 1
     # alb's init began before network's plan was over, not after network's apply
-    assert alb_init[0][2] < network["plan"][1]
+    assert alb_init[0]["start"] < network["plan"]["end"]
     assert all(s["status"] == "ok" for s in by_name(applied.json).values())
 
 
@@ -55,5 +38,5 @@ def test_a_failed_early_init_is_run_again_by_the_stacks_job(project, tmp_path):
     applied = run_cli(project, "apply", "alpha", "--auto-approve", "--json", env={"TERRAFORM_BIN": str(wrapper)})
     assert applied.code == 0, applied.stderr
     assert by_name(applied.json)["keepalive"]["status"] == "ok"
-    inits = [(kind, code) for kind, code, _, _ in commands(log_of(project, "keepalive")) if kind == "init"]
+    inits = [(c["kind"], c["code"]) for c in load_bench("apply_local").commands(log_of(project, "keepalive")) if c["kind"] == "init"]
     assert inits == [("init", 1), ("init", 0)]  # the early one failed; the job's own init ran
