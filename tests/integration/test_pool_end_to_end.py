@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from helpers import PROJECT_COPY_IGNORE, REPO, by_name, processes_running, run_cli
 from orchestrator.local_provider import LAUNCHER
 
 PROVIDER_COMMANDS = re.compile(r"^\$ (plan|apply|show|import|state) ", re.MULTILINE)
@@ -41,15 +41,7 @@ def provider_commands(root: Path) -> int:
 
 
 def pool_processes(root: Path) -> list[int]:
-    launcher = str(root / ".orchestrator" / "local-provider" / LAUNCHER)
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and launcher in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+    return processes_running(str(root / ".orchestrator" / "local-provider" / LAUNCHER))
 
 
 def test_every_provider_command_of_a_run_is_served_by_the_pool(project):

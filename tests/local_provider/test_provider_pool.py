@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.local_provider import ACCOUNT_ENV, LAUNCHER, cli_environment, pool
+from helpers import processes_running
 from tests.local_provider.conftest import PROVIDER_TF, VERSIONS_TF, terraform
 
 CALLER = """
@@ -201,11 +202,4 @@ def test_the_processes_end_when_the_orchestrator_is_killed(tmp_path):
 
 def _pool_processes(cache: Path) -> list[int]:
     """Processes running this cache's launcher."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and str(cache / LAUNCHER) in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+    return processes_running(str(cache / LAUNCHER))
