@@ -227,11 +227,7 @@ class Runner:
             self.moto_endpoint = tg_server.endpoint
             config = self.tg_root / ".peers" / "real-provider.tfrc"
             config.parent.mkdir(parents=True, exist_ok=True)
-            config.write_text(
-                "provider_installation {\n"
-                f"  filesystem_mirror {{\n    path    = {hcl.string(str(found[0]))}\n"
-                '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
-                '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n')
+            config.write_text(workdir.real_provider_cli_configuration(found[0]))
             for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
                 base.pop(name, None)
             self.tg_env = dict(base, **tg_server.environment(), TF_CLI_CONFIG_FILE=str(config))

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class ModuleInfo:
     sensitive_variables: frozenset[str] = frozenset()
     # managed resources: "TYPE.NAME" -> the attributes its lifecycle ignores
     resources: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # providers with more than one configuration: `alias` in a provider block, or configuration_aliases
+    aliased_providers: frozenset[str] = frozenset()
 
 
 def _cache_dir() -> Path:
@@ -47,7 +49,7 @@ def parse(texts: dict[str, str]) -> dict[str, list[str]]:
     from hcl2 import SerializationOptions
 
     options = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
-    variables, sensitive, outputs, providers, resources = set(), set(), set(), set(), {}
+    variables, sensitive, outputs, providers, resources, aliased = set(), set(), set(), set(), {}, set()
     for name, text in sorted(texts.items()):
         try:
             document = hcl2.loads(text, serialization_options=options)
@@ -66,8 +68,11 @@ def parse(texts: dict[str, str]) -> dict[str, list[str]]:
         for terraform in document.get("terraform", []):
             for required in terraform.get("required_providers", []):
                 providers.update(local for local, spec in required.items() if isinstance(spec, dict) and spec.get("source"))
+                aliased.update(local for local, spec in required.items() if isinstance(spec, dict) and spec.get("configuration_aliases"))
+        aliased.update(local for local, body in _blocks(document, "provider").items() if body.get("alias"))
     return {"variables": sorted(variables), "sensitive_variables": sorted(sensitive),
-            "outputs": sorted(outputs), "providers": sorted(providers), "resources": resources}
+            "outputs": sorted(outputs), "providers": sorted(providers), "resources": resources,
+            "aliased_providers": sorted(aliased)}
 
 
 @functools.lru_cache(maxsize=256)
@@ -95,6 +100,7 @@ def _read(path: Path, _stamp: tuple) -> ModuleInfo:
         frozenset(declared["providers"]),
         frozenset(declared["sensitive_variables"]),
         tuple(sorted((address, tuple(ignored)) for address, ignored in declared["resources"].items())),
+        frozenset(declared["aliased_providers"]),
     )
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.config import hcl, module_info
+from orchestrator.config import module_info
 from orchestrator.config.environment import LoadedEnvironment
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import Stack, StackGraph
@@ -63,14 +62,6 @@ def error_lines(result: engine.Result, log: Path, redact: Callable[[str], str]) 
     if result.interrupted:
         lines.insert(0, "interrupted")
     return redact("\n".join(lines[:12])) or f"terraform {result.command} exited with {result.returncode}"
-
-
-_ALIAS = re.compile(r"^\s*alias\s*=", re.MULTILINE)
-
-
-def _aliases_aws(path: Path) -> bool:
-    """Whether the configuration declares provider aliases: one pooled process serves one configuration."""
-    return any(_ALIAS.search(tf.read_text(encoding="utf-8", errors="replace")) for tf in path.glob("*.tf"))
 
 
 class Workspaces:
@@ -131,6 +122,13 @@ class Workspaces:
             return environ
 
     @functools.cached_property
+    def poolable(self) -> frozenset[str]:
+        """The stacks a pooled provider process can serve: one process serves one provider configuration,
+        so not a module that declares several for aws (aliases). Those are left to Terraform."""
+        return frozenset(name for name, stack in self.graph.stacks.items()
+                         if "aws" not in module_info.read(stack.module_dir).aliased_providers)
+
+    @functools.cached_property
     def moto_server(self) -> local_cloud.Server:
         """The local cloud of --provider moto (started when no command has started it yet)."""
         return local_cloud.up(self.project)
@@ -148,18 +146,13 @@ class Workspaces:
         mirror, _version = found
         config = self.project.runs_dir / "local-cloud" / "real-provider.tfrc"
         config.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        config.write_text(
-            "provider_installation {\n"
-            f"  filesystem_mirror {{\n    path    = {hcl.string(str(mirror))}\n"
-            '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
-            '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
-        )
+        config.write_text(workdir.real_provider_cli_configuration(mirror))
         return config
 
     def terraform(self, name: str) -> engine.Terraform:
         space = self.stacks[name]
         environ = {**self.environ, **space.secret_environ}
-        lease = self.provider_pool.lease if self.provider_pool and not _aliases_aws(space.workdir.path) else None
+        lease = self.provider_pool.lease if self.provider_pool and name in self.poolable else None
         return engine.Terraform(space.workdir.path, space.workdir.log, environ, self.binary, self.redact, lease)
 
     def close(self) -> None:

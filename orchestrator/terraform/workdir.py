@@ -221,6 +221,17 @@ def module_files(module_dir: Path) -> list[Path]:
     )
 
 
+def real_provider_cli_configuration(mirror: Path) -> str:
+    """A Terraform CLI configuration that installs hashicorp/aws from ``mirror`` (the provider built
+    here, ``orchestrator.tools.real_provider_mirror``) and every other provider from its usual origin."""
+    return (
+        "provider_installation {\n"
+        f"  filesystem_mirror {{\n    path    = {hcl.string(str(mirror))}\n"
+        '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
+    )
+
+
 def local_cloud_dir(project: Project, env: LoadedEnvironment) -> Path:
     """Where the local provider keeps the "cloud" of an environment (one store for all its stacks)."""
     return env_dir(project, env, "local") / "cloud"

@@ -43,6 +43,18 @@ def test_any_valid_layout_is_understood(tmp_path):
     assert info.variables == {"one", "two", "indented"}
     assert info.sensitive_variables == {"two"}
     assert info.outputs == {"o"} and info.providers == {"random"}
+    assert info.aliased_providers == frozenset()
+
+
+def test_providers_with_several_configurations(tmp_path):
+    """A provider block with an alias, or configuration_aliases: one pooled provider process cannot serve it."""
+    (tmp_path / "providers.tf").write_text('provider "aws" {\n  alias  = "use1"\n  region = "us-east-1"\n}\n')
+    (tmp_path / "versions.tf").write_text(
+        'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n'
+        '    random = { source = "hashicorp/random", configuration_aliases = [random.other] }\n  }\n}\n')
+    assert module_info.read(tmp_path).aliased_providers == {"aws", "random"}
+    for module in ("network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"):
+        assert module_info.read(REPO / "terraform_modules" / module).aliased_providers == frozenset(), module
 
 
 def test_invalid_hcl_names_the_file(tmp_path):
