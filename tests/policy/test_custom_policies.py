@@ -108,3 +108,24 @@ def test_the_same_plan_is_answered_from_the_cache(checker, tmp_path):
     plan, source = plan_of(tmp_path, "aws_lb", {"internal": True, "name": str(tmp_path)})  # never checked before
     first, second = checker.check(plan, source), checker.check(plan, source)
     assert not first.cached and second.cached and first.report()["failed"] == second.report()["failed"]
+
+
+def test_the_worker_runs_below_terraform_and_is_stopped_at_once_even_mid_import():
+    """Its import of checkov must not take CPU from Terraform, and a run must not wait for it to finish."""
+    import os
+    import time
+
+    worker = PolicyChecker([REPO / "policies" / "checkov"], {})
+    worker.start()
+    deadline = time.monotonic() + 60
+    while worker._process is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process = worker._process
+    assert process is not None
+    wanted = os.getpriority(os.PRIO_PROCESS, 0) + 10
+    while os.getpriority(os.PRIO_PROCESS, process.pid) != wanted and time.monotonic() < deadline:
+        time.sleep(0.01)  # set right after the start, by the thread that started it
+    assert os.getpriority(os.PRIO_PROCESS, process.pid) == wanted
+    started = time.monotonic()
+    worker.close()  # while checkov is still being imported: never asked anything
+    assert process.poll() is not None and time.monotonic() - started < 3
