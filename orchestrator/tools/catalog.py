@@ -100,6 +100,32 @@ TOOLS: tuple[Tool, ...] = (
         source="tools/atlantis-check",
         note="validates atlantis.yaml with Atlantis's own server/core/config parser (tools/atlantis-check)",
     ),
+    Tool(
+        name="atlantis",
+        module="github.com/runatlantis/atlantis",
+        package="github.com/runatlantis/atlantis",
+        version="v0.36.0",
+        release="0.36.0",
+        ldflags=("-s", "-w", "-X", "main.version=0.36.0", "-X", "main.commit=7f1ed4a0d50429308ba3f5ba9b98f058c1181aad"),
+        # The proxy refuses the module's version list, which `go install` reads for deprecations.
+        method="module",
+        env=(("CGO_ENABLED", "0"),),
+        note="the Atlantis server of the end-to-end harness; ldflags as in its .goreleaser.yml",
+    ),
+    Tool(
+        name="gitea",
+        module="code.gitea.io/gitea",
+        package="gitea.dev",  # the module at code.gitea.io/gitea declares itself gitea.dev
+        version="v1.27.3",
+        release="1.27.3",
+        # Atlantis's Gitea client parses /api/v1/version and refuses "development": the version is required.
+        ldflags=("-s", "-w", "-X", "main.Version=1.27.3"),
+        method="module",  # go.mod: replace directives (yaml/v4, Azure SDK, go-mssqldb)
+        env=(("CGO_ENABLED", "0"),),
+        binary="gitea",
+        note="the VCS of the Atlantis end-to-end harness; sqlite is pure Go, no build tags; the API needs no "
+             "frontend assets",
+    ),
 )
 
 _BY_NAME = {tool.name: tool for tool in TOOLS}
