@@ -76,10 +76,7 @@ def run(project: Project, options: RunOptions, console: Console, quiet: bool = F
     if runner.workspaces.binary.note:
         console.print(f"[yellow]note[/]: {runner.workspaces.binary.note}", highlight=False, soft_wrap=True)
 
-    def interrupted() -> None:
-        runner.stop.set()
-
-    engine.install_signal_forwarding(interrupted)
+    engine.install_signal_forwarding(runner.interrupt)
     # Plans share the environment and lock only their stacks; applies and destroys have it alone.
     with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds, prepared.names):
         results = runner.run(prepared.names)

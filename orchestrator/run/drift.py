@@ -470,7 +470,7 @@ def run(project: Project, options: DriftOptions, console: Console, quiet: bool =
     progress = Progress(Console(file=io.StringIO()) if quiet else console, f"drift {options.env}", live=False if quiet else None)
     runner = DriftRunner(project, prepared.env, prepared.graph, prepared.rendered, run_options, progress, accept=options.accept)
     runner.resolve_secrets()
-    engine.install_signal_forwarding(runner.stop.set)
+    engine.install_signal_forwarding(runner.interrupt)
     # A report reads only: the environment's lock is shared (per-stack locks exclusive); --accept writes state.
     with envlock.hold(runner.env_dir, options.env, "drift-accept" if options.accept else "drift", options.lock_wait_seconds, prepared.names):
         results = runner.run(prepared.names)

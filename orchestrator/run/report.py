@@ -51,6 +51,9 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
                 console.print(f"  full log: {result.log}", markup=False, highlight=False)
         elif result.status == "skipped":
             console.print(f"[yellow]{result.name} skipped[/]: {result.error}", highlight=False)
+    if any(result.error.startswith("interrupted") for result in results if result.status in ("failed", "skipped")):
+        console.print("[bold red]interrupted[/]: nothing new was started after the signal; run the command again to finish",
+                      highlight=False)
 
 
 def policy_cell(result: StackResult) -> str:

@@ -10,7 +10,9 @@ Placeholders stand in for outputs of never-applied upstreams in plans and are ne
 from __future__ import annotations
 
 import json
+import select
 import shutil
+import sys
 import threading
 import time
 import traceback
@@ -151,7 +153,20 @@ class Runner:
         try:
             self.results[name].policy = self.policy.check(directory.plan_json, directory.path)
         except policy_gate.PolicyError as error:
+            self.halt_if_interrupted("during its policy checks")  # the worker was stopped by the signal
             raise StackFailure(str(error)) from None
+
+    def halt_if_interrupted(self, when: str) -> None:
+        """After Ctrl-C (or SIGTERM) nothing new may start: no apply, no next step."""
+        if self.stop.is_set():
+            raise StackFailure(f"interrupted {when}; nothing was applied to this stack")
+
+    def interrupt(self) -> None:
+        """The signal handler's part: stop starting work, and stop the policy worker (a stack waiting
+        for its answer then stops at once instead of going on to apply)."""
+        self.stop.set()
+        if self.policy is not None:
+            self.policy.close()
 
     def gate(self, name: str) -> None:
         """Between a stack's plan and its apply: the policy checks, then any loss of objects."""
@@ -170,11 +185,17 @@ class Runner:
                 raise StackFailure(reason)
 
     def _ask(self, question: str) -> bool:
+        """A typed 'yes' on the terminal; asked from a stack's thread, which the signal handler cannot
+        interrupt, so stdin is polled and an interrupt ends the question (as a 'no')."""
         self.progress.note(question.rstrip())
-        try:
-            return input().strip() == "yes"
-        except EOFError:
-            return False
+        answer = ""
+        while not self.stop.is_set():
+            ready, _, _ = select.select([sys.stdin], [], [], 0.2)
+            if ready:
+                answer = sys.stdin.readline()
+                break
+        self.halt_if_interrupted("while asking before the apply")
+        return answer.strip() == "yes"
 
     def apply_saved_plan(self, name: str, plan_file: Path | None = None) -> None:
         """Apply exactly a saved plan, after checking the record of what it was made from."""
@@ -226,10 +247,12 @@ class Runner:
         if self.options.plan_file:
             self.inspect_saved_plan(name, self.options.plan_file)
             self.gate(name)
+            self.halt_if_interrupted("before its apply")
             self.apply_saved_plan(name, self.options.plan_file)
             self.results[name].status = "ok"
         elif self.plan(name):
             self.gate(name)
+            self.halt_if_interrupted("before its apply")
             self.apply_saved_plan(name)
             self.results[name].status = "ok"
         else:
@@ -238,6 +261,7 @@ class Runner:
 
     def _destroy_job(self, name: str) -> None:
         if self.plan(name, destroy=True):
+            self.halt_if_interrupted("before its destroy")
             self.apply_saved_plan(name)
             self.results[name].status = "ok"
         else:
