@@ -17,8 +17,9 @@ from rich.console import Console
 from orchestrator import __version__
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.config.project import Project
-from orchestrator.run import core, report
+from orchestrator.run import core, report, saved_plan
 from orchestrator.run.types import RunOptions
+from orchestrator.terraform import workdir
 from orchestrator.tools import cli as tools_cli
 
 STACK_COMMANDS = ("plan", "apply", "destroy", "output")
@@ -30,6 +31,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+PROVIDERS = ("auto", "aws", "local", "moto")
+PROVIDER_VARIABLE = "ORCHESTRATOR_PROVIDER"
+
+
+def add_provider_option(parser: argparse.ArgumentParser) -> None:
+    """--provider, whose default a server's environment may set (ORCHESTRATOR_PROVIDER: an Atlantis server
+    that runs the generated workflows offline, on the built-in provider, without another atlantis.yaml)."""
+    default = os.environ.get(PROVIDER_VARIABLE) or "auto"
+    if default not in PROVIDERS:
+        raise InputError([Problem(f"${PROVIDER_VARIABLE}", "--provider", f"{default!r} is not one of {', '.join(PROVIDERS)}")])
+    parser.add_argument("--provider", choices=PROVIDERS, default=default,
+                        help=f"auto: local provider for environments that declare it, real AWS otherwise; moto: the real "
+                             f"provider against a local moto server (default: ${PROVIDER_VARIABLE}, else auto)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="orchestrator", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -39,8 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     per_env = argparse.ArgumentParser(add_help=False, parents=[common])
     per_env.add_argument("env", metavar="ENV", help="environment name (environments/ENV.yaml)")
     per_env.add_argument("--stack", action="append", default=[], metavar="NAME", help="only this stack (repeatable)")
-    per_env.add_argument("--provider", choices=("auto", "aws", "local", "moto"), default="auto",
-                         help="auto: local provider for environments that declare it, real AWS otherwise; moto: the real provider against a local moto server")
+    add_provider_option(per_env)
     per_env.add_argument("--parallelism", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
     per_env.add_argument("--auto-approve", action="store_true", help="apply without asking")
     per_env.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS",
@@ -96,8 +111,7 @@ def _parser() -> argparse.ArgumentParser:
 def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     """pr-plan, atlantis-config and promote: commands over the whole project, not one ENV."""
     provider = argparse.ArgumentParser(add_help=False)
-    provider.add_argument("--provider", choices=("auto", "aws", "local", "moto"), default="auto",
-                          help="auto: local provider for environments that declare it, real AWS otherwise; moto: the real provider against a local moto server")
+    add_provider_option(provider)
     pr_plan = commands.add_parser("pr-plan", parents=[common, provider],
                                   help="plan what a change affects; write an Atlantis-style comment (exit 0 none, 3 changes, 1 error or a failed policy check)")
     pr_plan.add_argument("--base", required=True, metavar="REF", help="revision the change starts from")
@@ -259,14 +273,15 @@ def _dispatch(args, console: Console) -> int:
         from orchestrator.release import pr_plan
 
         selected = list(core.prepare(project, args.env, tuple(args.stack)).names)
-        skipped, note = pr_plan.unchanged_since(project, args.env, selected, args.skip_unchanged_since)
+        skipped, note = pr_plan.unchanged_since(project, args.env, selected, args.skip_unchanged_since, args.provider)
         if note:
             console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
         for name, why in skipped.items():
-            print(f"{name}: {why}" if len(selected) > 1 else why)
+            print(f"# --- {name}\n{why}" if len(selected) > 1 else why)
         if skipped and len(skipped) == len(selected):
-            for path in filter(None, [args.out, args.out and args.out.with_name(args.out.name + ".meta.json")]):
-                path.unlink(missing_ok=True)  # an earlier plan of this stack must not be applied
+            if args.out:  # an earlier plan of this stack must not be applied; applying this record applies nothing
+                args.out.unlink(missing_ok=True)
+                workdir.meta_path(args.out).write_text(json.dumps(saved_plan.skipped(args.env, selected[0], skipped[selected[0]])))
             return 0
         args.stack = [name for name in selected if name not in skipped]
     plan_out, plan_file = getattr(args, "out", None), getattr(args, "plan_file", None)
@@ -274,7 +289,12 @@ def _dispatch(args, console: Console) -> int:
         flag = "--out" if plan_out else "--plan-file"
         raise InputError([Problem("<command line>", flag, "works on exactly one stack: add --stack NAME")])
     if plan_file is not None and not plan_file.is_file():
-        raise InputError([Problem(str(plan_file), "--plan-file", "no such saved plan")])
+        reason = saved_plan.skipped_reason(saved_plan.read_meta(plan_file), args.env, args.stack[0])
+        if reason is None:
+            raise InputError([Problem(str(plan_file), "--plan-file", "no such saved plan")])
+        print(reason)  # nothing was planned, so nothing is applied
+        workdir.meta_path(plan_file).unlink(missing_ok=True)
+        return 0
     options = RunOptions(
         command=args.command,
         env=args.env,
@@ -337,7 +357,12 @@ def _state_command(project: Project, args, console: Console) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    try:
+        parser = _parser()
+    except InputError as error:
+        _print_problems(Console(stderr=True), error)
+        sys.exit(error.exit_code)
+    args = parser.parse_args(argv)
     # Everything a run writes (inputs, plans, state, logs) is readable by its user alone.
     os.umask(0o077)
     console = Console(stderr=True)

@@ -8,6 +8,7 @@ edges). Every reference is checked against the modules' declared variables and o
 from __future__ import annotations
 
 import graphlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from orchestrator.config.project import Project
 from orchestrator.config.yaml_source import load
 
 _NO_PLACEHOLDER = object()
+# No '-': the Atlantis project of a stack is ENV-STACK, and its steps split the name at the last '-'.
+STACK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 # A placeholder that is a string with "{{ ... }}" is a Jinja expression over the environment (what
 # templates see): it stands in for an output the environment decides, e.g. the listener's protocol.
 _PLACEHOLDER_JINJA = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
@@ -165,6 +168,10 @@ def load_graph(project: Project) -> StackGraph:
     infos = {}
     for name, spec in declared.items():
         key = ("stacks", name)
+        if not isinstance(name, str) or not STACK_NAME.fullmatch(name):
+            problem(key, "a stack name is lower-case letters, digits and '_', starting with a letter "
+                         "(it names state keys, folders and the Atlantis project ENV-STACK)")
+            continue
         if not isinstance(spec, dict):
             problem(key, "must be a mapping with at least 'module'")
             continue

@@ -1,9 +1,14 @@
 """`atlantis-config`: the Atlantis repo config (version 3) that follows the stack DAG.
 
 One Atlantis project per environment and stack, named ``ENV-STACK``, in the repository root, with
-``workspace: ENV`` (Atlantis passes it to custom steps as ``$WORKSPACE``; the stack is the project
-name without the ``ENV-`` prefix). ``depends_on`` and ``execution_order_group`` follow the DAG;
-environments with ``require_approval: true`` get ``apply_requirements: [approved, mergeable]``.
+a workspace of its own named like the project. Atlantis keys its per-pull working-directory lock
+(``server/events/working_dir_locker.go``) on workspace and dir, holds it for a whole plan, and takes
+it once per pending plan in a bare ``atlantis apply`` (``buildAllProjectCommandsByPlan`` in
+``project_command_builder.go``, v0.36.0): projects sharing a workspace and dir cannot plan side by
+side, and a bare apply of two of them fails. Steps read the environment and the stack from
+``$PROJECT_NAME`` (stack names hold no '-': ``graph.STACK_NAME``). ``depends_on`` and
+``execution_order_group`` follow the DAG; environments with ``require_approval: true`` get
+``apply_requirements: [approved, mergeable]``.
 
 Autoplan fires when a file that can change what a stack's Terraform sees changes (its module
 folder, its template, the shared defaults, the environment's file, stacks.yaml, the provider lock
@@ -52,8 +57,8 @@ POLICY_APPROVED = "Atlantis policy_check passed or a policy owner approved it (a
 def _setup() -> list[dict]:
     """Environment of every step: which environment and stack, the engine, where files go."""
     return [
-        {"env": {"name": ENV_VAR, "command": 'echo "$WORKSPACE"'}},
-        {"env": {"name": STACK_VAR, "command": 'echo "${PROJECT_NAME#"$WORKSPACE"-}"'}},
+        {"env": {"name": ENV_VAR, "command": 'echo "${PROJECT_NAME%-*}"'}},
+        {"env": {"name": STACK_VAR, "command": 'echo "${PROJECT_NAME##*-}"'}},
         {"env": {"name": "ORCHESTRATOR_WORK_DIR", "command": f'echo "{WORK_DIR_ROOT}/$BASE_REPO_OWNER/$BASE_REPO_NAME"'}},
         {"env": {"name": "TERRAFORM_BIN", "value": "bundled"}},
         {"env": {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}},
@@ -119,7 +124,7 @@ def config(project: Project) -> dict:
             entry = {
                 "name": f"{env}-{name}",
                 "dir": ".",
-                "workspace": env,
+                "workspace": f"{env}-{name}",
                 "workflow": WORKFLOW,
                 "execution_order_group": graph.depth(name),
                 "autoplan": {"enabled": True, "when_modified": watched(project, stack, env)},

@@ -33,8 +33,8 @@ from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.release import pr_comment, revisions
 from orchestrator.release.pr_comment import StackPlan, plan_facts
-from orchestrator.run import core, secrets
-from orchestrator.run.types import RunOptions
+from orchestrator.run import core, run_record, secrets
+from orchestrator.run.types import RunOptions, provider_mode
 from orchestrator.terraform import workdir
 
 # Exit status of pr-plan, for CI (2 stays "bad input or usage", as for every command).
@@ -256,14 +256,19 @@ def _detect_and_plan(head_project: Project, base: dict[str, EnvSnapshot], option
     return PrPlanOutcome(base_label, head_label, detection, plans)
 
 
-def unchanged_since(project: Project, env_name: str, stacks: list[str], ref: str) -> tuple[dict[str, str], str]:
-    """Which of ``stacks`` pr-plan would not plan against ``ref``: name -> why; and a note when ``ref`` is unreadable.
+def unchanged_since(project: Project, env_name: str, stacks: list[str], ref: str, provider: str = "auto") -> tuple[dict[str, str], str]:
+    """Which of ``stacks`` need no plan against ``ref``: name -> why (in Terraform's words); and a note
+    when ``ref`` is unreadable.
 
     The plan step of the Atlantis workflow asks this, so that Atlantis's autoplan (which fires on
-    any file a stack could read) plans exactly what pr-plan plans. A stack is left out when its
+    any file a stack could read) plans exactly what pr-plan plans. A stack is left out only when its
     fingerprint at ``ref`` equals the working tree's (a stack downstream of a changed one is left
-    out too, as pr-plan lists it as "may be affected" without planning it). Anything unreadable
-    plans everything: change detection only ever saves work, it never hides a change.
+    out too, as pr-plan lists it as "may be affected" without planning it) *and* its last apply
+    succeeded with exactly these inputs (the run record, ``provider``'s mode): a stack never applied,
+    or applied with other inputs, is planned, so a new environment comes up whole. Atlantis knows a
+    plan without changes only by Terraform's sentence (``reNoChanges``, server/events/models/models.go),
+    which is what a left-out stack reports. Anything unreadable plans everything: change detection
+    only ever saves work, it never hides a change.
     """
     try:
         commit = revisions.resolve(project.root, ref, "--skip-unchanged-since")
@@ -277,15 +282,28 @@ def unchanged_since(project: Project, env_name: str, stacks: list[str], ref: str
     detection = detect(base, head, project)
     direct = {a.stack for a in detection.affected if a.direct}
     maybe = {a.stack: a.reason for a in detection.affected if not a.direct}
+    applied = applied_inputs(project, env_name, provider)
     skipped = {}
     for name in stacks:
-        if name in direct:
+        if name in direct or applied.get(name) != head[env_name].parts[name]["inputs"]:
             continue
-        note = f"no changes: inputs unchanged since {ref} (not planned)"
+        note = f"{NO_CHANGES}\n(not planned: inputs unchanged since {ref}, and applied with them)"
         if name in maybe:
-            note += f"; {maybe[name]}: plan it again once that is applied"
+            note += f"\n{maybe[name]}: plan it again once that is applied"
         skipped[name] = note
     return skipped, ""
+
+
+# Terraform's own sentence for a plan without changes: Atlantis (reNoChanges) and people know it.
+NO_CHANGES = "No changes. Your infrastructure matches the configuration."
+
+
+def applied_inputs(project: Project, env_name: str, provider: str) -> dict[str, str]:
+    """stack -> digest of the rendered inputs of its last successful apply (the run record)."""
+    env = EnvironmentLoader(project).load(env_name)
+    record = run_record.load(workdir.env_dir(project, env, provider_mode(env, provider)))
+    return {name: entry["inputs_sha256"] for name, entry in record.items()
+            if entry.get("command") == "apply" and entry.get("status") in ("ok", "no-changes") and entry.get("inputs_sha256")}
 
 
 def comment_paths(path: Path, count: int) -> list[Path]:

@@ -138,7 +138,7 @@ class Runner:
         if self.options.show_plan:
             shown = self.workspaces.check(terraform.show(directory.plan_file), name)
             result.plan_text = secrets.MASK.apply(shown.stdout)
-        if self.options.plan_json or self.policy is not None or (result.changes["destroy"] and not destroy):
+        if self.options.plan_json or self.options.plan_file or self.policy is not None or (result.changes["destroy"] and not destroy):
             self.write_plan_json(name, directory.plan_file)
         if not destroy:
             self.check_policies(name)
@@ -243,12 +243,37 @@ class Runner:
         space.workdir.write_json(space.workdir.plan_json, masked, redact=secrets.MASK.apply)
         self.results[name].plan_json = str(space.workdir.plan_json)
 
+    def replan_reviewed(self, name: str, plan_file: Path, meta: dict) -> bool:
+        """A reviewed plan made with placeholders (a new environment under Atlantis: its stacks were all
+        planned before any was applied), now that its upstreams are applied: plan again against their
+        real outputs, and go on with that plan only if it does exactly what was reviewed (the same
+        objects, the same actions; only values that were placeholders differ). True: it has changes."""
+        if meta.get("inputs_sha256") != saved_plan.inputs_sha256(self.rendered[name].tfvars):
+            raise StackFailure(f"{plan_file}: stale plan: this environment's inputs for the stack changed since it was made; plan again")
+        reviewed = json.loads(Path(self.results[name].plan_json).read_text())
+        changed = self.plan(name)
+        fresh = json.loads(Path(self.results[name].plan_json).read_text())
+        reason = saved_plan.reshaped(reviewed, fresh)
+        if reason:
+            raise StackFailure(f"{plan_file}: {reason}")
+        return changed
+
     def _apply_job(self, name: str) -> None:
-        if self.options.plan_file:
-            self.inspect_saved_plan(name, self.options.plan_file)
+        plan_file = self.options.plan_file
+        meta = saved_plan.read_meta(plan_file) if plan_file else None
+        if plan_file and meta and meta.get("placeholders") and not meta.get("destroy"):
+            self.inspect_saved_plan(name, plan_file)
+            changed = self.replan_reviewed(name, plan_file, meta)
+            if changed:
+                self.gate(name)
+                self.halt_if_interrupted("before its apply")
+                self.apply_saved_plan(name)
+            self.results[name].status = "ok" if changed else "no-changes"
+        elif plan_file:
+            self.inspect_saved_plan(name, plan_file)
             self.gate(name)
             self.halt_if_interrupted("before its apply")
-            self.apply_saved_plan(name, self.options.plan_file)
+            self.apply_saved_plan(name, plan_file)
             self.results[name].status = "ok"
         elif self.plan(name):
             self.gate(name)

@@ -1,7 +1,7 @@
 """The record kept beside a saved plan, and the one decision made from it: may this plan be applied?
 
-Pure functions: the caller reads the files and the current upstream outputs; nothing here runs
-Terraform or touches the disk.
+Pure functions but ``read_meta``: the caller reads the plan files and the current upstream outputs;
+nothing here runs Terraform.
 """
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
+
+from orchestrator.terraform import workdir
 
 
 def fingerprint(values: dict) -> str:
@@ -33,6 +36,27 @@ def record(env: str, stack: str, destroy: bool, upstream: dict, placeholders: li
     }
 
 
+def read_meta(plan_file: Path) -> dict | None:
+    """The record beside a saved plan (``PLAN.meta.json``), or None when there is none readable."""
+    try:
+        return json.loads(workdir.meta_path(plan_file).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def skipped(env: str, stack: str, reason: str) -> dict:
+    """The record of a plan that was not made because nothing changed (``plan --skip-unchanged-since``):
+    applying it applies nothing (Atlantis applies every project it counted, including these)."""
+    return {"env": env, "stack": stack, "skipped": reason, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def skipped_reason(meta: dict | None, env: str, stack: str) -> str | None:
+    """The reason of a ``skipped`` record of this environment and stack, or None."""
+    if meta and meta.get("skipped") and (meta.get("env"), meta.get("stack")) == (env, stack):
+        return meta["skipped"]
+    return None
+
+
 def refusal(meta: dict, env: str, stack: str, tfvars: str, upstream: dict | None) -> str | None:
     """Why the plan of this record must not be applied now, or None.
 
@@ -50,3 +74,21 @@ def refusal(meta: dict, env: str, stack: str, tfvars: str, upstream: dict | None
     if inputs_sha256(tfvars) != meta["inputs_sha256"]:
         return "stale plan: this environment's inputs for the stack changed since it was made; plan again"
     return None
+
+
+def actions(plan_document: dict) -> dict[str, list[str]]:
+    """What a plan does, object by object: address -> Terraform's actions (no-ops and reads left out)."""
+    return {change["address"]: change["change"]["actions"] for change in plan_document.get("resource_changes", [])
+            if change["change"]["actions"] not in (["no-op"], ["read"])}
+
+
+def reshaped(reviewed: dict, fresh: dict) -> str | None:
+    """Why a plan made now against the applied upstreams is not the reviewed plan that was made with
+    placeholders (other objects, or other actions on them), or None when it does what was reviewed."""
+    before, after = actions(reviewed), actions(fresh)
+    if before == after:
+        return None
+    lines = [f"  {address}: reviewed {before.get(address, ['nothing'])}, now {after.get(address, ['nothing'])}"
+             for address in sorted(set(before) | set(after)) if before.get(address) != after.get(address)]
+    return ("the plan made with placeholders does something else now that its upstreams are applied:\n"
+            + "\n".join(lines) + "\nplan again and review the new plan")

@@ -56,8 +56,9 @@ def pending_plans(root: Path) -> list[str]:
     return sorted(path for path in others if path.endswith(".tfplan"))
 
 
-def step(root: Path, stage: str, project: str, workspace: str = "alpha", **extra: str) -> subprocess.CompletedProcess:
+def step(root: Path, stage: str, project: str, **extra: str) -> subprocess.CompletedProcess:
     """Run one stage of the workflow as Atlantis does: env steps, then the run step, in the clone."""
+    workspace = project  # each project has a workspace of its own (atlantis.py)
     environ = {
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "HOME": str(root.parents[4] / "home"),
@@ -85,9 +86,9 @@ def work_dir(root: Path) -> Path:
 def test_plan_and_apply_leave_no_pending_plan_and_no_file_in_the_clone(clone):
     planned = step(clone, "plan", "alpha-network")
     assert planned.returncode == 0, planned.stdout + planned.stderr
-    assert pending_plans(clone) == ["alpha-network-alpha.tfplan"]  # $PLANFILE only: Atlantis's own
-    assert sorted(git(clone, "ls-files", ".", "--others").splitlines()) == ["alpha-network-alpha.tfplan",
-                                                                           "alpha-network-alpha.tfplan.meta.json"]
+    assert pending_plans(clone) == ["alpha-network-alpha-network.tfplan"]  # $PLANFILE only: Atlantis's own
+    assert sorted(git(clone, "ls-files", ".", "--others").splitlines()) == ["alpha-network-alpha-network.tfplan",
+                                                                           "alpha-network-alpha-network.tfplan.meta.json"]
     assert (work_dir(clone) / "alpha" / "network" / "plan.tfplan").is_file()  # the runner's files: outside
     output = planned.stdout + planned.stderr
     assert "terraform_data.this will be created" in output
@@ -116,21 +117,60 @@ def test_plans_of_independent_stacks_of_one_environment_run_side_by_side(clone):
         thread.join()
     for project, done in results.items():
         assert done.returncode == 0, project + done.stdout + done.stderr
-    assert pending_plans(clone) == ["alpha-ecs-alpha.tfplan", "alpha-vpc_link-alpha.tfplan"]
+    assert pending_plans(clone) == ["alpha-ecs-alpha-ecs.tfplan", "alpha-vpc_link-alpha-vpc_link.tfplan"]
 
 
-def test_a_stack_whose_inputs_did_not_change_is_reported_not_planned(clone):
+def test_an_applied_stack_whose_inputs_did_not_change_is_reported_without_changes(clone):
+    environ = {"ORCHESTRATOR_WORK_DIR": str(work_dir(clone))}
+    assert run_cli(clone, "apply", "alpha", "--auto-approve", env=environ).code == 0
     set_app_environment(clone, "alpha", {"SLEEP_network": "1"})  # alpha.yaml changes; only network's inputs do
     network = step(clone, "plan", "alpha-network", BASE_BRANCH_NAME="with-alpha")
-    assert network.returncode == 0 and (clone / "alpha-network-alpha.tfplan").is_file(), network.stderr
+    assert network.returncode == 0 and (clone / "alpha-network-alpha-network.tfplan").is_file(), network.stderr
     alb = step(clone, "plan", "alpha-alb", BASE_BRANCH_NAME="with-alpha")
     assert alb.returncode == 0, alb.stderr
-    assert alb.stdout.startswith("no changes: inputs unchanged since origin/with-alpha (not planned)")
+    # Terraform's sentence: Atlantis counts the project as planned with no changes (its dependents may apply)
+    assert alb.stdout.startswith("No changes. Your infrastructure matches the configuration.\n"
+                                 "(not planned: inputs unchanged since origin/with-alpha, and applied with them)")
     assert "may be affected (downstream of network)" in alb.stdout
-    assert not (clone / "alpha-alb-alpha.tfplan").exists() and not (work_dir(clone) / "alpha" / "alb").exists()
+    assert not (clone / "alpha-alb-alpha-alb.tfplan").exists()
+    # `atlantis apply -p alpha-alb` applies nothing, says so, and leaves nothing behind
+    applied = step(clone, "apply", "alpha-alb")
+    assert applied.returncode == 0 and applied.stdout.startswith("No changes."), applied.stdout + applied.stderr
+    assert git(clone, "ls-files", ".", "--others").splitlines() == ["alpha-network-alpha-network.tfplan",
+                                                                    "alpha-network-alpha-network.tfplan.meta.json"]
     unreadable = step(clone, "plan", "alpha-alb", BASE_BRANCH_NAME="no-such-branch")  # no base: plan, never hide
-    assert unreadable.returncode == 0 and (clone / "alpha-alb-alpha.tfplan").is_file()
+    assert unreadable.returncode == 0 and (clone / "alpha-alb-alpha-alb.tfplan").is_file()
     assert "cannot be read in this clone: planning without change detection" in unreadable.stderr
+
+
+def test_a_never_applied_stack_is_planned_even_when_its_inputs_did_not_change(clone):
+    """A new environment comes up whole: nothing is skipped until it was applied with these inputs."""
+    alb = step(clone, "plan", "alpha-alb", BASE_BRANCH_NAME="with-alpha")
+    assert alb.returncode == 0, alb.stderr
+    assert (clone / "alpha-alb-alpha-alb.tfplan").is_file() and "will be created" in alb.stdout
+
+
+def test_plans_made_before_their_upstreams_were_applied_are_applied_in_order_as_reviewed(clone):
+    """Atlantis plans every project of a new environment at once (the dependents with placeholders);
+    once the upstream is applied, the dependent's apply plans again and applies only what was reviewed."""
+    for project in ("alpha-network", "alpha-alb"):
+        assert step(clone, "plan", project).returncode == 0
+    early = step(clone, "apply", "alpha-alb")
+    assert early.returncode == 1 and "upstream output network.id is not in state: apply stack 'network' first" in early.stderr
+    assert step(clone, "apply", "alpha-network").returncode == 0
+    applied = step(clone, "apply", "alpha-alb")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert git(clone, "ls-files", ".", "--others") == ""
+    again = run_cli(clone, "plan", "alpha", "--stack", "alb", "--json", env={"ORCHESTRATOR_WORK_DIR": str(work_dir(clone))})
+    assert again.json["stacks"][0]["status"] == "no-changes"
+
+
+def test_a_placeholder_plan_that_would_now_do_something_else_is_refused(clone):
+    assert step(clone, "plan", "alpha-alb").returncode == 0
+    set_app_environment(clone, "alpha", {"GENERATION_alb": "2"})
+    assert step(clone, "plan", "alpha-network").returncode == 0 and step(clone, "apply", "alpha-network").returncode == 0
+    stale = step(clone, "apply", "alpha-alb")
+    assert stale.returncode == 1 and "stale plan: this environment's inputs for the stack changed" in stale.stderr
 
 
 def test_state_rm_and_import_run_in_the_stacks_working_directory(clone):
@@ -152,7 +192,7 @@ def test_state_rm_and_import_run_in_the_stacks_working_directory(clone):
 
 def test_policy_check_stage_checks_the_saved_plan(clone):
     planned = step(clone, "plan", "alpha-network")
-    assert planned.returncode == 0 and (clone / "alpha-network-alpha.tfplan").is_file(), planned.stdout + planned.stderr
+    assert planned.returncode == 0 and (clone / "alpha-network-alpha-network.tfplan").is_file(), planned.stdout + planned.stderr
     done = step(clone, "policy_check", "alpha-network")
     output = done.stdout + done.stderr
     # The fixture turns policy checks off (its modules hold no AWS resource): said, and read as a pass

@@ -69,7 +69,7 @@ def test_projects_follow_the_dag_and_watch_what_each_stack_reads():
     for env in envs:
         for name, stack in graph.stacks.items():
             entry = projects[f"{env}-{name}"]
-            assert entry["dir"] == "." and entry["workflow"] == "orchestrator" and entry["workspace"] == env
+            assert entry["dir"] == "." and entry["workflow"] == "orchestrator" and entry["workspace"] == entry["name"]
             assert set(entry.get("depends_on", [])) == {f"{env}-{up}" for up in stack.upstreams}
             assert all(projects[up]["execution_order_group"] < entry["execution_order_group"] for up in entry.get("depends_on", []))
             watched = entry["autoplan"]["when_modified"]
@@ -100,9 +100,9 @@ def test_plan_step_leaves_out_stacks_whose_inputs_did_not_change_against_the_bas
 def test_environments_that_require_approval_require_it_in_atlantis_too():
     loader = EnvironmentLoader(Project(REPO))
     projects = generated()["projects"]
-    assert {p["workspace"] for p in projects if "apply_requirements" in p} == {"prod"}
+    assert {p["name"].rsplit("-", 1)[0] for p in projects if "apply_requirements" in p} == {"prod"}
     for entry in projects:
-        required = loader.load(entry["workspace"]).config.require_approval
+        required = loader.load(entry["name"].rsplit("-", 1)[0]).config.require_approval
         assert entry.get("apply_requirements") == (["approved", "mergeable"] if required else None), entry["name"]
 
 
@@ -122,7 +122,7 @@ def test_every_stage_runs_the_orchestrator_never_terraform_in_the_repository_roo
         assert '--comment-args "$COMMENT_ARGS"' in workflow[stage]["steps"][-1]["run"]
 
 
-ATLANTIS = {"WORKSPACE": "eu-prod", "PROJECT_NAME": "eu-prod-vpc_link", "BASE_REPO_OWNER": "acme",
+ATLANTIS = {"WORKSPACE": "eu-prod-vpc_link", "PROJECT_NAME": "eu-prod-vpc_link", "BASE_REPO_OWNER": "acme",
             "BASE_REPO_NAME": "infra", "HOME": "/home/atlantis", "PATH": "/usr/bin:/bin"}
 
 
@@ -153,3 +153,10 @@ def test_no_step_uses_a_variable_posix_sh_reserves():
 def test_stack_comes_from_the_project_name_even_when_env_names_hold_dashes():
     steps = generated()["workflows"]["orchestrator"]["apply"]["steps"]
     assert environment_of(steps, ATLANTIS)["TARGET_STACK"] == "vpc_link"
+
+
+def test_no_two_projects_share_a_workspace_and_dir():
+    """Atlantis locks a pull's working directory by workspace and dir for a whole plan, and a bare
+    `atlantis apply` takes that lock once per pending plan (v0.36.0): shared pairs collide."""
+    pairs = [(p["workspace"], p["dir"]) for p in generated()["projects"]]
+    assert len(pairs) == len(set(pairs))

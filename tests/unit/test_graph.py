@@ -61,3 +61,9 @@ def test_select_refuses_unknown_stacks(project):
     assert graph.select(["keepalive", "network"]) == ["network", "keepalive"]
     with pytest.raises(InputError, match="unknown stack 'nope'"):
         graph.select(["nope"])
+
+
+def test_a_stack_name_with_a_dash_is_refused(project):
+    """Atlantis's steps split the project name ENV-STACK at the last '-'."""
+    found = graph_problems(project, "stacks:\n  web-app:\n    module: step\n    template: step.tfvars.j2\n")
+    assert any("stacks.web-app: a stack name is lower-case letters, digits and '_'" in p for p in found), found
