@@ -121,7 +121,12 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     pr_plan.add_argument("--parallelism", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
     pr_plan.add_argument("--env", action="append", default=[], dest="envs", metavar="ENV",
                          help="only this environment (repeatable; a CI job with one account's credentials)")
-    commands.add_parser("atlantis-config", parents=[common], help="print atlantis.yaml (one project per environment and stack)")
+    atlantis_config = commands.add_parser("atlantis-config", parents=[common], help="print atlantis.yaml (one project per environment and stack)")
+    atlantis_config.add_argument("--server-side", metavar="REPO_ID",
+                                 help="print the Atlantis server's repo config (--repo-config) for this repository id instead "
+                                      "(e.g. github.com/ORG/REPO, or /.*/)")
+    atlantis_config.add_argument("--policy-owner", action="append", default=[], metavar="USER",
+                                 help="with --server-side: who may `atlantis approve_policies` (repeatable)")
     ci_config = commands.add_parser("ci-config", parents=[common], help="write the CI workflows generated from stacks.yaml, environments/, promotion.yaml")
     ci_config.add_argument("engine", choices=("github",), help="github: .github/workflows/")
     promote = commands.add_parser("promote", parents=[common, provider], help="move a release along the chain (promotion.yaml)")
@@ -143,7 +148,10 @@ def _release_dispatch(args, console: Console) -> int:
     if args.command == "atlantis-config":
         from orchestrator.release import atlantis
 
-        print(atlantis.render(project), end="")
+        if args.server_side:
+            print(atlantis.render_server_config(args.server_side, args.policy_owner), end="")
+        else:
+            print(atlantis.render(project), end="")
         return 0
     if args.command == "ci-config":
         from orchestrator.release import github

@@ -147,3 +147,27 @@ def config(project: Project) -> dict:
 
 def render(project: Project) -> str:
     return HEADER + yaml.safe_dump(config(project), sort_keys=False, width=200, default_flow_style=False)
+
+
+def server_config(repo_id: str, policy_owners: list[str]) -> dict:
+    """The server-side repo config (``--repo-config``) the generated atlantis.yaml needs: a custom
+    workflow and apply requirements set by the repository, and the orchestrator's policy checks as
+    Atlantis's custom policy check. The Atlantis end-to-end harness runs its server with exactly this."""
+    return {
+        "repos": [{
+            "id": repo_id,
+            "allow_custom_workflows": True,
+            "allowed_overrides": ["workflow", "apply_requirements"],
+            "policy_check": True,
+            "custom_policy_check": True,
+        }],
+        "policies": {
+            "owners": {"users": list(policy_owners)},
+            "policy_sets": [{"name": "orchestrator", "path": "policies/checkov", "source": "local"}],
+        },
+    }
+
+
+def render_server_config(repo_id: str, policy_owners: list[str]) -> str:
+    header = "# Server-side repo config for Atlantis (--repo-config), printed by `atlantis-config --server-side REPO_ID`.\n"
+    return header + yaml.safe_dump(server_config(repo_id, policy_owners), sort_keys=False, default_flow_style=False)
