@@ -153,3 +153,22 @@ def test_no_step_uses_a_variable_posix_sh_reserves():
 def test_stack_comes_from_the_project_name_even_when_env_names_hold_dashes():
     steps = generated()["workflows"]["orchestrator"]["apply"]["steps"]
     assert environment_of(steps, ATLANTIS)["TARGET_STACK"] == "vpc_link"
+
+
+# Atlantis fails a stage on any exit status but 0. Only policy_check turns one into a pass: a failed check
+# (3), which Atlantis reads from "fail" in the output and a policy owner may approve. An error (1) or bad
+# input (2) must stay a failure that nobody can approve.
+PASSES = {stage: {0} for stage in STAGES} | {"policy_check": {0, 3}}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("code", [0, 1, 2, 3])
+def test_each_stage_reads_the_orchestrators_exit_status(stage, code, tmp_path):
+    stub = tmp_path / "python"
+    stub.write_text(f'#!/bin/sh\n[ "$1 $2" = "-m orchestrator" ] || exit 97\nexit {code}\n')
+    stub.chmod(0o755)
+    steps = generated()["workflows"]["orchestrator"][stage]["steps"]
+    environ = {**environment_of(steps, {**ATLANTIS, "PLANFILE": "x.tfplan", "COMMENT_ARGS": "", "BASE_BRANCH_NAME": "main"}),
+               "PATH": f"{tmp_path}:/usr/bin:/bin"}
+    done = subprocess.run(["sh", "-c", steps[-1]["run"]], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60)
+    assert (done.returncode == 0) is (code in PASSES[stage]), (stage, code, done.returncode)
