@@ -325,6 +325,7 @@ def publish(outcome: PrPlanOutcome, comment_file: Path | None, as_json: bool, co
             "exit_code": code,
             "stacks": [{"env": p.env, "name": p.stack, "status": p.status, "changes": p.changes, "reason": p.reason,
                         "placeholders": p.placeholders, "destroys": p.destroys, "replaces": p.replaces,
+                        "new_revisions": [d.report() for d in p.revisions],
                         "may_be_affected": p.may_be_affected,
                         "policy": p.policy.report() if p.policy else None} for p in outcome.plans],
             "may_be_affected": may_be,
