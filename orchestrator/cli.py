@@ -1,7 +1,7 @@
 """Command line: parse arguments into values, hand them to the core, turn outcomes into exit codes.
 
-Exit status: 0 success, 1 a stack failed, 2 bad input or usage (nothing was run);
-pr-plan adds 3: plans with changes. With --json, one JSON document goes to stdout and everything for people to stderr.
+Exit status: the one table of orchestrator/config/exit_codes.py (--help prints it).
+With --json, one JSON document goes to stdout and everything for people to stderr.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from pathlib import Path
 from rich.console import Console
 
 from orchestrator import __version__
+from orchestrator.config import exit_codes
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
+from orchestrator.config.exit_codes import BAD_INPUT, CHANGES, CHECK_FAILED, FAILED, OK
 from orchestrator.config.project import Project
 from orchestrator.run import core, report, saved_plan
 from orchestrator.run.types import RunOptions
@@ -26,9 +28,9 @@ STACK_COMMANDS = ("plan", "apply", "destroy", "output")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # usage errors exit 2, like bad input
+    def error(self, message):  # a usage error is bad input
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
 PROVIDERS = ("auto", "aws", "local", "moto")
@@ -47,7 +49,8 @@ def add_provider_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="orchestrator", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="orchestrator", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                     epilog=f"exit status:\n{exit_codes.table()}")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", type=Path, help="project root (default: nearest folder with stacks.yaml)")
@@ -83,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         state.add_argument("--comment-args", metavar="ARGS", help="the arguments as Atlantis's $COMMENT_ARGS (escaped, comma-separated)")
         state.add_argument("--quiet", action="store_true", help="print Terraform's output only")
     policy = commands.add_parser("policy-check", parents=[per_env],
-                                 help="policy checks of a saved plan (Atlantis's policy_check stage): exit 0 passed, 3 a check failed, 1 error")
+                                 help=f"policy checks of a saved plan (Atlantis's policy_check stage): exit {OK} passed, {CHECK_FAILED} a check failed, {FAILED} error")
     policy.add_argument("--plan-file", type=Path, metavar="PATH", required=True, help="the saved plan (plan --out)")
     policy.add_argument("--quiet", action="store_true", help="print the checks only")
     commands.add_parser("destroy", parents=[per_env], help="destroy stacks in reverse dependency order")
@@ -99,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
                                   "change the built-in provider's store out of band (README, Drift)")
     local_cloud.add_argument("args", nargs="*", metavar="ARG", help="list: ENV [TYPE]; edit: ENV TYPE ID KEY=VALUE ...; delete: ENV TYPE ID")
     drift = commands.add_parser("drift", parents=[per_env],
-                                help="refresh-only plan of every stack: what changed outside Terraform (exit 0 none, 2 drift, 1 error)")
+                                help=f"refresh-only plan of every stack: what changed outside Terraform (exit {OK} none, {CHANGES} drift, {FAILED} error)")
     drift.add_argument("--report-file", type=Path, metavar="PATH", help="write the Markdown report to PATH (more parts: PATH.2, ...)")
     drift.add_argument("--remediate", choices=("plan", "apply"), help="then plan (or apply, with approval) what brings the cloud back to main")
     drift.add_argument("--accept", action="store_true", help="write the cloud's values into state (no object touched) and name the YAML keys that keep them")
@@ -113,7 +116,7 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     provider = argparse.ArgumentParser(add_help=False)
     add_provider_option(provider)
     pr_plan = commands.add_parser("pr-plan", parents=[common, provider],
-                                  help="plan what a change affects; write an Atlantis-style comment (exit 0 none, 3 changes, 1 error or a failed policy check)")
+                                  help=f"plan what a change affects; write an Atlantis-style comment (exit {OK} none, {CHANGES} changes, {FAILED} error or a failed policy check)")
     pr_plan.add_argument("--base", required=True, metavar="REF", help="revision the change starts from")
     pr_plan.add_argument("--head", metavar="REF", help="revision of the change (default: the working tree)")
     pr_plan.add_argument("--comment-file", type=Path, metavar="PATH", help="write the comment to PATH (more parts: PATH.2, PATH.3, ...)")
@@ -152,13 +155,13 @@ def _release_dispatch(args, console: Console) -> int:
             print(atlantis.render_server_config(args.server_side, args.policy_owner), end="")
         else:
             print(atlantis.render(project), end="")
-        return 0
+        return OK
     if args.command == "ci-config":
         from orchestrator.release import github
 
         for path in github.write(project):
             print(project.display(path))
-        return 0
+        return OK
     from orchestrator.release import promote
 
     options = promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes)
@@ -174,15 +177,15 @@ def _local_cloud(project: Project, action: str, as_json: bool, console: Console)
                           "endpoint": server.endpoint if server else None, "pid": server.pid if server else None}))
     if server is None:
         console.print("local cloud: not running", highlight=False)
-        return 0 if action == "down" else (1 if action == "status" else 0)
+        return FAILED if action == "status" else OK
     verb = "stopped" if action == "down" else "running"
     console.print(f"local cloud: moto {verb} at {server.endpoint} (pid {server.pid}, since {server.started}; log {server.log})",
                   highlight=False)
-    return 0
+    return OK
 
 
 def _drift(project: Project, args, console: Console) -> int:
-    """drift ENV: exit 0 no drift, 2 drift, 1 error (as `plan -detailed-exitcode`)."""
+    """drift ENV: exit 0 no drift, 3 drift, 1 error."""
     from orchestrator.release import drift_report
     from orchestrator.run import drift
 
@@ -196,7 +199,7 @@ def _drift(project: Project, args, console: Console) -> int:
         print(json.dumps({**outcome.document(), "report_files": written}, indent=2, default=str))
     elif not args.report_file:
         print("\n<!-- orchestrator: next comment part -->\n".join(parts), end="")
-    verdict = {0: "no drift", 2: "drift detected", 1: "error"}[outcome.exit_code]
+    verdict = {OK: "no drift", CHANGES: "drift detected", FAILED: "error"}[outcome.exit_code]
     console.print(f"drift {args.env}: {verdict} (exit {outcome.exit_code})", highlight=False)
     return outcome.exit_code
 
@@ -213,16 +216,16 @@ def _cloud_edit(project: Project, args, console: Console) -> int:
     if action == "list":
         found = cloud_edit.listing(project, *arguments)
         print(json.dumps(found, indent=2) if args.json else "\n".join(f"{t} {i}" for t, ids in found.items() for i in ids))
-        return 0
+        return OK
     if action == "delete":
         object_id = cloud_edit.delete(project, *arguments)
         console.print(f"local cloud of {arguments[0]}: deleted {arguments[1]} {object_id} (state still holds it)", highlight=False)
-        return 0
+        return OK
     object_id, before, after = cloud_edit.edit(project, arguments[0], arguments[1], arguments[2], arguments[3:])
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     console.print(f"local cloud of {arguments[0]}: changed {', '.join(changed) or 'nothing'} of {arguments[1]} {object_id} "
                   "(state still holds the applied values)", highlight=False, markup=False)
-    return 0
+    return OK
 
 
 def _project(args) -> Project:
@@ -240,7 +243,7 @@ def _dispatch(args, console: Console) -> int:
         from orchestrator.config.schema import Environment
 
         print(json.dumps(Environment.model_json_schema(), indent=2))
-        return 0
+        return OK
     if args.command in ("pr-plan", "atlantis-config", "ci-config", "promote"):
         return _release_dispatch(args, console)
     if args.command == "tools":
@@ -274,7 +277,7 @@ def _dispatch(args, console: Console) -> int:
             if args.json:
                 print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names}))
             console.print(f"[green]{args.env} is valid[/]: {len(prepared.names)} stacks render cleanly", highlight=False)
-        return 0
+        return OK
     if args.command in ("import", "state-rm"):
         return _state_command(project, args, console)
     if getattr(args, "skip_unchanged_since", None):
@@ -290,7 +293,7 @@ def _dispatch(args, console: Console) -> int:
             if args.out:  # an earlier plan of this stack must not be applied; applying this record applies nothing
                 args.out.unlink(missing_ok=True)
                 workdir.meta_path(args.out).write_text(json.dumps(saved_plan.skipped(args.env, selected[0], skipped[selected[0]])))
-            return 0
+            return OK
         args.stack = [name for name in selected if name not in skipped]
     plan_out, plan_file = getattr(args, "out", None), getattr(args, "plan_file", None)
     if (plan_out or plan_file) and len(args.stack) != 1:
@@ -302,7 +305,7 @@ def _dispatch(args, console: Console) -> int:
             raise InputError([Problem(str(plan_file), "--plan-file", "no such saved plan")])
         print(reason)  # nothing was planned, so nothing is applied
         workdir.meta_path(plan_file).unlink(missing_ok=True)
-        return 0
+        return OK
     options = RunOptions(
         command=args.command,
         env=args.env,
@@ -339,12 +342,12 @@ def _dispatch(args, console: Console) -> int:
             if result.plan_text:
                 title = "" if quiet and len(results) == 1 else f"# --- {result.name}\n"
                 print(f"{title}{result.plan_text}", end="" if result.plan_text.endswith("\n") else "\n")
-    if args.command == "policy-check":  # 0 passed, 3 a check failed, 1 the checks could not run
-        return 1 if any(r.status != "ok" for r in results) else (3 if failed else 0)
+    if args.command == "policy-check":  # passed, a check failed, or the checks could not run
+        return FAILED if any(r.status != "ok" for r in results) else (CHECK_FAILED if failed else OK)
     if plan_file is not None and not failed:  # applied: as Atlantis does with its own plan files
         plan_file.unlink(missing_ok=True)
         plan_file.with_name(plan_file.name + ".meta.json").unlink(missing_ok=True)
-    return 1 if failed else 0
+    return FAILED if failed else OK
 
 
 def _state_command(project: Project, args, console: Console) -> int:
@@ -359,9 +362,9 @@ def _state_command(project: Project, args, console: Console) -> int:
         output = state_ops.run(project, args.command, args.env, args.stack[0], arguments, args.provider, args.lock_wait, console)
     except StackFailure as failure:
         console.print(f"{args.command} failed:\n{failure}", markup=False, highlight=False, soft_wrap=True)
-        return 1
+        return FAILED
     print(output, end="")
-    return 0
+    return OK
 
 
 def main(argv: list[str] | None = None) -> None:

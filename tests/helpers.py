@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
 FIXTURE_PROJECT = TESTS / "fixtures" / "project"
@@ -62,6 +64,20 @@ def by_name(document: dict) -> dict:
 
 
 
+
+
+def edit_environment(root: Path, change, env: str = "local") -> None:
+    """Apply ``change`` (a function of the parsed YAML) to environments/ENV.yaml of the project at ``root``."""
+    path = root / "environments" / f"{env}.yaml"
+    config = yaml.safe_load(path.read_text())
+    change(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def state_of(root: Path, stack: str, env: str = "local") -> bytes | None:
+    """The stack's local state file as it is (None when there is none)."""
+    found = list((root / ".orchestrator").glob(f"{env}*/state/{stack}.tfstate"))
+    return found[0].read_bytes() if found else None
 
 
 def set_app_environment(root: Path, env: str, values: dict[str, str]) -> None:

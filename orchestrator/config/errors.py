@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from orchestrator.config import exit_codes
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -20,13 +22,13 @@ class Problem:
 
 
 class OrchestratorError(Exception):
-    exit_code = 1
+    exit_code = exit_codes.FAILED
 
 
 class InputError(OrchestratorError):
     """Bad input or usage, found before any Terraform process started (exit 2)."""
 
-    exit_code = 2
+    exit_code = exit_codes.BAD_INPUT
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
@@ -36,4 +38,4 @@ class InputError(OrchestratorError):
 class RunFailed(OrchestratorError):
     """At least one stack failed (exit 1)."""
 
-    exit_code = 1
+    exit_code = exit_codes.FAILED

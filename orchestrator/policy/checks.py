@@ -31,7 +31,7 @@ START_TIMEOUT_SECONDS = 180
 
 
 class PolicyError(OrchestratorError):
-    exit_code = 1
+    """The policy checks could not run (exit 1, as any failure)."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import yaml
 
 from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.exit_codes import CHECK_FAILED
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 
@@ -85,7 +86,8 @@ def run_steps() -> dict[str, str]:
         "state_rm": _target("state-rm") + ' --comment-args "$COMMENT_ARGS" --quiet ' + LOCK_WAIT,
         # Atlantis (custom_policy_check) reads "fail" in the output as a failed policy set that a
         # policy owner may approve; an exit status other than 0 would be an error no one can approve.
-        "policy_check": _target("policy-check") + ' --plan-file "$PLANFILE" --quiet || test $? -eq 3',
+        # So a failed check passes the step; an error or bad input still fails it.
+        "policy_check": _target("policy-check") + f' --plan-file "$PLANFILE" --quiet || test $? -eq {CHECK_FAILED}',
     }
 
 

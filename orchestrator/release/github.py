@@ -17,8 +17,9 @@ the committed files drift from them):
   (unless dispatched with ``replan``). Each job writes the summary table to the job summary.
 - ``orchestrator-promote.yml``: ``workflow_dispatch`` over the steps of promotion.yaml's chain; runs
   ``promote SOURCE TARGET --yes`` and opens a pull request with the edited YAML and the history entry.
-- ``orchestrator-drift.yml``: on a schedule, ``drift ENV --json --report-file`` per environment (exit 0
-  no drift, 2 drift, 1 error) opens, updates or closes one issue per environment.
+- ``orchestrator-drift.yml``: on a schedule, ``drift ENV --json --report-file`` per environment: drift
+  (exit 3) opens or updates one issue per environment, none (0) closes it; a failed check (1) or bad
+  input (2) fails the job and leaves the issue alone.
 
 Every action is pinned by commit SHA (the release in a comment). Credentials come only from GitHub's
 OIDC: per account a read-only role for plans, drift and promotion (``PLAN_ROLE``) and a role for
@@ -34,6 +35,7 @@ from pathlib import Path
 import yaml
 
 from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.exit_codes import BAD_INPUT, CHANGES, FAILED, OK
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.release import promote
@@ -141,16 +143,18 @@ def _workflow(name: str, on: dict, jobs: dict, **extra) -> dict:
 
 # --- pull requests -------------------------------------------------------------------------------
 
-_PR_PLAN = """\
+_PR_PLAN = f"""\
 set +e
 python -m orchestrator pr-plan --base "$BASE_SHA" --env "$PLAN_ENV" --comment-file comment/plan.md --json > pr-plan.json
 code=$?
 set -e
 echo "exit-code=$code" >> "$GITHUB_OUTPUT"
-# 0 nothing to change, 3 changes present: both are a successful plan; 1 error, 2 bad input.
-if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then
-  echo "::error title=pr-plan $PLAN_ENV::pr-plan exited $code (see the comment and the log above)"
-fi
+# {OK} nothing to change, {CHANGES} changes present: both are a successful plan (the job fails later on anything else).
+case "$code" in
+  {OK}|{CHANGES}) ;;
+  {BAD_INPUT}) echo "::error title=pr-plan $PLAN_ENV: bad input::pr-plan refused its input or usage (exit {BAD_INPUT}): nothing was planned; see the log above" ;;
+  *) echo "::error title=pr-plan $PLAN_ENV failed::a plan, a policy check or an environment failed (exit $code): see the comment and the log above" ;;
+esac
 """
 
 _COLLECT_PLANS = """\
@@ -213,7 +217,7 @@ def plan_workflow(envs: list[CloudEnv]) -> dict:
             {"name": "Post or update the plan comment", "if": "always() && hashFiles('pr-plan.json') != ''",
              "env": {"GH_TOKEN": "${{ github.token }}", "PLAN_ENV": env.name,
                      "PR_NUMBER": "${{ github.event.pull_request.number }}"}, "run": _COMMENT},
-            {"name": "Fail on a failed plan", "if": "steps.plan.outputs.exit-code != '0' && steps.plan.outputs.exit-code != '3'",
+            {"name": "Fail on a failed plan", "if": f"steps.plan.outputs.exit-code != '{OK}' && steps.plan.outputs.exit-code != '{CHANGES}'",
              "run": 'echo "pr-plan exited ${{ steps.plan.outputs.exit-code }}"; exit 1\n'},
         ]
         jobs[f"plan-{env.name}"] = _job(
@@ -447,31 +451,38 @@ def promote_workflow(project: Project, envs: list[CloudEnv]) -> dict:
 
 # --- drift ---------------------------------------------------------------------------------------
 
-_DRIFT = """\
+_DRIFT = f"""\
 set +e
 python -m orchestrator drift "$DRIFT_ENV" --json --report-file drift.md > drift.json
 code=$?
 set -e
 echo "exit-code=$code" >> "$GITHUB_OUTPUT"
 case "$code" in
-  0) echo "no drift in $DRIFT_ENV" ;;
-  2) echo "::warning title=drift in $DRIFT_ENV::the cloud no longer matches $GITHUB_REF_NAME" ;;
-  *) echo "::error title=drift $DRIFT_ENV::drift exited $code"; exit 1 ;;
+  {OK}) echo "no drift in $DRIFT_ENV" ;;
+  {CHANGES}) echo "::warning title=drift in $DRIFT_ENV::the cloud no longer matches $GITHUB_REF_NAME" ;;
+  {BAD_INPUT}) echo "::error title=drift $DRIFT_ENV: bad input::drift refused its input or usage (exit {BAD_INPUT}): nothing was checked; see the log above"; exit 1 ;;
+  {FAILED}) echo "::error title=drift $DRIFT_ENV failed::a stack could not be checked (exit {FAILED}): see the log above and the report artifact"; exit 1 ;;
+  *) echo "::error title=drift $DRIFT_ENV failed::drift exited $code"; exit 1 ;;
 esac
 """
 
-_DRIFT_ISSUE = """\
+_DRIFT_ISSUE = f"""\
 # One open issue per environment, found by its title and label: opened, updated, or closed when the drift is gone.
+# Only drift ({CHANGES}) or its absence ({OK}) says anything about the cloud: any other status leaves the issue alone.
+case "$DRIFT_CODE" in
+  {OK}|{CHANGES}) ;;
+  *) echo "::error title=drift issue of $DRIFT_ENV::not touched: drift exited $DRIFT_CODE, which reports neither drift nor its absence"; exit 1 ;;
+esac
 title="Drift detected in $DRIFT_ENV"
 run_url="$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID"
 number=$(gh api "repos/$GITHUB_REPOSITORY/issues?labels=$LABEL&state=open&per_page=100" --paginate \\
   --jq ".[] | select(.pull_request == null and .title == \\"$title\\") | .number" | head -n 1)
-if [ "$DRIFT_CODE" = "2" ]; then
+if [ "$DRIFT_CODE" = "{CHANGES}" ]; then
   report=$(cat drift.md 2>/dev/null || echo "(no report file)")
   more=""
   [ -f drift.md.2 ] && more=$'\\n\\n'"The report continues in the artifact drift-$DRIFT_ENV of the run."
   body="The scheduled drift check ($run_url) found changes made outside Terraform."$'\\n\\n'"$report$more"
-  printf '%s\\n' "${body:0:65536}" > issue.md
+  printf '%s\\n' "${{body:0:65536}}" > issue.md
   if [ -n "$number" ]; then
     gh issue edit "$number" --body-file issue.md
     gh issue comment "$number" --body "Still drifted as of $run_url"
@@ -494,7 +505,7 @@ def drift_workflow(envs: list[CloudEnv]) -> dict:
             {"name": "Upload the report", "if": "always() && hashFiles('drift.md') != ''", "uses": _uses("upload-artifact"),
              "with": {"name": f"drift-{env.name}", "path": "drift.md*", "retention-days": 30}},
             {"name": "Open, update or close the drift issue",
-             "if": "steps.drift.outputs.exit-code == '0' || steps.drift.outputs.exit-code == '2'",
+             "if": f"steps.drift.outputs.exit-code == '{OK}' || steps.drift.outputs.exit-code == '{CHANGES}'",
              "env": {"GH_TOKEN": "${{ github.token }}", "DRIFT_ENV": env.name, "LABEL": DRIFT_LABEL,
                      "DRIFT_CODE": "${{ steps.drift.outputs.exit-code }}"},
              "run": _DRIFT_ISSUE},

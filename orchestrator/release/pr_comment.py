@@ -9,9 +9,10 @@ footer "N projects, X with changes, Y with no changes, Z failed". Project names 
 (``ENV-STACK``, as atlantis-config names them), so the commands work as written. In diff blocks
 ``+``/``-``/``~`` move to the first column and ``~`` becomes ``!`` so that GitHub colours updates.
 
-What Atlantis lacks is kept: destroys and replacements called out first (``> [!CAUTION]``), plans
-made with placeholders marked (and never offered for apply), stacks that may be affected through
-outputs, removed stacks, environments that do not load.
+What Atlantis lacks is kept: destroys and replacements called out first (``> [!CAUTION]``), new
+revisions of revisioned types (``replacements``: a task definition on an image bump) listed apart as
+routine (``> [!NOTE]``), plans made with placeholders marked (and never offered for apply), stacks
+that may be affected through outputs, removed stacks, environments that do not load.
 
 Long comments are split as Atlantis splits them: at GitHub's 65,536 *bytes*, a part continuing
 where the previous one overflowed, with an open code fence and ``<details>`` closed at the end of a
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.policy.checks import PolicyResult
-from orchestrator.run import secrets
+from orchestrator.run import replacements, secrets
 
 GITHUB_LIMIT = 65_536  # bytes per comment body
 FOLD_LINES = 12  # Atlantis folds output longer than this
@@ -56,6 +57,7 @@ class StackPlan:
     may_be_affected: bool = False
     destroys: list[str] = field(default_factory=list)
     replaces: list[str] = field(default_factory=list)
+    revisions: list[replacements.Deletion] = field(default_factory=list)  # replacements that are only a new revision
     imports: list[str] = field(default_factory=list)
     forgets: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)  # names of outputs the plan changes
@@ -95,13 +97,16 @@ def _sensitive_values(value, marks, found: set[str]) -> None:
 
 
 def plan_facts(plan: StackPlan, plan_json: dict) -> None:
-    """Destroys, replacements, imports, forgets, output changes and sensitive values, from `terraform show -json`."""
+    """Destroys, replacements, new revisions, imports, forgets, output changes and sensitive values, from `terraform show -json`."""
+    for deletion in replacements.deletions(plan_json):
+        if deletion.action == replacements.DESTROY:
+            plan.destroys.append(deletion.address)
+        elif deletion.action == replacements.REPLACE:
+            plan.replaces.append(deletion.address)
+        else:
+            plan.revisions.append(deletion)
     for change in plan_json.get("resource_changes", []):
         actions = change.get("change", {}).get("actions", [])
-        if "delete" in actions and "create" in actions:
-            plan.replaces.append(change["address"])
-        elif "delete" in actions:
-            plan.destroys.append(change["address"])
         if "forget" in actions:
             plan.forgets.append(change["address"])
         if change.get("change", {}).get("importing"):
@@ -202,6 +207,12 @@ def header(plans: list[StackPlan], base: str, head: str, removed: list[str], may
     if dangerous:
         lines += ["> [!CAUTION]", "> **Destroys and replacements**"]
         lines += [f"> - `{p.title}`: `{address}` will be **{what}**" for p, address, what in dangerous]
+        lines.append("")
+    revisions = [(p, revision) for p in plans for revision in p.revisions]
+    if revisions:
+        lines += ["> [!NOTE]", "> **New revisions** (routine replacements, not losses: applied without `--allow-destroy`)"]
+        lines += [f"> - `{p.title}`: `{d.address}`: new revision, the previous one "
+                  f"{'stays registered' if d.previous_kept else 'is deregistered'}" for p, d in revisions]
         lines.append("")
     if errors:
         lines += ["> [!WARNING]", "> **Environments that do not load at head** (not planned):"]

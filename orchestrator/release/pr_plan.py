@@ -27,6 +27,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from orchestrator.config import exit_codes
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, OrchestratorError
 from orchestrator.config.graph import load_graph
@@ -36,11 +37,6 @@ from orchestrator.release.pr_comment import StackPlan, plan_facts
 from orchestrator.run import core, run_record, secrets
 from orchestrator.run.types import RunOptions, provider_mode
 from orchestrator.terraform import workdir
-
-# Exit status of pr-plan, for CI (2 stays "bad input or usage", as for every command).
-EXIT_NO_CHANGES = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 3
 
 
 @dataclass(frozen=True)
@@ -199,10 +195,10 @@ class PrPlanOutcome:
     @property
     def exit_code(self) -> int:
         if self.detection.errors or any(p.status in ("failed", "skipped") for p in self.plans):
-            return EXIT_ERROR
+            return exit_codes.FAILED
         if any(p.policy is not None and not p.policy.ok for p in self.plans):
-            return EXIT_ERROR  # a failed policy check fails the pull request's check, as Atlantis's policy_check
-        return EXIT_CHANGES if any(p.has_changes for p in self.plans) else EXIT_NO_CHANGES
+            return exit_codes.FAILED  # a failed policy check fails the pull request's check, as Atlantis's policy_check
+        return exit_codes.CHANGES if any(p.has_changes for p in self.plans) else exit_codes.OK
 
 
 def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlanOptions, console: Console) -> list[StackPlan]:
@@ -347,6 +343,7 @@ def publish(outcome: PrPlanOutcome, comment_file: Path | None, as_json: bool, co
             "exit_code": code,
             "stacks": [{"env": p.env, "name": p.stack, "status": p.status, "changes": p.changes, "reason": p.reason,
                         "placeholders": p.placeholders, "destroys": p.destroys, "replaces": p.replaces,
+                        "new_revisions": [d.report() for d in p.revisions],
                         "may_be_affected": p.may_be_affected,
                         "policy": p.policy.report() if p.policy else None} for p in outcome.plans],
             "may_be_affected": may_be,

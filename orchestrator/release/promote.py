@@ -32,6 +32,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from orchestrator.config import validation
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
+from orchestrator.config.exit_codes import OK
 from orchestrator.config.project import Project
 from orchestrator.config.schema import IMAGE_DIGEST
 from orchestrator.release import revisions
@@ -327,4 +328,4 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
                           "diff": diff, "written": written, "dry_run": options.dry_run}, indent=2))
     elif diff and (options.dry_run or not changes):
         print(diff, end="")
-    return 0
+    return OK

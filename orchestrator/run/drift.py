@@ -14,7 +14,7 @@ Two kinds, reported apart:
 and says which environment keys would have to change to keep them (``accept_hints``, best effort).
 ``--remediate plan|apply`` is an ordinary ``plan``/``apply`` of the stacks afterwards (``core.run``).
 
-Exit codes, as ``plan -detailed-exitcode``: 0 no drift, 2 drift (either kind), 1 an error.
+Exit codes (``exit_codes``): 0 no drift, 3 drift (either kind), 1 an error; 2 stays bad input or usage.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 from rich.console import Console
 
+from orchestrator.config import exit_codes
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import StackGraph
 from orchestrator.config.project import Project
@@ -41,7 +42,6 @@ from orchestrator.terraform import engine
 
 PLAN_FILE = "drift.tfplan"
 REPORT_JSON = "drift.json"
-NO_DRIFT, DRIFT, ERROR = 0, 2, 1
 _VALUE_CHARS = 200
 
 
@@ -156,7 +156,7 @@ class DriftOutcome:
 
     @property
     def exit_code(self) -> int:
-        return ERROR if self.failed else (DRIFT if self.drifted else NO_DRIFT)
+        return exit_codes.FAILED if self.failed else (exit_codes.CHANGES if self.drifted else exit_codes.OK)
 
     def document(self) -> dict:
         return {

@@ -33,7 +33,7 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 
 
 class LocalCloudError(OrchestratorError):
-    exit_code = 1
+    """The local cloud could not be started or reached (exit 1, as any failure)."""
 
 
 @dataclass(frozen=True)

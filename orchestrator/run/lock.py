@@ -34,7 +34,7 @@ SHARED_COMMANDS = frozenset({"plan", "output", "drift"})  # drift --accept write
 
 
 class EnvironmentLocked(OrchestratorError):
-    exit_code = 1
+    """Another run holds the environment (exit 1, as any failure)."""
 
 
 def _holder(path: Path) -> str:

@@ -7,20 +7,20 @@
    approves (``approve_policies``). Who the user is comes from ORCHESTRATOR_USER, else git's
    user.email, else the login: a record, not authentication (the boundary is who may run apply:
    the CI job or the Atlantis server).
-2. Does the plan destroy or replace anything? Then a person on a terminal is shown what and asked;
-   without a terminal the apply is refused unless ``--auto-approve`` or ``--allow-destroy`` says so.
-   Terraform asks before every apply; the orchestrator asks at least before every loss.
+2. Does the plan lose anything: destroy an object, or replace one whose type is not revisioned
+   (``replacements``: a new task definition revision is routine, not a loss)? Then a person on a
+   terminal is shown what and asked; without a terminal the apply is refused unless
+   ``--auto-approve`` or ``--allow-destroy`` says so. Terraform asks before every apply; the
+   orchestrator asks at least before every loss.
 """
 
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from orchestrator.config.environment import LoadedEnvironment
 from orchestrator.config.errors import InputError, Problem
@@ -29,7 +29,7 @@ from orchestrator.policy.checks import PolicyChecker, PolicyError, PolicyResult
 
 POLICY_DIRS = ("policies/checkov",)
 CHECKED_COMMANDS = ("plan", "apply", "policy-check")
-__all__ = ["PolicyError", "acceptance", "checker", "destroy_refusal", "identity", "losses", "refusal"]
+__all__ = ["PolicyError", "acceptance", "checker", "destroy_refusal", "identity", "refusal"]
 
 
 def checker(project: Project, env: LoadedEnvironment, command: str, note) -> PolicyChecker | None:
@@ -84,19 +84,9 @@ def refusal(result: PolicyResult, env_file: str, accepted: Acceptance | None) ->
             "or apply with --accept-policy-failures REASON (policy.owners).")
 
 
-def losses(plan_json: Path) -> list[str]:
-    """What a saved plan destroys or replaces: '<address> (destroy|replace)' each."""
-    document = json.loads(plan_json.read_text())
-    found = []
-    for change in document.get("resource_changes", []):
-        actions = change.get("change", {}).get("actions", [])
-        if "delete" in actions:
-            found.append(f"{change['address']} ({'replace' if 'create' in actions else 'destroy'})")
-    return found
-
-
 def destroy_refusal(stack: str, lost: list[str], allowed: bool, ask) -> str | None:
-    """Why a plan that loses objects must not be applied, or None (``ask``: a person said yes)."""
+    """Why a plan that loses objects must not be applied, or None (``lost``: '<address> (destroy|replace)'
+    each, new revisions left out; ``ask``: a person said yes)."""
     if not lost or allowed:
         return None
     listing = "\n".join(f"  {item}" for item in lost)

@@ -38,6 +38,9 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
     # Checks skipped in the modules' code were reviewed with the code: `policy-check` and --json list them.
     policy_text(console, [r for r in results if r.policy is not None and (r.policy.failed or r.policy.accepted)], True, skipped=False)
     for result in results:
+        if result.new_revisions:
+            console.print(f"[cyan]{result.name}[/]: {', '.join(map(str, result.new_revisions))}: routine, not a loss "
+                          "(no --allow-destroy needed)", highlight=False)
         if result.placeholders:
             console.print(
                 f"[yellow]{result.name}[/]: planned with placeholders for never-applied "

@@ -24,7 +24,7 @@ from orchestrator.config.errors import InputError
 from orchestrator.config.graph import StackGraph
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack
-from orchestrator.run import policy_gate, saved_plan, scheduler, secrets
+from orchestrator.run import policy_gate, replacements, saved_plan, scheduler, secrets
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
 from orchestrator.run.types import (
@@ -177,8 +177,8 @@ class Runner:
                 raise StackFailure(reason)
             if not result.policy.ok:
                 result.policy_accepted = {"by": self.acceptance.by, "reason": self.acceptance.reason}
-        if result.changes["destroy"]:
-            lost = policy_gate.losses(Path(result.plan_json))
+        lost = [str(d) for d in result.deletions if d.loss]  # a new revision of a revisioned type is no loss
+        if lost:
             with self.progress.paused():
                 reason = policy_gate.destroy_refusal(name, lost, self.options.auto_approve or self.options.allow_destroy, self._ask)
             if reason:
@@ -242,6 +242,7 @@ class Runner:
         masked = secrets.mask_plan(json.loads(shown.stdout), space.sensitive_inputs | set(self.secret_values.get(name, {})))
         space.workdir.write_json(space.workdir.plan_json, masked, redact=secrets.MASK.apply)
         self.results[name].plan_json = str(space.workdir.plan_json)
+        self.results[name].deletions = replacements.deletions(masked)
 
     def replan_reviewed(self, name: str, plan_file: Path, meta: dict) -> bool:
         """A reviewed plan made with placeholders (a new environment under Atlantis: its stacks were all

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from orchestrator.config.environment import LoadedEnvironment
 from orchestrator.policy.checks import PolicyResult
+from orchestrator.run.replacements import Deletion
 
 # What each command's jobs wait for: nothing (they read upstream outputs from state), their
 # upstreams (they change what downstreams read), or their downstreams (destroy runs in reverse).
@@ -29,7 +30,7 @@ class RunOptions:
     lock_wait_seconds: float = 0.0  # wait this long for another run of the environment to finish
     show_plan: bool = False  # keep `terraform show` of every saved plan (the text people review)
     accept_policy_failures: str | None = None  # apply: the reason failed policy checks are accepted (policy.owners)
-    allow_destroy: bool = False  # apply: plans that destroy or replace objects go on without asking
+    allow_destroy: bool = False  # apply: plans that lose objects (destroys, replacements) go on without asking
 
 
 @dataclass
@@ -51,6 +52,7 @@ class StackResult:
     finished_at: float | None = None
     policy: PolicyResult | None = None  # the policy checks of the stack's plan, when checked
     policy_accepted: dict | None = None  # {"by", "reason"}: failed checks accepted on the command line
+    deletions: list[Deletion] = field(default_factory=list)  # what the plan deletes: losses and new revisions
 
     def report(self) -> dict:
         return {
@@ -68,7 +70,13 @@ class StackResult:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "policy": None if self.policy is None else {**self.policy.report(), "accepted_by": self.policy_accepted},
+            "new_revisions": [d.report() for d in self.new_revisions],
         }
+
+    @property
+    def new_revisions(self) -> list[Deletion]:
+        """Replacements that are only a new revision (``replacements.REVISIONED``): routine, not losses."""
+        return [d for d in self.deletions if not d.loss]
 
 
 class StackFailure(Exception):

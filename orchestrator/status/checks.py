@@ -17,6 +17,7 @@ from typing import Callable
 from rich.console import Console
 from rich.table import Table
 
+from orchestrator.config import exit_codes
 from orchestrator.config.project import Project
 from orchestrator.run import core
 from orchestrator.run import local_cloud
@@ -241,4 +242,4 @@ def run(project: Project, env_name: str, provider: str, console: Console, as_jso
     show(console, doc)
     if as_json:
         print(json.dumps(doc, indent=2, default=str))
-    return 0 if doc["healthy"] else 1
+    return exit_codes.OK if doc["healthy"] else exit_codes.FAILED

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from orchestrator.config.exit_codes import BAD_INPUT, FAILED, OK
 from orchestrator.tools import layout, pypi
 from orchestrator.tools.builder import Reporter, Result, Step, build_many
 from orchestrator.tools.catalog import TOOLS, Tool
@@ -42,13 +43,13 @@ def run(args, console: Console) -> int:
         reason = (f"unknown tool(s): {', '.join(unknown)}" if unknown else
                   "name tools to build, or --all (not both)")
         console.print(f"[bold red]error[/]: tools build: {reason}; known: {', '.join(sorted(known))}", highlight=False)
-        return 2
+        return BAD_INPUT
     installs = [name for name in (python_names if args.all else args.names) if name in python_names]
     if not _install_python_tools(installs, console):
-        return 1
+        return FAILED
     go_names = [name for name in args.names if name not in python_names]
     if args.names and not go_names:
-        return 0
+        return OK
     with _RichReporter(console) as reporter:
         results = build_many(go_names, reporter, force=args.force)
     if getattr(args, "json", False):
@@ -58,7 +59,7 @@ def run(args, console: Console) -> int:
             console.print(f"[bold red]{result.name} failed[/]: see {layout.tool_dir(_tool(result.name)) / layout.LOG}",
                           highlight=False)
             console.print(escape(result.error), highlight=False, soft_wrap=True)
-    return 1 if any(result.status == "failed" for result in results) else 0
+    return FAILED if any(result.status == "failed" for result in results) else OK
 
 
 def _install_python_tools(names: list[str], console: Console) -> bool:
@@ -101,7 +102,7 @@ def _list(console: Console, as_json: bool) -> int:
                      if record else "not installed")
             wide.print(f"{item.name} {item.version} (PyPI, own virtual environment): {state}; {item.note}", highlight=False)
         console.print(f"cache: {layout.cache_root()}", highlight=False)
-    return 0
+    return OK
 
 
 def _state(item: Tool) -> dict:

@@ -296,6 +296,11 @@ resource "aws_ecs_task_definition" "this" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
   container_definitions    = jsonencode([local.container_definition])
+  # Every image bump registers a new revision (a replacement in the plan). The previous one stays
+  # registered instead of being deregistered, so that a rollback can run it again; the orchestrator
+  # treats this replacement as a routine new revision, not a loss (orchestrator/run/replacements.py).
+  # Destroying the stack leaves the revisions registered too (they cost nothing).
+  skip_destroy = true
 
   runtime_platform {
     operating_system_family = "LINUX"

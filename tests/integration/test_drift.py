@@ -80,8 +80,8 @@ def test_out_of_band_changes_are_reported_then_remediated(applied):
     _edit(root, "edit", "local", "aws_lb_listener", listener, f"arn={replaced}")
 
     drifted, stacks, report = _drift(root)
-    assert drifted.code == 2, drifted.stderr[-3000:]
-    assert drifted.json["drifted"] is True and drifted.json["exit_code"] == 2
+    assert drifted.code == 3, drifted.stderr[-3000:]
+    assert drifted.json["drifted"] is True and drifted.json["exit_code"] == 3
     alb = {r["address"]: r for r in stacks["alb"]["resources"]}
     sg_changes = {a["path"]: a for a in alb["aws_security_group.this"]["attributes"]}
     assert sg_changes["ingress"]["old"] == [] and sg_changes["ingress"]["new"][0]["from_port"] == 22
@@ -106,7 +106,7 @@ def test_out_of_band_changes_are_reported_then_remediated(applied):
 
     # Remediation: the plan brings the cloud back; the apply needs approval, then does it.
     planned = run_cli(root, "drift", "local", "--remediate", "plan", "--json", timeout=600)
-    assert planned.code == 2, planned.stderr[-3000:]
+    assert planned.code == 3, planned.stderr[-3000:]
     remediation = {r["name"]: r for r in planned.json["remediation"]["stacks"]}
     assert set(remediation) == {"alb", "ecs", "vpc_link", "api_gateway", "keepalive"}  # drifted + their dependents
     assert remediation["ecs"]["changes"]["change"] >= 1 and remediation["vpc_link"]["changes"]["add"] == 1
@@ -121,7 +121,7 @@ def test_out_of_band_changes_are_reported_then_remediated(applied):
     assert {blocked_stacks[n]["status"] for n in ("api_gateway", "keepalive")} == {"skipped"}
     _edit(root, "edit", "local", "aws_security_group", alb_sg, "ingress=[]")  # the person closes it
     applied_run = run_cli(root, "drift", "local", "--remediate", "apply", "--auto-approve", "--json", timeout=900)
-    assert applied_run.code == 2, applied_run.stderr[-3000:]  # the drift it found
+    assert applied_run.code == 3, applied_run.stderr[-3000:]  # the drift it found
     assert {r["status"] for r in applied_run.json["remediation"]["stacks"]} <= {"ok", "no-changes"}, applied_run.stderr[-3000:]
     after, stacks, _report = _drift(root)
     assert after.code == 0, [(n, s["resources"], s["outputs"], s["configuration"]) for n, s in stacks.items() if s["drifted"]]
@@ -136,7 +136,7 @@ def test_configuration_drift_and_accept(applied):
         changed, stacks, report = _drift(root, "--stack", "ecs")
     finally:
         env_file.write_text(original)
-    assert changed.code == 2, changed.stderr[-3000:]
+    assert changed.code == 3, changed.stderr[-3000:]
     assert list(stacks) == ["ecs"] and stacks["ecs"]["resources"] == []
     assert stacks["ecs"]["configuration"]["state"] == "changed" and stacks["ecs"]["configuration"]["keys"] == ["desired_count"]
     assert "### Configuration drift" in report and "`desired_count`" in report
@@ -144,7 +144,7 @@ def test_configuration_drift_and_accept(applied):
     service = _ids(root, "aws_ecs_service")[0]
     _edit(root, "edit", "local", "aws_ecs_service", service, "desired_count=5")
     accepted = run_cli(root, "drift", "local", "--stack", "ecs", "--accept", "--json", timeout=600)
-    assert accepted.code == 2, accepted.stderr[-3000:]
+    assert accepted.code == 3, accepted.stderr[-3000:]
     hints = accepted.json["stacks"][0]["accept_keys"]
     assert {"address": "aws_ecs_service.fixed[0]", "attribute": "desired_count", "new": 5, "key": "app.desired_count",
             "note": f"set app.desired_count: 5 to keep the cloud's value (environments/templates/ecs.tfvars.j2 line {_line_of('desired_count')})"} in hints
@@ -227,7 +227,7 @@ def test_console_changes_on_moto_are_reported(moto_applied):
 
     drifted = run_cli(root, "drift", "staging", *MOTO_STACKS, "--provider", "moto", "--json", "--report-file", str(root / "drift.md"),
                       env=environ, timeout=2400)
-    assert drifted.code == 2, drifted.stderr[-3000:]
+    assert drifted.code == 3, drifted.stderr[-3000:]
     stacks = {s["name"]: s for s in drifted.json["stacks"]}
     alb = {r["address"]: r for r in stacks["alb"]["resources"]}
     sg = {a["path"].split("[")[0].split(".")[0]: a for a in alb["aws_security_group.this"]["attributes"]}

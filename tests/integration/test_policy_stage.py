@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, cli_environment, run_cli
+from helpers import PROJECT_COPY_IGNORE, REPO, by_name, cli_environment, edit_environment, run_cli, state_of
 from orchestrator.release import atlantis
 from orchestrator.tools import pypi
 
@@ -35,21 +34,9 @@ def project(tmp_path_factory) -> Path:
         pytest.skip(f"checkov cannot be installed here: {error}")
     root = tmp_path_factory.mktemp("policy") / "project"
     shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
-    edit(root, lambda c: c.setdefault("network", {}).update(flow_logs={"enabled": False}))
-    edit(root, lambda c: c.setdefault("policy", {}).setdefault("accept", {}).pop(CHECK, None))
+    edit_environment(root, lambda c: c.setdefault("network", {}).update(flow_logs={"enabled": False}))
+    edit_environment(root, lambda c: c.setdefault("policy", {}).setdefault("accept", {}).pop(CHECK, None))
     return root
-
-
-def edit(root: Path, change) -> None:
-    path = root / "environments" / "local.yaml"
-    config = yaml.safe_load(path.read_text())
-    change(config)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-
-
-def state_of(root: Path) -> bytes | None:
-    found = list((root / ".orchestrator").glob("local*/state/network.tfstate"))
-    return found[0].read_bytes() if found else None
 
 
 def test_a_failed_check_is_reported_by_plan_and_refused_by_apply_until_accepted(project):
@@ -60,15 +47,15 @@ def test_a_failed_check_is_reported_by_plan_and_refused_by_apply_until_accepted(
     assert CHECK in {f["check_id"] for f in policy["failed"]} and policy["passed"] > 0
     assert f"FAIL      {CHECK} aws_vpc.this" in planned.stderr
 
-    before = state_of(project)
+    before = state_of(project, "network")
     refused = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", "--json", timeout=600)
     assert refused.code == 1
     stack = by_name(refused.json)["network"]
     assert stack["status"] == "failed" and "policy checks failed; nothing was applied" in stack["error"]
     assert CHECK in stack["error"] and "--accept-policy-failures" in stack["error"]
-    assert state_of(project) == before  # nothing applied
+    assert state_of(project, "network") == before  # nothing applied
 
-    edit(project, lambda c: c["policy"].update(owners=["ana@example.com"]))
+    edit_environment(project, lambda c: c["policy"].update(owners=["ana@example.com"]))
     not_owner = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve",
                         "--accept-policy-failures", "flow logs cost too much in the sandbox", env={"ORCHESTRATOR_USER": "bob@example.com"})
     assert not_owner.code == 2 and "'bob@example.com' is not a policy owner" in not_owner.stderr
@@ -82,7 +69,7 @@ def test_a_failed_check_is_reported_by_plan_and_refused_by_apply_until_accepted(
     record = json.loads(next((project / ".orchestrator").glob("local*/last-run.json")).read_text())["stacks"]["network"]
     assert record["policy_accepted"]["by"] == "ana@example.com" and f"{CHECK} aws_vpc.this" in record["policy_accepted"]["checks"]
 
-    edit(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
+    edit_environment(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
     clean = run_cli(project, "plan", "local", "--stack", "network", "--json", timeout=600)
     assert clean.code == 0, clean.stderr[-3000:]
     policy = by_name(clean.json)["network"]["policy"]
@@ -92,7 +79,7 @@ def test_a_failed_check_is_reported_by_plan_and_refused_by_apply_until_accepted(
 
 
 def test_policy_check_of_a_saved_plan_speaks_atlantis(project, tmp_path):
-    edit(project, lambda c: c["policy"]["accept"].pop(CHECK, None))
+    edit_environment(project, lambda c: c["policy"]["accept"].pop(CHECK, None))
     plan_file = tmp_path / "network.tfplan"
     made = run_cli(project, "plan", "local", "--stack", "network", "--out", str(plan_file), "--quiet", timeout=600)
     assert made.code == 1 and plan_file.is_file()  # the plan is made; its checks fail
@@ -100,7 +87,7 @@ def test_policy_check_of_a_saved_plan_speaks_atlantis(project, tmp_path):
     assert checked.code == 3, checked.stderr[-3000:]
     assert "policy checks of network: FAILED" in checked.stderr and f"FAIL      {CHECK} aws_vpc.this" in checked.stderr
 
-    edit(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
+    edit_environment(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
     passed = run_cli(project, "policy-check", "local", "--stack", "network", "--plan-file", str(plan_file), "--quiet", timeout=600)
     assert passed.code == 0, passed.stderr[-3000:]
     assert "policy checks of network: passed" in passed.stderr
@@ -116,28 +103,28 @@ def atlantis_policy_check(project: Path, plan_file: Path) -> subprocess.Complete
 
 
 def test_atlantis_reads_a_failed_check_from_the_output_and_a_pass_has_no_fail_in_it(project, tmp_path):
-    edit(project, lambda c: c["policy"]["accept"].pop(CHECK, None))
+    edit_environment(project, lambda c: c["policy"]["accept"].pop(CHECK, None))
     plan_file = tmp_path / "network.tfplan"
     assert run_cli(project, "plan", "local", "--stack", "network", "--out", str(plan_file), "--quiet", timeout=600).code == 1
     failed = atlantis_policy_check(project, plan_file)
     assert failed.returncode == 0, failed.stderr[-3000:]  # a failure Atlantis's policy owners can approve, not an error
     assert "fail" in (failed.stdout + failed.stderr).lower() and CHECK in failed.stderr
-    edit(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
+    edit_environment(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
     passed = atlantis_policy_check(project, plan_file)
     assert passed.returncode == 0 and "fail" not in (passed.stdout + passed.stderr).lower(), passed.stderr[-3000:]
 
 
 def test_a_plan_that_replaces_objects_is_refused_without_a_terminal_unless_allowed(project):
-    edit(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
+    edit_environment(project, lambda c: c["policy"]["accept"].update({CHECK: "flow logs are off in the local sandbox on purpose"}))
     applied = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", timeout=600)
     assert applied.code == 0, applied.stderr[-3000:]
-    edit(project, lambda c: c["network"].update(vpc_cidr="10.91.0.0/16"))  # a new CIDR replaces the VPC
-    before = state_of(project)
+    edit_environment(project, lambda c: c["network"].update(vpc_cidr="10.91.0.0/16"))  # a new CIDR replaces the VPC
+    before = state_of(project, "network")
     refused = run_cli(project, "apply", "local", "--stack", "network", "--json", timeout=600)
     assert refused.code == 1
     stack = by_name(refused.json)["network"]
     assert stack["status"] == "failed" and "destroys or replaces" in stack["error"] and "aws_vpc.this (replace)" in stack["error"]
-    assert state_of(project) == before
+    assert state_of(project, "network") == before
     allowed = run_cli(project, "apply", "local", "--stack", "network", "--allow-destroy", "--json", timeout=600)
     assert allowed.code == 0, allowed.stderr[-3000:]
     assert by_name(allowed.json)["network"]["changes"]["destroy"] > 0
@@ -175,12 +162,12 @@ def on_a_terminal(project: Path, *args: str, answer: str) -> tuple[int, str]:
 
 
 def test_on_a_terminal_a_replacement_is_shown_and_applied_only_after_yes(project):
-    edit(project, lambda c: c["network"].update(vpc_cidr="10.92.0.0/16"))  # replaces the VPC again
-    before = state_of(project)
+    edit_environment(project, lambda c: c["network"].update(vpc_cidr="10.92.0.0/16"))  # replaces the VPC again
+    before = state_of(project, "network")
     code, text = on_a_terminal(project, "apply", "local", "--stack", "network", answer="no")
     assert "aws_vpc.this (replace)" in text and code == 1, text[-3000:]
-    assert state_of(project) == before
+    assert state_of(project, "network") == before
     code, text = on_a_terminal(project, "apply", "local", "--stack", "network", answer="yes")
     assert code == 0, text[-3000:]
-    assert state_of(project) != before
+    assert state_of(project, "network") != before
 

@@ -12,9 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, processes_running, run_cli
+from helpers import PROJECT_COPY_IGNORE, REPO, by_name, edit_environment, processes_running, run_cli
 from orchestrator.local_provider import LAUNCHER
 
 PROVIDER_COMMANDS = re.compile(r"^\$ (plan|apply|show|import|state) ", re.MULTILINE)
@@ -24,10 +23,8 @@ PROVIDER_COMMANDS = re.compile(r"^\$ (plan|apply|show|import|state) ", re.MULTIL
 def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pool") / "project"
     shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
-    path = root / "environments" / "local.yaml"
-    config = yaml.safe_load(path.read_text())
-    config["policy"] = {"checks": False}  # the policy stage has its own tests; this one is about the provider
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    # The policy stage has its own tests; this one is about the provider.
+    edit_environment(root, lambda config: config.update(policy={"checks": False}))
     return root
 
 

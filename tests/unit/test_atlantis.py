@@ -160,3 +160,22 @@ def test_no_two_projects_share_a_workspace_and_dir():
     `atlantis apply` takes that lock once per pending plan (v0.36.0): shared pairs collide."""
     pairs = [(p["workspace"], p["dir"]) for p in generated()["projects"]]
     assert len(pairs) == len(set(pairs))
+
+
+# Atlantis fails a stage on any exit status but 0. Only policy_check turns one into a pass: a failed check
+# (3), which Atlantis reads from "fail" in the output and a policy owner may approve. An error (1) or bad
+# input (2) must stay a failure that nobody can approve.
+PASSES = {stage: {0} for stage in STAGES} | {"policy_check": {0, 3}}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("code", [0, 1, 2, 3])
+def test_each_stage_reads_the_orchestrators_exit_status(stage, code, tmp_path):
+    stub = tmp_path / "python"
+    stub.write_text(f'#!/bin/sh\n[ "$1 $2" = "-m orchestrator" ] || exit 97\nexit {code}\n')
+    stub.chmod(0o755)
+    steps = generated()["workflows"]["orchestrator"][stage]["steps"]
+    environ = {**environment_of(steps, {**ATLANTIS, "PLANFILE": "x.tfplan", "COMMENT_ARGS": "", "BASE_BRANCH_NAME": "main"}),
+               "PATH": f"{tmp_path}:/usr/bin:/bin"}
+    done = subprocess.run(["sh", "-c", steps[-1]["run"]], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60)
+    assert (done.returncode == 0) is (code in PASSES[stage]), (stage, code, done.returncode)

@@ -390,21 +390,148 @@ def test_drift_opens_one_issue_per_environment_updates_it_and_closes_it(fake_gh)
     (fake_gh / "store.json").write_text(json.dumps({"issues": [prod_issue]}))
 
     assert _drift_issue(fake_gh, 0, None)["issues"] == [prod_issue]  # no drift, no issue: nothing written
-    opened = _drift_issue(fake_gh, 2, "| network | aws_security_group.this | ingress |")["issues"]
+    opened = _drift_issue(fake_gh, 3, "| network | aws_security_group.this | ingress |")["issues"]
     assert [i["title"] for i in opened] == ["Drift detected in prod", "Drift detected in staging"]
-    assert "aws_security_group.this" in opened[1]["body"] and "actions/runs/102" in opened[1]["body"]
+    assert "aws_security_group.this" in opened[1]["body"] and "actions/runs/103" in opened[1]["body"]
 
-    again = _drift_issue(fake_gh, 2, "| ecs | aws_ecs_service.this | desired_count |")["issues"]
+    again = _drift_issue(fake_gh, 3, "| ecs | aws_ecs_service.this | desired_count |")["issues"]
     assert len(again) == 2 and "desired_count" in again[1]["body"] and "aws_security_group" not in again[1]["body"]
-    assert again[1]["comments"] == ["Still drifted as of https://github.com/acme/shop/actions/runs/102"]
+    assert again[1]["comments"] == ["Still drifted as of https://github.com/acme/shop/actions/runs/103"]
 
     (fake_gh / "drift.md.2").write_text("**Part 2 of 2**")  # a long report: its other parts are in the artifact
-    longer = _drift_issue(fake_gh, 2, "**Part 1 of 2** | ecs |")["issues"]
+    longer = _drift_issue(fake_gh, 3, "**Part 1 of 2** | ecs |")["issues"]
     assert longer[1]["body"].endswith("The report continues in the artifact drift-staging of the run.\n")
     (fake_gh / "drift.md.2").unlink()
 
     closed = _drift_issue(fake_gh, 0, None)["issues"]
     assert closed[1]["state"] == "closed" and closed[0] == prod_issue  # prod's issue is prod's business
+
+
+# --- a job as GitHub runs it, for each exit status of the orchestrator ----------------------------------
+
+STUB_ORCHESTRATOR = r"""#!/bin/sh
+# `python -m orchestrator COMMAND ...`: writes what the command writes, prints an empty --json document
+# and exits $STUB_EXIT.
+[ "$1 $2" = "-m orchestrator" ] || exit 97
+case "$3" in
+  drift) echo "| ecs | aws_ecs_service.fixed[0] | desired_count |" > drift.md ;;
+  pr-plan) mkdir -p comment && echo "plan" > comment/plan.md ;;
+esac
+echo '{"stacks": [], "errors": [], "removed": [], "may_be_affected": []}'
+exit "$STUB_EXIT"
+"""
+
+
+def _evaluate(expression: str, outputs: dict, work: Path):
+    """The GitHub expressions the generated steps use: steps.ID.outputs.NAME, hashFiles, ==, !=, &&, ||, always()."""
+    python = re.sub(r"steps\.([\w-]+)\.outputs\.([\w-]+)", lambda m: repr(outputs.get(m[1], {}).get(m[2], "")), expression)
+    python = re.sub(r"hashFiles\('([^']+)'\)", lambda m: repr("hash" if list(work.glob(m[1])) else ""), python)
+    python = python.replace("always()", "True").replace("&&", " and ").replace("||", " or ")
+    return eval(python, {"__builtins__": {}})  # noqa: S307 - the generated workflows' own expressions
+
+
+def _substitute(text: str, outputs: dict, work: Path) -> str:
+    """``${{ ... }}`` as GitHub fills it in (steps' outputs; anything else a stand-in value)."""
+    return re.sub(r"\$\{\{\s*(.+?)\s*\}\}",
+                  lambda m: str(_evaluate(m[1], outputs, work)) if m[1].startswith("steps.") else "stand-in", text)
+
+
+def run_job(job: dict, first_step: str, work: Path, env: dict) -> tuple[bool, list[str], str]:
+    """The job's steps from ``first_step`` on, as GitHub runs them: each ``run:`` under ``bash -e`` with its
+    ``env:``, ``$GITHUB_OUTPUT`` read back as the step's outputs; after a failed step only ``always()``
+    steps run; a step's ``if:`` decides; ``uses:`` steps are left out. Whether the job succeeded, the
+    steps that ran, and what they printed."""
+    steps = job["steps"]
+    outputs, failed, ran, printed = {}, False, [], ""
+    for step in steps[next(i for i, s in enumerate(steps) if s.get("name") == first_step):]:
+        if (failed and "always()" not in step.get("if", "")) or ("if" in step and not _evaluate(step["if"], outputs, work)):
+            continue
+        if "uses" in step:
+            continue
+        output = work / "github-output"
+        output.write_text("")
+        step_env = {**env, **{k: _substitute(str(v), outputs, work) for k, v in step.get("env", {}).items()},
+                    "GITHUB_OUTPUT": str(output)}
+        done = subprocess.run(["bash", "-e", "-c", _substitute(step["run"], outputs, work)], cwd=work, env=step_env,
+                              capture_output=True, text=True, timeout=60)
+        ran.append(step["name"])
+        printed += done.stdout + done.stderr
+        outputs[step.get("id", "")] = dict(line.split("=", 1) for line in output.read_text().splitlines())
+        failed = failed or done.returncode != 0
+    return not failed, ran, printed
+
+
+def _job_environment(work: Path, code: int) -> dict:
+    return {**os.environ, "PATH": f"{work / 'bin'}:{os.environ['PATH']}", "FAKE_GH_STORE": str(work / "store.json"),
+            "STUB_EXIT": str(code), "GITHUB_REPOSITORY": "acme/shop", "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_RUN_ID": "200", "GITHUB_REF_NAME": "main", "GITHUB_STEP_SUMMARY": str(work / "summary.md")}
+
+
+OPEN_ISSUE = {"number": 1, "title": "Drift detected in staging", "labels": ["orchestrator-drift"], "state": "open",
+              "body": "earlier drift", "comments": [], "pull_request": None}
+
+
+# What the drift job says for each exit status of `drift`, and whether the job succeeds.
+DRIFT_JOB = {
+    0: (True, "no drift in staging"),
+    3: (True, "::warning title=drift in staging::"),
+    1: (False, "::error title=drift staging failed::a stack could not be checked (exit 1)"),
+    2: (False, "::error title=drift staging: bad input::drift refused its input or usage (exit 2): nothing was checked"),
+}
+
+
+@pytest.mark.parametrize("code, issue_open, gh_calls", [
+    (0, False, ["api"]),
+    (0, True, ["api", "issue close"]),
+    (3, False, ["api", "label create", "issue create"]),
+    (3, True, ["api", "issue edit", "issue comment"]),
+    (1, False, []),
+    (1, True, []),
+    (2, False, []),
+    (2, True, []),
+])
+def test_the_drift_job_files_an_issue_only_for_drift_and_fails_on_errors_and_bad_input(fake_gh, code, issue_open, gh_calls):
+    stand_in(fake_gh, "python", STUB_ORCHESTRATOR)
+    (fake_gh / "bin" / "gh").write_text(FAKE_GH_ISSUES)
+    (fake_gh / "store.json").write_text(json.dumps({"issues": [dict(OPEN_ISSUE)] if issue_open else []}))
+    job = load(github.DRIFT_WORKFLOW)["jobs"]["drift-staging"]
+    ok, ran, printed = run_job(job, "drift staging", fake_gh, _job_environment(fake_gh, code))
+    succeeds, says = DRIFT_JOB[code]
+    assert ok is succeeds and says in printed, printed
+    store = json.loads((fake_gh / "store.json").read_text())
+    assert [call.split()[0] if call.startswith("api ") else call for call in store.get("calls", [])] == gh_calls, printed
+    assert ("Open, update or close the drift issue" in ran) is (code in (0, 3))
+    still_open = [i["title"] for i in store["issues"] if i["state"] == "open"]
+    assert still_open == (["Drift detected in staging"] if code == 3 or (issue_open and code != 0) else [])
+
+
+def test_the_drift_issue_step_leaves_the_issue_alone_on_any_other_status(fake_gh):
+    """Even run by hand on another status (the step's `if:` already keeps it from running), it changes nothing."""
+    (fake_gh / "bin" / "gh").write_text(FAKE_GH_ISSUES)
+    (fake_gh / "store.json").write_text(json.dumps({"issues": [dict(OPEN_ISSUE)]}))
+    job = load(github.DRIFT_WORKFLOW)["jobs"]["drift-staging"]
+    script = next(s for s in job["steps"] if s.get("name") == "Open, update or close the drift issue")["run"]
+    for code in (1, 2):
+        env = {**_job_environment(fake_gh, code), "DRIFT_ENV": "staging", "DRIFT_CODE": str(code), "LABEL": github.DRIFT_LABEL}
+        done = subprocess.run(["bash", "-e", "-c", script], cwd=fake_gh, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and f"drift exited {code}" in done.stdout, done.stdout + done.stderr
+    assert json.loads((fake_gh / "store.json").read_text()) == {"issues": [OPEN_ISSUE]}  # not even looked up
+
+
+@pytest.mark.parametrize("code, succeeds, says", [
+    (0, True, None),
+    (3, True, None),  # changes present: a successful plan
+    (1, False, "::error title=pr-plan dev failed::"),
+    (2, False, "::error title=pr-plan dev: bad input::pr-plan refused its input or usage (exit 2): nothing was planned"),
+])
+def test_the_plan_job_passes_on_changes_and_fails_on_errors_and_bad_input(fake_gh, code, succeeds, says):
+    stand_in(fake_gh, "python", STUB_ORCHESTRATOR)
+    (fake_gh / "store.json").write_text(json.dumps({"comments": [], "next": 10}))
+    job = load(github.PLAN_WORKFLOW)["jobs"]["plan-dev"]
+    ok, ran, printed = run_job(job, "pr-plan dev", fake_gh, {**_job_environment(fake_gh, code), "PR_NUMBER": "7"})
+    assert ok is succeeds, printed
+    assert ("Fail on a failed plan" in ran) is not succeeds
+    assert "::error" not in printed if says is None else says in printed, printed
 
 
 # --- the apply step: the reviewed plan, or a new plan that must do what the review showed -------------

@@ -76,17 +76,6 @@ def test_only_a_policy_owner_may_accept_failures_and_only_with_a_reason(monkeypa
     assert policy_gate.acceptance(_Env(["ana@example.com"]), None, "dev.yaml") is None
 
 
-def test_losses_are_the_destroys_and_replacements_of_a_plan(tmp_path):
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps({"resource_changes": [
-        {"address": "aws_lb.this", "change": {"actions": ["delete", "create"]}},
-        {"address": "aws_sg.old", "change": {"actions": ["delete"]}},
-        {"address": "aws_sg.new", "change": {"actions": ["create"]}},
-        {"address": "aws_x.same", "change": {"actions": ["no-op"]}},
-    ]}))
-    assert policy_gate.losses(plan) == ["aws_lb.this (replace)", "aws_sg.old (destroy)"]
-
-
 def test_a_loss_without_a_terminal_is_refused_unless_allowed(monkeypatch):
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     asked = []

@@ -115,9 +115,9 @@ def test_output_only_import_only_and_forget_only_plans_are_changes():
     assert "**+0 ~0 -0** (outputs change)" in comment and "(1 to import)" in comment and "(1 to forget)" in comment
     assert NO_CHANGES not in comment
     assert "3 projects, 3 with changes, 0 with no changes, 0 failed" in comment
-    from orchestrator.release.pr_plan import EXIT_CHANGES, Detection, PrPlanOutcome
+    from orchestrator.release.pr_plan import Detection, PrPlanOutcome
 
-    assert PrPlanOutcome("a", "b", Detection([], [], []), [outputs]).exit_code == EXIT_CHANGES
+    assert PrPlanOutcome("a", "b", Detection([], [], []), [outputs]).exit_code == 3
 
 
 def test_updates_are_coloured_as_atlantis_colours_them():
