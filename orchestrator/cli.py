@@ -303,8 +303,9 @@ def _dispatch(args, console: Console) -> int:
         reason = saved_plan.skipped_reason(saved_plan.read_meta(plan_file), args.env, args.stack[0])
         if reason is None:
             raise InputError([Problem(str(plan_file), "--plan-file", "no such saved plan")])
-        print(reason)  # nothing was planned, so nothing is applied
-        workdir.meta_path(plan_file).unlink(missing_ok=True)
+        print(reason)  # nothing was planned, so nothing is applied (or checked)
+        if args.command == "apply":
+            workdir.meta_path(plan_file).unlink(missing_ok=True)
         return OK
     options = RunOptions(
         command=args.command,

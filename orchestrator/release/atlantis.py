@@ -6,9 +6,17 @@ a workspace of its own named like the project. Atlantis keys its per-pull workin
 it once per pending plan in a bare ``atlantis apply`` (``buildAllProjectCommandsByPlan`` in
 ``project_command_builder.go``, v0.36.0): projects sharing a workspace and dir cannot plan side by
 side, and a bare apply of two of them fails. Steps read the environment and the stack from
-``$PROJECT_NAME`` (stack names hold no '-': ``graph.STACK_NAME``). ``depends_on`` and
-``execution_order_group`` follow the DAG; environments with ``require_approval: true`` get
-``apply_requirements: [approved, mergeable]``.
+``$PROJECT_NAME`` (stack names hold no '-': ``graph.STACK_NAME``). ``execution_order_group`` is
+the stack's depth in the DAG, and ``abort_on_execution_order_fail`` stops a command's later groups
+when one fails: a bare ``atlantis apply`` applies an environment in DAG order, in one command.
+There is no ``depends_on``: Atlantis 0.36.0 lets a project with one apply only when each dependency is
+applied or planned without changes *in the pull's status as it was when the command started*
+(``ValidateProjectDependencies``, command_requirement_handler.go), and the policy_check stage
+overwrites "planned, no changes" with "policy check passed"; so a dependent could never apply in the
+same command as its upstream, nor after a no-change upstream. The orchestrator enforces the order
+itself, more strictly: a stack whose upstream is not applied fails ("apply stack X first"), a plan
+made against placeholders is applied only as reviewed, and a stale plan is refused.
+Environments with ``require_approval: true`` get ``apply_requirements: [approved, mergeable]``.
 
 Autoplan fires when a file that can change what a stack's Terraform sees changes (its module
 folder, its template, the shared defaults, the environment's file, stacks.yaml, the provider lock
@@ -87,7 +95,8 @@ def run_steps() -> dict[str, str]:
         # Atlantis (custom_policy_check) reads "fail" in the output as a failed policy set that a
         # policy owner may approve; an exit status other than 0 would be an error no one can approve.
         # So a failed check passes the step; an error or bad input still fails it.
-        "policy_check": _target("policy-check") + f' --plan-file "$PLANFILE" --quiet || test $? -eq {CHECK_FAILED}',
+        # Atlantis checks every plan at once: the checks share the environment's lock, and wait like the rest.
+        "policy_check": _target("policy-check") + f' --plan-file "$PLANFILE" --quiet {LOCK_WAIT} || test $? -eq {CHECK_FAILED}',
     }
 
 
@@ -133,15 +142,13 @@ def config(project: Project) -> dict:
             }
             if loaded.config.require_approval:
                 entry["apply_requirements"] = list(APPROVAL)
-            upstreams = sorted(stack.upstreams, key=graph.order.index)
-            if upstreams:
-                entry["depends_on"] = [f"{env}-{upstream}" for upstream in upstreams]
             projects.append(entry)
     return {
         "version": 3,
         "automerge": False,
         "parallel_plan": True,
         "parallel_apply": False,
+        "abort_on_execution_order_fail": True,
         "projects": projects,
         "workflows": {WORKFLOW: _workflow()},
     }

@@ -30,7 +30,7 @@ from pathlib import Path
 from orchestrator.config.errors import OrchestratorError
 
 # Commands that only read upstream outputs from state: many at once, one per stack.
-SHARED_COMMANDS = frozenset({"plan", "output", "drift"})  # drift --accept writes state: exclusive
+SHARED_COMMANDS = frozenset({"plan", "output", "drift", "policy-check"})  # drift --accept writes state: exclusive
 
 
 class EnvironmentLocked(OrchestratorError):
@@ -94,4 +94,19 @@ def hold(directory: Path, env: str, command: str, wait_seconds: float = 0.0, sta
             locks.mkdir(exist_ok=True, mode=0o700)
             for stack in sorted(set(stacks)):  # one order for every run: no deadlock between two runs
                 held.enter_context(_flock(locks / f"{stack}.lock", f"stack {stack!r} of environment {env!r}", command, deadline, False))
+        yield
+
+
+PREPARE_WAIT_SECONDS = 600
+
+
+@contextmanager
+def preparing(directory: Path, env: str, stack: str) -> Iterator[None]:
+    """A stack's working directory while it is prepared and initialised, across processes: a run that
+    reads an upstream's outputs prepares that upstream's directory too, and Atlantis plans each stack in
+    a process of its own, at once (a reader met files the upstream's own plan was rewriting)."""
+    locks = directory / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with _flock(locks / f"{stack}.prepare", f"the working directory of stack {stack!r} of environment {env!r}",
+                "prepare", time.monotonic() + PREPARE_WAIT_SECONDS, shared=False):
         yield

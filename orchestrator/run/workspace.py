@@ -21,7 +21,7 @@ from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import Stack, StackGraph
 from orchestrator.config.project import Project
 from orchestrator.local_provider import pool
-from orchestrator.run import local_cloud
+from orchestrator.run import local_cloud, lock
 from orchestrator.run.types import StackFailure, provider_mode
 from orchestrator.terraform import bundled, engine, workdir
 
@@ -174,19 +174,24 @@ class Workspaces:
         with space.init_lock:
             if space.initialised:
                 return space.workdir
-            endpoint = self.moto_server.endpoint if self.mode == "moto" else None
-            directory = workdir.prepare(self.project, self.env, space.stack, self.mode, endpoint)
-            space.workdir = directory
-            if directory.backend_cache_damaged():
-                self.append_log(name, "# .terraform/terraform.tfstate (init's backend record) is unreadable: rebuilding .terraform/\n")
-                directory.reset_terraform_dir()
-            stamp = directory.init_fingerprint(f"{self.binary.path}\n{self.environ.get('TF_CLI_CONFIG_FILE')}")
-            if directory.needs_init(stamp):
-                with engine.plugin_cache_lock(self.environ.get("TF_PLUGIN_CACHE_DIR")):
-                    self.check(self.terraform(name).init(readonly_lock=directory.locked), name)
-                directory.mark_initialised(stamp)
-            space.initialised = True  # only now: after a failed init (say, the run's init ahead), the next call runs it again
-            return directory
+            with lock.preparing(self.env_dir, self.env.name, name):
+                return self._initialise(name, space)
+
+    def _initialise(self, name: str, space) -> workdir.Workdir:
+        """Prepare and initialise (under the stack's preparation lock and its thread lock)."""
+        endpoint = self.moto_server.endpoint if self.mode == "moto" else None
+        directory = workdir.prepare(self.project, self.env, space.stack, self.mode, endpoint)
+        space.workdir = directory
+        if directory.backend_cache_damaged():
+            self.append_log(name, "# .terraform/terraform.tfstate (init's backend record) is unreadable: rebuilding .terraform/\n")
+            directory.reset_terraform_dir()
+        stamp = directory.init_fingerprint(f"{self.binary.path}\n{self.environ.get('TF_CLI_CONFIG_FILE')}")
+        if directory.needs_init(stamp):
+            with engine.plugin_cache_lock(self.environ.get("TF_PLUGIN_CACHE_DIR")):
+                self.check(self.terraform(name).init(readonly_lock=directory.locked), name)
+            directory.mark_initialised(stamp)
+        space.initialised = True  # only now: after a failed init (say, the run's init ahead), the next call runs it again
+        return directory
 
     def rebuild(self, name: str, reason: str) -> None:
         """Start the stack's .terraform/ afresh; nothing in it is state."""

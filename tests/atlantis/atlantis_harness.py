@@ -300,8 +300,17 @@ ROOT_PATH = {work}/log
         self.git("add", "-A")
         self.git("commit", "-q", "-m", title)
         self.git("push", "-q", "-f", "origin", branch)
-        pull = self.api("author").call("POST", f"/repos/author/{REPO_NAME}/pulls", {"base": "main", "head": branch, "title": title})
+        # Gitea records a pushed branch in the background: the pull request can be refused (404) for a moment.
+        pull = wait_until(f"Gitea to know branch {branch}", lambda: self._try_pull_request(branch, title), 60, interval=1)
         return pull["number"]
+
+    def _try_pull_request(self, branch: str, title: str) -> dict | None:
+        try:
+            return self.api("author").call("POST", f"/repos/author/{REPO_NAME}/pulls", {"base": "main", "head": branch, "title": title})
+        except AssertionError as error:
+            if "-> 404" in str(error):
+                return None
+            raise
 
     def _has_origin_main(self) -> bool:
         self.git("fetch", "-q", "origin")
@@ -336,18 +345,35 @@ ROOT_PATH = {work}/log
         def found():
             bodies = self.bot_comments(number, after)
             if any(starts in b[:400] for b in bodies):
+                answers = self.root / "answers"  # kept for whoever reads a failure
+                answers.mkdir(exist_ok=True)
+                (answers / f"pr{number}-after{after}.md").write_text("\n".join(bodies))
                 return "\n".join(bodies)
-            errors = [b for b in bodies if b.lstrip("`\n").startswith("Error")]
+            errors = [b for b in bodies if "Error" in b[:120]]
             if errors:
                 raise AssertionError(f"Atlantis answered with an error instead of {starts!r}:\n{errors[0][:4000]}")
             return None
         return wait_until(f"Atlantis's answer starting {starts!r} on pull request {number}", found, timeout, interval=2,
                           log=next((p.log for p in self.processes if p.name == "atlantis"), None))
 
+    BUSY = "is currently locked by another command that is running for this pull request"
+
     def ask(self, number: int, command: str, starts: str, user: str = "author", timeout: float = 900) -> str:
-        """Comment ``command`` and wait for Atlantis's answer."""
-        after = self.comment(number, command, user)
-        return self.answer(number, after, starts, timeout)
+        """Comment ``command`` and wait for Atlantis's answer. Atlantis posts a command's comment before
+        it releases the pull's working-directory locks: a command right after it may find them held
+        ("Wait until the previous command is complete and try again"), so it is asked again, as people do."""
+        for _ in range(5):
+            after = self.comment(number, command, user)
+            try:
+                answer = self.answer(number, after, starts, timeout)
+            except AssertionError as error:
+                if self.BUSY not in str(error):
+                    raise
+            else:
+                if self.BUSY not in answer:
+                    return answer
+            time.sleep(5)
+        raise AssertionError(f"{command!r}: the pull request's working directories stayed locked")
 
 
 def python_bin() -> Path:
