@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", parents=[per_env], help="plan every stack to a saved plan (in parallel)")
     plan.add_argument("--out", type=Path, metavar="PATH", help="also save the plan here (one --stack; e.g. Atlantis's $PLANFILE)")
     plan.add_argument("--show", action="store_true", help="print each saved plan as Terraform shows it (stdout; sensitive values hidden)")
+    plan.add_argument("--report-policy-failures", action="store_true",
+                      help="report failed policy checks without failing the plan (Atlantis's plan step: its policy_check "
+                           "stage decides, and a policy owner may approve)")
     plan.add_argument("--skip-unchanged-since", metavar="REF",
                       help="do not plan stacks that pr-plan would not plan against REF (\"no changes: inputs unchanged\")")
     apply = commands.add_parser("apply", parents=[per_env], help="plan and apply stacks in dependency order")
@@ -325,7 +328,9 @@ def _dispatch(args, console: Console) -> int:
     quiet = getattr(args, "quiet", False)
     prepared, results = core.run(project, options, console, quiet=quiet)
     # A plan whose policy checks fail is a failure too (CI, Atlantis's policy_check), as in conftest.
-    failed = any(r.status in ("failed", "skipped") or (r.policy is not None and not r.policy.ok and not r.policy_accepted)
+    # With --report-policy-failures (Atlantis's plan step) the checks are reported and the policy_check stage decides.
+    policy_counts = not getattr(args, "report_policy_failures", False)
+    failed = any(r.status in ("failed", "skipped") or (policy_counts and r.policy is not None and not r.policy.ok and not r.policy_accepted)
                  for r in results)
     if quiet:  # Atlantis's comment: the plan, and errors in full; no table
         for result in results:

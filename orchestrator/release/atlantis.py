@@ -82,7 +82,9 @@ def _target(command: str) -> str:
 def run_steps() -> dict[str, str]:
     """The orchestrator command of each stage (after the setup steps)."""
     return {
-        "plan": _target("plan") + ' --out "$PLANFILE" --show --quiet ' + LOCK_WAIT
+        # A failed policy check must not fail the plan: Atlantis would then never run its policy_check
+        # stage, and no policy owner could approve (approve_policies).
+        "plan": _target("plan") + ' --out "$PLANFILE" --show --quiet --report-policy-failures ' + LOCK_WAIT
         + ' --skip-unchanged-since "origin/$BASE_BRANCH_NAME"',
         # Atlantis's apply, after its apply requirements, is the approval: --auto-approve. With policy
         # checks on, Atlantis applies only a plan whose policy_check passed or that a policy owner

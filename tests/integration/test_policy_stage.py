@@ -46,6 +46,9 @@ def test_a_failed_check_is_reported_by_plan_and_refused_by_apply_until_accepted(
     assert by_name(planned.json)["network"]["status"] == "ok"
     assert CHECK in {f["check_id"] for f in policy["failed"]} and policy["passed"] > 0
     assert f"FAIL      {CHECK} aws_vpc.this" in planned.stderr
+    # Atlantis's plan step: reported, not failed (its policy_check stage decides, an owner may approve)
+    reported = run_cli(project, "plan", "local", "--stack", "network", "--quiet", "--report-policy-failures", timeout=600)
+    assert reported.code == 0, reported.stderr[-3000:]
 
     before = state_of(project, "network")
     refused = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", "--json", timeout=600)
