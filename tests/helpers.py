@@ -34,7 +34,7 @@ class CliRun:
 
 # Variables that would point a test's runs somewhere else than its own project copy: a test passes
 # them explicitly when it means to (the developer's shell, or another test, must not leak them in).
-REDIRECTING_VARIABLES = ("ORCHESTRATOR_WORK_DIR",)
+REDIRECTING_VARIABLES = ("ORCHESTRATOR_WORK_DIR", "ORCHESTRATOR_PROVIDER")
 
 
 def cli_environment(root: Path, env: dict | None = None) -> dict[str, str]:

@@ -116,7 +116,7 @@ def test_standard_input_and_usage():
 def readme_server_config() -> str:
     """The server-side repo config the README tells people to paste (policy checks on)."""
     text = (REPO / "README.md").read_text()
-    start = text.index("**Server-side repo config to paste**")
+    start = text.index("**Server-side repo config**")
     block = text[text.index("```yaml\n", start) + len("```yaml\n"):]
     return block[:block.index("```")]
 
@@ -124,6 +124,10 @@ def readme_server_config() -> str:
 def test_atlantis_accepts_the_readme_server_config_with_the_orchestrator_as_custom_policy_check(tmp_path):
     config = readme_server_config()
     parsed = yaml.safe_load(config)
+    # the README's block is what `atlantis-config --server-side` prints (and the end-to-end harness runs with)
+    from orchestrator.release import atlantis as generator
+
+    assert parsed == generator.server_config("github.com/ORG/REPO", ["ana"])
     assert parsed["repos"][0]["policy_check"] is True and parsed["repos"][0]["custom_policy_check"] is True
     assert parsed["policies"]["policy_sets"][0]["path"] == "policies/checkov" and (REPO / "policies" / "checkov").is_dir()
     server = tmp_path / "repos.yaml"
