@@ -22,7 +22,7 @@ MISTAKES = [
     ("python tag", "environments/alpha.yaml", lambda t: t + "x: !!python/object/apply:os.system [id]\n", "unsupported YAML"),
     ("account id", "environments/alpha.yaml", lambda t: t + "allowed_account_ids: ['1234']\n", "allowed_account_ids[0]"),
     ("bad default", "environments/defaults.yaml", lambda t: t.replace("eu-west-1", "moon"), "environments/defaults.yaml:3: region"),
-    ("undefined template name", "environments/templates/step.tfvars.j2", lambda t: t + "sleep = {{ nothing_here }}\n", "step.tfvars.j2:7: undefined"),
+    ("undefined template name", "environments/templates/step.tfvars.j2", lambda t: t + "sleep = {{ nothing_here }}\n", "step.tfvars.j2:8: undefined"),
     ("misspelt module variable", "environments/templates/step.tfvars.j2", lambda t: t.replace("payload =", "paylod  ="), "paylod: module 'step' declares no such variable"),
     ("unknown upstream output", "stacks.yaml", lambda t: t.replace("network.id", "network.identifier"), "has no output 'identifier'"),
     ("unknown module", "stacks.yaml", lambda t: t.replace("module: step\n    template: step.tfvars.j2\n  alb", "module: stepp\n    template: step.tfvars.j2\n  alb", 1), "'stepp' is not a folder"),
