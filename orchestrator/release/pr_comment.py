@@ -190,14 +190,14 @@ def changes_text(plan: StackPlan) -> str:
 
 
 def _project(plan: StackPlan) -> str:
-    return f"project: `{plan.title}` dir: `.` workspace: `{plan.env}`"
+    return f"project: `{plan.title}` dir: `.` workspace: `{plan.title}`"
 
 
 def _placeholder_note(plan: StackPlan) -> str:
     return (
         f"> :warning: **planned with placeholders** for never-applied upstream outputs "
         f"({', '.join(f'`{p}`' for p in plan.placeholders)}): the values shown for them are stand-ins, "
-        f"and this plan can never be applied"
+        f"and this plan is applied only once they are, by planning again and only if that plan does the same"
     )
 
 
@@ -276,7 +276,8 @@ def section(index: int, plan: StackPlan) -> str:
     lines += policy_section(plan)
     if plan.status in ("ok", "no-changes") and plan.has_changes:
         if plan.placeholders:
-            lines.append("* This plan can never be applied (placeholders): apply its upstream stacks, then plan again.")
+            lines.append("* Planned with placeholders: it applies once its upstream stacks are applied (planned again, "
+                         "and only if that plan does what this one shows).")
         else:
             lines.append(f"* To apply this plan, comment: `atlantis apply -p {name}`")
     lines.append(f"* To plan this project again, comment: `atlantis plan -p {name}`")

@@ -44,7 +44,8 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
         if result.placeholders:
             console.print(
                 f"[yellow]{result.name}[/]: planned with placeholders for never-applied "
-                f"{', '.join(result.placeholders)}; this plan can never be applied",
+                f"{', '.join(result.placeholders)}; it applies only once they are applied, "
+                f"by planning again and only if that plan does the same",
                 highlight=False,
             )
         if result.status == "failed":

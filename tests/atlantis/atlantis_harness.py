@@ -254,6 +254,10 @@ ROOT_PATH = {work}/log
         })
 
     # Atlantis ------------------------------------------------------------------------------------
+    @property
+    def work_dir(self) -> Path:
+        return self.root / "orchestrator-work"
+
     def start_atlantis(self, checkout_strategy: str, server_config: str, python_bin: Path, cache: Path) -> str:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -266,7 +270,7 @@ ROOT_PATH = {work}/log
             "HOME": str(self.root / "home"),
             "XDG_CACHE_HOME": str(cache),  # the machine's tool cache (checkov is installed there once)
             "ORCHESTRATOR_PROVIDER": "local",  # the generated workflows, offline, on the built-in provider
-            "ORCHESTRATOR_WORK_DIR": str(data / "orchestrator"),
+            "ORCHESTRATOR_WORK_DIR": str(self.work_dir),  # one for every server: state outlives a restart
             "LANG": "C.UTF-8",
         }
         argv = [str(self.atlantis_bin), "server", f"--port={port}", f"--atlantis-url={url}", f"--data-dir={data}",

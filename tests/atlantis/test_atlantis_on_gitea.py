@@ -71,7 +71,7 @@ def server(harness):
 
 
 def work_dir(h: Harness) -> Path:
-    return h.root / "atlantis-branch" / "orchestrator" / "author" / "infra"
+    return h.work_dir / "author" / "infra"  # the workflow's ORCHESTRATOR_WORK_DIR/OWNER/REPO
 
 
 def state(h: Harness, env: str, stack: str) -> dict | None:
@@ -88,6 +88,14 @@ def edit_yaml(path: Path, change) -> None:
 def projects_in(comment: str) -> list[str]:
     """The projects an Atlantis comment reports on, in its order."""
     return list(dict.fromkeys(re.findall(r"project: `([^`]+)`", comment)))
+
+
+def autoplan(h: Harness, number: int) -> str:
+    """The autoplan's comment, once Atlantis has also run the policy checks of every plan (an apply
+    before that finds the projects' working directories locked by the running checks)."""
+    plan = h.answer(number, 0, "Ran Plan")
+    h.answer(number, 0, "Ran Policy Check")
+    return plan
 
 
 def apply_until_done(h: Harness, number: int, rounds: int = len(STACKS)) -> list[str]:
@@ -111,7 +119,7 @@ def test_a_new_environment_is_planned_whole_and_brought_up_in_order_by_bare_appl
         edit_yaml(clone / "environments" / "staging.yaml", lambda d: d["app"].update(desired_count=3))
 
     number = h.open_pull_request("staging-tasks", "staging: one more task", add_staging_task)
-    plan = h.answer(number, 0, "Ran Plan")
+    plan = autoplan(h, number)
     assert sorted(projects_in(plan)) == sorted(f"staging-{s}" for s in STACKS)  # staging only: dev and prod untouched
     assert "Plan Error" not in plan and "is currently locked by another command" not in plan, plan[:6000]
     assert "6 projects, 6 with changes, 0 with no changes, 0 failed" in plan
@@ -132,7 +140,7 @@ def test_a_one_stack_change_on_an_applied_environment_plans_one_stack_and_applie
         edit_yaml(clone / "environments" / "staging.yaml", lambda d: d["app"].update(desired_count=4))
 
     number = h.open_pull_request("staging-one-more", "staging: four tasks", one_more_task)
-    plan = h.answer(number, 0, "Ran Plan")
+    plan = autoplan(h, number)
     assert "6 projects, 1 with changes, 5 with no changes, 0 failed" in plan, plan[:6000]
     assert plan.count("No changes. Your infrastructure matches the configuration.") == 5
     before = state(h, "staging", "ecs")["serial"]
@@ -150,7 +158,7 @@ def test_apply_waits_for_approval_where_the_environment_requires_it(server):
         edit_yaml(clone / "environments" / "prod.yaml", lambda d: d.setdefault("tags", {}).update(Reviewed="yes"))
 
     number = h.open_pull_request("prod-tag", "prod: a tag", prod_tag)
-    plan = h.answer(number, 0, "Ran Plan")
+    plan = autoplan(h, number)
     assert sorted(projects_in(plan)) == sorted(f"prod-{s}" for s in STACKS)
     refused = h.ask(number, "atlantis apply -p prod-network", "Apply")
     assert "must be approved" in refused and state(h, "prod", "network") is None
@@ -158,3 +166,75 @@ def test_apply_waits_for_approval_where_the_environment_requires_it(server):
     applied = h.ask(number, "atlantis apply -p prod-network", "Ran Apply")
     assert "Apply Error" not in applied and "must be approved" not in applied, applied[:6000]
     assert state(h, "prod", "network")["resources"]
+
+
+def test_a_second_pull_request_on_the_same_environment_waits_for_the_first(server):
+    h = server
+    first = h.open_pull_request("staging-first", "staging: five tasks",
+                                lambda c: edit_yaml(c / "environments" / "staging.yaml", lambda d: d["app"].update(desired_count=5)))
+    autoplan(h, first)
+    second = h.open_pull_request("staging-second", "staging: debug logs", lambda c: edit_yaml(
+        c / "environments" / "staging.yaml", lambda d: d["app"]["environment"].update(LOG_LEVEL="debug")))
+    locked = h.answer(second, 0, "Ran Plan")
+    assert f"This project is currently locked by an unapplied plan from pull #{first}" in locked, locked[:4000]
+    h.ask(first, "atlantis unlock", "")  # the first gives way (or merges)
+    replanned = h.ask(second, "atlantis plan", "Ran Plan")
+    assert "Plan Error" not in replanned and "Plan Failed" not in replanned, replanned[:4000]
+    h.ask(second, "atlantis unlock", "")
+
+
+def test_a_new_commit_is_planned_again_on_atlantis_plan(server):
+    """Atlantis 0.36.0 ignores Gitea's pull_request_sync event: a new commit is planned on `atlantis plan`."""
+    h = server
+    number = h.open_pull_request("staging-commits", "staging: six tasks",
+                                 lambda c: edit_yaml(c / "environments" / "staging.yaml", lambda d: d["app"].update(desired_count=6)))
+    assert "-> 6" in autoplan(h, number)
+    h.push_commit("staging-commits", "staging: seven tasks",
+                  lambda c: edit_yaml(c / "environments" / "staging.yaml", lambda d: d["app"].update(desired_count=7)))
+    again = h.ask(number, "atlantis plan -p staging-ecs", "Ran Plan")
+    assert "-> 7" in again and "-> 6" not in again, again[:4000]
+    h.ask(number, "atlantis unlock", "")
+
+
+def test_state_rm_and_import_with_an_address_that_holds_quotes_brackets_and_spaces(server):
+    h = server
+    number = h.open_pull_request("staging-state", "staging: state surgery",
+                                 lambda c: (c / "environments" / "staging.yaml").write_text(
+                                     (c / "environments" / "staging.yaml").read_text() + "# state surgery\n"))
+    autoplan(h, number)
+    address = 'aws_apigatewayv2_route.this["ANY /{proxy+}"]'
+    before = state(h, "staging", "api_gateway")
+    [route] = [i for r in before["resources"] if r["type"] == "aws_apigatewayv2_route" and r["name"] == "this"
+               for i in r["instances"] if i["index_key"] == "ANY /{proxy+}"]
+    removed = h.ask(number, f"atlantis state rm -p staging-api_gateway '{address}'", "Ran State")
+    assert "Successfully removed 1 resource instance(s)." in removed, removed[:4000]
+    assert not any(i["index_key"] == "ANY /{proxy+}" for r in state(h, "staging", "api_gateway")["resources"]
+                   if r["type"] == "aws_apigatewayv2_route" and r["name"] == "this" for i in r["instances"])
+    import_id = f"{route['attributes']['api_id']}/{route['attributes']['id']}"
+    imported = h.ask(number, f"atlantis import -p staging-api_gateway '{address}' {import_id}", "Ran Import")
+    assert "Import successful!" in imported, imported[:4000]
+    replanned = h.ask(number, "atlantis plan -p staging-api_gateway", "Ran Plan")
+    assert "No changes. Your infrastructure matches the configuration." in replanned, replanned[:4000]
+    h.ask(number, "atlantis unlock", "")
+
+
+def test_a_failed_policy_check_blocks_the_apply_until_a_policy_owner_approves(server):
+    h = server
+
+    def no_flow_logs(clone: Path) -> None:
+        edit_yaml(clone / "environments" / "staging.yaml", lambda d: d["network"]["flow_logs"].update(enabled=False))
+
+    number = h.open_pull_request("staging-no-flow-logs", "staging: no flow logs", no_flow_logs)
+    h.answer(number, 0, "Ran Plan")
+    checks = h.answer(number, 0, "Ran Policy Check")
+    assert "CKV2_AWS_11" in checks and "failed" in checks.lower(), checks[:4000]
+    refused = h.ask(number, "atlantis apply -p staging-network", "Ran Apply")
+    assert "Apply Failed" in refused and "polic" in refused.lower(), refused[:4000]
+    serial = state(h, "staging", "network")["serial"]
+    not_owner = h.ask(number, "atlantis approve_policies", "Approve", user="author")
+    approved = h.ask(number, "atlantis approve_policies", "Approve", user="reviewer")
+    assert "Approve Policies Error" not in approved, approved[:4000]
+    applied = h.ask(number, "atlantis apply -p staging-network", "Ran Apply")
+    assert "Apply Error" not in applied and "Apply Failed" not in applied, (not_owner[:2000], applied[:4000])
+    assert state(h, "staging", "network")["serial"] > serial
+    h.ask(number, "atlantis unlock", "")

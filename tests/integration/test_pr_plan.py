@@ -154,7 +154,7 @@ def test_new_environment_in_a_commit_is_planned_with_placeholders_and_the_tree_i
     placeholders = {s["name"]: s["placeholders"] for s in done.json["stacks"]}
     assert placeholders["network"] == [] and placeholders["ecs"] == ["alb.id", "network.list"]
     assert comment.count("**planned with placeholders**") == 5
-    assert "project: `gamma-ecs` dir: `.` workspace: `gamma`: **+1 ~0 -0** (new environment; :warning: placeholders)" in comment
+    assert "project: `gamma-ecs` dir: `.` workspace: `gamma-ecs`: **+1 ~0 -0** (new environment; :warning: placeholders)" in comment
     assert '"placeholder-1"' in comment
     assert git(repo, "status", "--porcelain") == ""
     assert not (repo / "environments" / "gamma.yaml").exists()
@@ -174,7 +174,7 @@ def test_plans_read_applied_state_updates_and_no_change_plans(repo):
     knobs(repo, "alpha", {"PAYLOAD_alb": "moved"})
     changed, comment = pr_plan(repo)
     assert changed.code == 3 and changed.json["stacks"][0]["changes"] == {"add": 0, "change": 1, "destroy": 0}
-    assert "`alpha-alb` dir: `.` workspace: `alpha`: **+0 ~1 -0**" in comment
+    assert "`alpha-alb` dir: `.` workspace: `alpha-alb`: **+0 ~1 -0**" in comment
 
     with (repo / "terraform_modules" / "edge" / "main.tf").open("a") as handle:  # applied in alpha: outputs only
         handle.write('\noutput "extra" {\n  value = "x"\n}\n')
@@ -183,7 +183,7 @@ def test_plans_read_applied_state_updates_and_no_change_plans(repo):
     keepalive = {s["env"]: s for s in outputs.json["stacks"] if s["name"] == "keepalive"}
     assert keepalive["alpha"]["status"] == "ok" and keepalive["alpha"]["changes"] == {"add": 0, "change": 0, "destroy": 0}
     assert outputs.code == 3
-    assert "`alpha-keepalive` dir: `.` workspace: `alpha`: **+0 ~0 -0** (outputs change)" in comment
+    assert "`alpha-keepalive` dir: `.` workspace: `alpha-keepalive`: **+0 ~0 -0** (outputs change)" in comment
 
 
 def test_sensitive_values_never_appear(repo):
@@ -199,7 +199,7 @@ def test_failed_plan_exits_1_and_is_reported(repo):
     done, comment = pr_plan(repo)
     assert done.code == 1
     assert done.json["stacks"][0]["status"] == "failed"
-    assert "`beta-alb` dir: `.` workspace: `beta`: **failed**" in comment and "told to fail" in comment
+    assert "`beta-alb` dir: `.` workspace: `beta-alb`: **failed**" in comment and "told to fail" in comment
     assert "**Plan Error**" in comment and "Error: Resource precondition failed\n  on main.tf line " in comment  # in full
     assert "1 projects, 0 with changes, 0 with no changes, 1 failed" in comment
 

@@ -155,10 +155,11 @@ def test_graph_render_validate(project):
 
 def test_saved_plan_is_applied_exactly_and_refused_when_stale_or_made_with_placeholders(project, tmp_path):
     saved = tmp_path / "alb.tfplan"
-    # Against a never-applied upstream the plan holds placeholders: it can be shown, never applied.
+    # Against a never-applied upstream the plan holds placeholders: it can be shown, and applied only once
+    # the upstream is (planned again against its outputs, and only if it does what was reviewed).
     assert run_cli(project, "plan", "alpha", "--stack", "alb", "--out", str(saved)).code == 0
     refused = run_cli(project, "apply", "alpha", "--stack", "alb", "--plan-file", str(saved), "--json")
-    assert refused.code == 1 and "placeholders for network.id" in refused.json["stacks"][0]["error"]
+    assert refused.code == 1 and "upstream output network.id is not in state: apply stack 'network' first" in refused.json["stacks"][0]["error"]
 
     assert run_cli(project, "apply", "alpha", "--stack", "network", "--auto-approve").code == 0
     shown = run_cli(project, "plan", "alpha", "--stack", "alb", "--out", str(saved), "--show")

@@ -76,14 +76,14 @@ def test_layout_header_sections_footer():
     [comment] = render(plans, "main", "feature", removed=["old/network"], may_be_affected=["staging-keepalive"])
     assert comment.startswith("## Orchestrator plan: `main` → `feature`")
     assert "Ran Plan for 4 projects:" in comment
-    assert "1. project: `staging-network` dir: `.` workspace: `staging`: **+2 ~0 -0** (inputs changed)" in comment
-    assert "1. project: `staging-alb` dir: `.` workspace: `staging`: no changes (inputs changed)" in comment
-    assert "1. project: `staging-ecs` dir: `.` workspace: `staging`: **failed** (inputs changed; :warning: placeholders)" in comment
-    assert "### 1. project: `staging-network` dir: `.` workspace: `staging`" in comment
+    assert "1. project: `staging-network` dir: `.` workspace: `staging-network`: **+2 ~0 -0** (inputs changed)" in comment
+    assert "1. project: `staging-alb` dir: `.` workspace: `staging-alb`: no changes (inputs changed)" in comment
+    assert "1. project: `staging-ecs` dir: `.` workspace: `staging-ecs`: **failed** (inputs changed; :warning: placeholders)" in comment
+    assert "### 1. project: `staging-network` dir: `.` workspace: `staging-network`" in comment
     assert "<details>" not in comment  # short plans are not folded
     assert "**planned with placeholders**" in comment and "`alb.listener_arn`" in comment
     assert "`staging-keepalive`" in comment and "`old/network`" in comment
-    assert f"### 2. project: `staging-alb` dir: `.` workspace: `staging`\n\n{NO_CHANGES}\n" in comment
+    assert f"### 2. project: `staging-alb` dir: `.` workspace: `staging-alb`\n\n{NO_CHANGES}\n" in comment
     assert "**Plan Error**" in comment and "Error: boom" in comment and "**Plan Skipped**" in comment
     assert "### Plan Summary\n\n4 projects, 1 with changes, 1 with no changes, 1 failed, 1 skipped" in comment
     assert footer([]).startswith("---\n### Plan Summary\n\n0 projects, 0 with changes, 0 with no changes, 0 failed\n")
@@ -95,7 +95,7 @@ def test_next_steps_are_atlantis_comments_with_the_project_name():
     network, ecs, alb = comment.split("### ")[1:4]
     assert "To apply this plan, comment: `atlantis apply -p staging-network`" in network
     assert "To plan this project again, comment: `atlantis plan -p staging-network`" in network
-    assert "atlantis apply" not in ecs and "can never be applied" in ecs  # placeholders: never offered
+    assert "atlantis apply" not in ecs and "applied only once they are, by planning again" in ecs  # placeholders: never offered
     assert "atlantis apply" not in alb and "atlantis plan -p staging-alb" in alb
     assert "`atlantis apply`" in comment.split("### Plan Summary")[1] and "`atlantis unlock`" in comment
 
