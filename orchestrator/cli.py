@@ -48,6 +48,21 @@ def add_provider_option(parser: argparse.ArgumentParser) -> None:
                              f"provider against a local moto server (default: ${PROVIDER_VARIABLE}, else auto)")
 
 
+STATE_VARIABLE = "ORCHESTRATOR_STATE"
+
+
+def add_state_option(parser: argparse.ArgumentParser) -> None:
+    """--state, whose default the environment may set (ORCHESTRATOR_STATE=s3: a CI job whose rehearsals on the
+    built-in provider keep state in S3 on the local cloud)."""
+    default = os.environ.get(STATE_VARIABLE) or "auto"
+    if default not in workdir.STATES:
+        raise InputError([Problem(f"${STATE_VARIABLE}", "--state", f"{default!r} is not one of {', '.join(workdir.STATES)}")])
+    parser.add_argument("--state", choices=workdir.STATES, default=default,
+                        help=f"where state lives. auto: the environment's S3 backend (real AWS; on the local cloud for --provider moto), "
+                             f"local state for --provider local; s3: --provider local keeps it in S3 on the local cloud too; "
+                             f"local: local state for a rehearsal (default: ${STATE_VARIABLE}, else auto)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="orchestrator", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog=f"exit status:\n{exit_codes.table()}")
@@ -59,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     per_env.add_argument("env", metavar="ENV", help="environment name (environments/ENV.yaml)")
     per_env.add_argument("--stack", action="append", default=[], metavar="NAME", help="only this stack (repeatable)")
     add_provider_option(per_env)
+    add_state_option(per_env)
     per_env.add_argument("--parallelism", type=int, default=4, metavar="N", help="stacks run at once (default 4)")
     per_env.add_argument("--auto-approve", action="store_true", help="apply without asking")
     per_env.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS",
@@ -109,6 +125,12 @@ def _parser() -> argparse.ArgumentParser:
     drift.add_argument("--report-file", type=Path, metavar="PATH", help="write the Markdown report to PATH (more parts: PATH.2, ...)")
     drift.add_argument("--remediate", choices=("plan", "apply"), help="then plan (or apply, with approval) what brings the cloud back to main")
     drift.add_argument("--accept", action="store_true", help="write the cloud's values into state (no object touched) and name the YAML keys that keep them")
+    bootstrap = commands.add_parser("bootstrap", parents=[common],
+                                    help=f"create the environment's state bucket and check its settings (exit {OK} as expected, "
+                                         f"{CHANGES} a setting differs, {FAILED} the credentials cannot)")
+    bootstrap.add_argument("env", metavar="ENV", help="environment name (environments/ENV.yaml)")
+    add_provider_option(bootstrap)
+    bootstrap.add_argument("--fix", action="store_true", help="bring every differing setting to what is expected (never weakening one)")
     tools_cli.register(commands, common)
     _release_commands(commands, common)
     return parser
@@ -193,7 +215,7 @@ def _drift(project: Project, args, console: Console) -> int:
     from orchestrator.run import drift
 
     options = drift.DriftOptions(args.env, tuple(args.stack), args.provider, args.parallelism, args.auto_approve,
-                                 args.lock_wait, args.remediate, args.accept)
+                                 args.lock_wait, args.remediate, args.accept, args.state)
     outcome = drift.run(project, options, console)
     report.summary(console, args.env, "drift", [s.result for s in outcome.stacks])
     parts = drift_report.render(outcome)
@@ -204,6 +226,30 @@ def _drift(project: Project, args, console: Console) -> int:
         print("\n<!-- orchestrator: next comment part -->\n".join(parts), end="")
     verdict = {OK: "no drift", CHANGES: "drift detected", FAILED: "error"}[outcome.exit_code]
     console.print(f"drift {args.env}: {verdict} (exit {outcome.exit_code})", highlight=False)
+    return outcome.exit_code
+
+
+def _bootstrap(project: Project, args, console: Console) -> int:
+    """bootstrap ENV: exit 0 as expected (created, fixed), 3 a setting differs, 1 the credentials cannot."""
+    from orchestrator.config.environment import EnvironmentLoader
+    from orchestrator.run import bootstrap
+    from orchestrator.run.types import provider_mode
+
+    env = EnvironmentLoader(project).load(args.env)
+    outcome = bootstrap.run(project, env, provider_mode(env, args.provider), args.fix)
+    if args.json:
+        print(json.dumps(outcome.document(), indent=2))
+    verb = "created" if outcome.created else "found"
+    console.print(f"bootstrap {args.env}: state bucket {outcome.bucket} {verb} in account {outcome.account} ({outcome.target})",
+                  markup=False, highlight=False)
+    for setting in outcome.settings:
+        line = f"  {setting['name']:<30} {setting['status']}"
+        if setting["status"] == "differs":
+            line += f": expected {json.dumps(setting['expected'])}, found {json.dumps(setting['actual'])}"
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if outcome.exit_code == CHANGES:
+        provider = "" if args.provider == "auto" else f" --provider {args.provider}"
+        console.print(f"run `python -m orchestrator bootstrap {args.env}{provider} --fix` to bring them to what state needs", highlight=False)
     return outcome.exit_code
 
 
@@ -255,13 +301,15 @@ def _dispatch(args, console: Console) -> int:
         return _cloud_edit(_project(args), args, console)
     if args.command == "local-cloud":
         return _local_cloud(_project(args), args.action, args.json, console)
+    if args.command == "bootstrap":
+        return _bootstrap(_project(args), args, console)
     if args.parallelism < 1:
         raise InputError([Problem("<command line>", "--parallelism", "must be at least 1")])
     project = _project(args)
     if args.command == "status":
         from orchestrator.status import checks as status
 
-        return status.run(project, args.env, args.provider, console, args.json, args.parallelism)
+        return status.run(project, args.env, args.provider, console, args.json, args.parallelism, args.state)
     if args.command == "drift":
         return _drift(project, args, console)
     if args.command in ("render", "validate", "graph"):
@@ -315,6 +363,7 @@ def _dispatch(args, console: Console) -> int:
         env=args.env,
         stacks=tuple(args.stack),
         provider=args.provider,
+        state=args.state,
         parallelism=args.parallelism,
         auto_approve=args.auto_approve,
         plan_json=args.json,
@@ -365,7 +414,8 @@ def _state_command(project: Project, args, console: Console) -> int:
 
     arguments = list(args.args) + (state_ops.comment_args(args.comment_args) if args.comment_args else [])
     try:
-        output = state_ops.run(project, args.command, args.env, args.stack[0], arguments, args.provider, args.lock_wait, console)
+        output = state_ops.run(project, args.command, args.env, args.stack[0], arguments, args.provider, args.lock_wait, console,
+                               args.state)
     except StackFailure as failure:
         console.print(f"{args.command} failed:\n{failure}", markup=False, highlight=False, soft_wrap=True)
         return FAILED

@@ -72,6 +72,7 @@ def run(project: Project, options: RunOptions, console: Console, quiet: bool = F
     if options.command in ("plan", "apply", "destroy") and provider_mode(prepared.env, options.provider) == "aws":
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
+    runner.workspaces.ensure_state_bucket()
     runner.resolve_secrets()
     if runner.workspaces.binary.note:
         console.print(f"[yellow]note[/]: {runner.workspaces.binary.note}", highlight=False, soft_wrap=True)

@@ -55,6 +55,7 @@ class DriftOptions:
     lock_wait_seconds: float = 0.0
     remediate: str | None = None  # None | plan | apply
     accept: bool = False
+    state: str = "auto"  # auto | local | s3 (workdir.state_backend)
 
 
 # What drifted --------------------------------------------------------------------------------
@@ -466,9 +467,11 @@ def run(project: Project, options: DriftOptions, console: Console, quiet: bool =
     if mode == "aws":
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     run_options = RunOptions(command="drift", env=options.env, stacks=tuple(prepared.names), provider=options.provider,
-                             parallelism=options.parallelism, auto_approve=options.auto_approve, lock_wait_seconds=options.lock_wait_seconds)
+                             parallelism=options.parallelism, auto_approve=options.auto_approve, lock_wait_seconds=options.lock_wait_seconds,
+                             state=options.state)
     progress = Progress(Console(file=io.StringIO()) if quiet else console, f"drift {options.env}", live=False if quiet else None)
     runner = DriftRunner(project, prepared.env, prepared.graph, prepared.rendered, run_options, progress, accept=options.accept)
+    runner.workspaces.ensure_state_bucket()
     runner.resolve_secrets()
     engine.install_signal_forwarding(runner.interrupt)
     # A report reads only: the environment's lock is shared (per-stack locks exclusive); --accept writes state.

@@ -56,7 +56,38 @@ class Server:
         other request, to the loopback address itself, directly (it never proxies loopback), and moto
         answers a proxied request by its path like any other (S3 Control's ``/v20180820/...``).
         """
-        return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint, "HTTP_PROXY": self.endpoint, "NO_PROXY": "127.0.0.1,localhost"}
+        return {**self.state_environment(), "AWS_ENDPOINT_URL": self.endpoint}
+
+    def state_environment(self) -> dict[str, str]:
+        """What Terraform's S3 backend needs to keep state here: fake credentials, S3 and STS at this server.
+
+        The backend block stays the one a real account gets (DESIGN: Targets); only the process
+        environment says where S3 is (``AWS_ENDPOINT_URL_S3``/``_STS``, which the backend honours).
+        The backend addresses the bucket virtual-host style (``BUCKET.127.0.0.1:PORT``, no
+        ``use_path_style`` in the block), which no resolver answers: that request goes through the
+        server as HTTP proxy too, and moto takes the bucket from the host.
+        """
+        return {**CREDENTIALS, "AWS_ENDPOINT_URL_S3": self.endpoint, "AWS_ENDPOINT_URL_STS": self.endpoint,
+                "AWS_EC2_METADATA_DISABLED": "true", "HTTP_PROXY": self.endpoint, "NO_PROXY": "127.0.0.1,localhost"}
+
+    def session(self, region: str, role_arn: str | None = None, name: str = "orchestrator"):
+        """A boto3 session on this server, in the account of ``role_arn`` when given (as the rehearsal's provider)."""
+        return session(region, self.endpoint, role_arn, name=name)
+
+
+def session(region: str, endpoint: str, role_arn: str | None = None, credentials: dict[str, str] = CREDENTIALS,
+            name: str = "orchestrator"):
+    """A boto3 session on the moto server at ``endpoint``; clients still need ``endpoint_url=endpoint``.
+    With ``role_arn``, the role is assumed first, so that calls act in its account."""
+    import boto3
+
+    keys = {"aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"]}
+    if role_arn:
+        sts = boto3.client("sts", region_name=region, endpoint_url=endpoint, **keys)
+        assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
+        keys = {"aws_access_key_id": assumed["AccessKeyId"], "aws_secret_access_key": assumed["SecretAccessKey"],
+                "aws_session_token": assumed["SessionToken"]}
+    return boto3.session.Session(region_name=region, **keys)
 
 
 def directory(project: Project) -> Path:
@@ -145,15 +176,17 @@ def down(project: Project) -> Server | None:
 
 
 def serve(port: int) -> None:
-    """The server process: moto on 127.0.0.1:PORT until SIGTERM (moto_cbor, moto_tags, moto_certificates, moto_bucket_tags bridge moto's gaps)."""
+    """The server process: moto on 127.0.0.1:PORT until SIGTERM (moto_cbor, moto_tags, moto_certificates, moto_bucket_tags,
+    moto_secure_transport bridge moto's gaps)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from orchestrator.run import moto_bucket_tags, moto_cbor, moto_certificates, moto_tags
+    from orchestrator.run import moto_bucket_tags, moto_cbor, moto_certificates, moto_secure_transport, moto_tags
 
     moto_tags.install()
     moto_certificates.install()
     moto_bucket_tags.install()
+    moto_secure_transport.install()
     app = moto_cbor.middleware(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

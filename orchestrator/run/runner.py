@@ -24,7 +24,7 @@ from orchestrator.config.errors import InputError
 from orchestrator.config.graph import StackGraph
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack
-from orchestrator.run import policy_gate, replacements, saved_plan, scheduler, secrets
+from orchestrator.run import local_cloud, policy_gate, replacements, saved_plan, scheduler, secrets
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
 from orchestrator.run.types import (
@@ -53,7 +53,7 @@ class Runner:
         self.rendered = rendered
         self.options = options
         self.progress = progress
-        self.workspaces = Workspaces(project, env, graph, options.provider, secrets.MASK.apply)
+        self.workspaces = Workspaces(project, env, graph, options.provider, secrets.MASK.apply, options.state)
         self.outputs = OutputsReader(self.workspaces)
         self.local_provider = self.workspaces.local_provider
         self.env_dir = self.workspaces.env_dir
@@ -71,7 +71,7 @@ class Runner:
         options = {}
         if self.workspaces.mode == "moto" and secrets.references(self.env.config):
             server = self.workspaces.moto_server
-            options = {"endpoint_url": server.endpoint, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+            options = {"endpoint_url": server.endpoint, **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()}}
         self.secret_values, problems = secrets.resolve(self.env.config, where, client_options=options)
         if problems:
             raise InputError(problems)

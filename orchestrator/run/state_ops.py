@@ -62,15 +62,16 @@ def terraform_command(command: str, args: list[str], var_files: list[str]) -> en
 
 
 def run(project: Project, command: str, env_name: str, stack: str, args: list[str], provider: str,
-        lock_wait_seconds: float, console: Console) -> str:
+        lock_wait_seconds: float, console: Console, state: str = "auto") -> str:
     """Run the state command on the stack; Terraform's output, or ``StackFailure`` with its errors."""
     check_args(command, args)
     prepared = core.prepare(project, env_name, (stack,))
     if provider_mode(prepared.env, provider) == "aws":
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     # "plan" options: secrets are resolved, never-applied upstreams are an error (no placeholders).
-    options = RunOptions(command="plan", env=env_name, stacks=(stack,), provider=provider)
+    options = RunOptions(command="plan", env=env_name, stacks=(stack,), provider=provider, state=state)
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, Progress(console, command, live=False))
+    runner.workspaces.ensure_state_bucket()
     runner.resolve_secrets()
     with envlock.hold(runner.env_dir, env_name, command, lock_wait_seconds, (stack,)):
         try:

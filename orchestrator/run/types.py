@@ -22,6 +22,7 @@ class RunOptions:
     env: str
     stacks: tuple[str, ...] = ()
     provider: str = "auto"  # auto | aws | local | moto
+    state: str = "auto"  # auto | local | s3: where state lives (workdir.state_backend)
     parallelism: int = 4
     auto_approve: bool = False
     plan_json: bool = False  # write `terraform show -json` of every saved plan

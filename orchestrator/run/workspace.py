@@ -21,7 +21,7 @@ from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import Stack, StackGraph
 from orchestrator.config.project import Project
 from orchestrator.local_provider import pool
-from orchestrator.run import local_cloud, lock
+from orchestrator.run import bootstrap, local_cloud, lock
 from orchestrator.run.types import StackFailure, provider_mode
 from orchestrator.terraform import bundled, engine, workdir
 
@@ -66,13 +66,17 @@ def error_lines(result: engine.Result, log: Path, redact: Callable[[str], str]) 
 
 class Workspaces:
     def __init__(self, project: Project, env: LoadedEnvironment, graph: StackGraph, provider: str,
-                 redact: Callable[[str], str]):
+                 redact: Callable[[str], str], state: str = "auto"):
         self.project = project
         self.env = env
         self.graph = graph
         self.redact = redact
         self.mode = provider_mode(env, provider)
         self.local_provider = self.mode == "local"
+        self.state_option = state
+        self.state = workdir.state_backend(env, self.mode, state)  # local | s3
+        # A rehearsal's S3 state lives on the local cloud (moto), as production's lives in the account.
+        self.state_on_local_cloud = self.state == "s3" and self.mode != "aws"
         self.env_dir = workdir.env_dir(project, env, self.mode)
         self.stacks = {name: StackWorkspace(stack) for name, stack in graph.stacks.items()}
         self._setup_lock = threading.Lock()
@@ -111,11 +115,14 @@ class Workspaces:
             elif self.mode == "moto":
                 # The provider built here from source, against the moto server only.
                 environ.pop("TF_PLUGIN_CACHE_DIR", None)
-                for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-                    environ.pop(name, None)
                 environ.update(self.moto_server.environment())
                 environ["TF_CLI_CONFIG_FILE"] = str(self._real_provider_cli_config())
-            else:
+            if self.mode == "moto" or self.state_on_local_cloud:
+                # Fake credentials only: none of the user's may be sent to the local cloud, nor mixed with its own.
+                for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+                    environ.pop(name, None)
+                environ.update(self.moto_server.state_environment())
+            if self.mode == "aws":
                 cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")
                 Path(cache).mkdir(parents=True, exist_ok=True)
                 environ["TF_PLUGIN_CACHE_DIR"] = cache
@@ -132,6 +139,11 @@ class Workspaces:
     def moto_server(self) -> local_cloud.Server:
         """The local cloud of --provider moto (started when no command has started it yet)."""
         return local_cloud.up(self.project)
+
+    def ensure_state_bucket(self) -> None:
+        """Before a rehearsal keeps state in S3 on the local cloud: its bucket, bootstrapped (created when missing)."""
+        if self.state_on_local_cloud:
+            bootstrap.on_local_cloud(self.project, self.env)
 
     def _real_provider_cli_config(self) -> Path:
         """A CLI configuration that installs hashicorp/aws from the mirror of the provider built here."""
@@ -180,7 +192,7 @@ class Workspaces:
     def _initialise(self, name: str, space) -> workdir.Workdir:
         """Prepare and initialise (under the stack's preparation lock and its thread lock)."""
         endpoint = self.moto_server.endpoint if self.mode == "moto" else None
-        directory = workdir.prepare(self.project, self.env, space.stack, self.mode, endpoint)
+        directory = workdir.prepare(self.project, self.env, space.stack, self.mode, endpoint, self.state_option)
         space.workdir = directory
         if directory.backend_cache_damaged():
             self.append_log(name, "# .terraform/terraform.tfstate (init's backend record) is unreadable: rebuilding .terraform/\n")

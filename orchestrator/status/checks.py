@@ -194,9 +194,7 @@ def source_for(project: Project, env, provider: str) -> Source:
         return LocalSource(workdir.local_cloud_dir(project, env))
     if mode == "moto":
         server = local_cloud.up(project)
-        accounts = sorted(env.config.allowed_account_ids or [])
-        role = f"arn:aws:iam::{accounts[0]}:role/{workdir.MOTO_ROLE}" if accounts else None
-        return AwsSource.on_moto(env.config.region, server.endpoint, local_cloud.CREDENTIALS, role)
+        return AwsSource.on_moto(env.config.region, server.endpoint, local_cloud.CREDENTIALS, workdir.moto_role_arn(env))
     return AwsSource(env.config.region)
 
 
@@ -229,10 +227,11 @@ def show(console: Console, doc: dict) -> None:
         console.print(f"[green]path healthy[/] ({doc['source']})", highlight=False)
 
 
-def run(project: Project, env_name: str, provider: str, console: Console, as_json: bool = False, parallelism: int = 4) -> int:
+def run(project: Project, env_name: str, provider: str, console: Console, as_json: bool = False, parallelism: int = 4,
+        state: str = "auto") -> int:
     """Read outputs from state, look at the live objects, print; 0 healthy, 1 broken."""
     quiet = Console(stderr=True, quiet=True)  # the output run's progress is noise here; failures become checks
-    prepared, results = core.run(project, RunOptions(command="output", env=env_name, provider=provider, parallelism=parallelism), quiet)
+    prepared, results = core.run(project, RunOptions(command="output", env=env_name, provider=provider, parallelism=parallelism, state=state), quiet)
     source = source_for(project, prepared.env, provider)
     outputs = {r.name: r.outputs for r in results}
     unreadable = frozenset(r.name for r in results if r.status != "ok")

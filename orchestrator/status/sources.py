@@ -109,15 +109,9 @@ class AwsSource:
     @classmethod
     def on_moto(cls, region: str, endpoint: str, credentials: dict[str, str], role_arn: str | None) -> AwsSource:
         """The moto server of --provider moto, as the rehearsal's provider sees it (same role, same account)."""
-        import boto3
+        from orchestrator.run import local_cloud
 
-        keys = {"aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"]}
-        if role_arn:
-            sts = boto3.client("sts", region_name=region, endpoint_url=endpoint, **keys)
-            assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="orchestrator-status")["Credentials"]
-            keys = {"aws_access_key_id": assumed["AccessKeyId"], "aws_secret_access_key": assumed["SecretAccessKey"],
-                    "aws_session_token": assumed["SessionToken"]}
-        session = boto3.session.Session(region_name=region, **keys)
+        session = local_cloud.session(region, endpoint, role_arn, credentials, name="orchestrator-status")
         return cls(region, lambda service: session.client(service, endpoint_url=endpoint, config=_client_config()),
                    label=f"moto at {endpoint}")
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from orchestrator.config import hcl, module_info
 from orchestrator.config.environment import LoadedEnvironment
+from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import Stack
 from orchestrator.config.project import Project
 
@@ -157,6 +158,12 @@ MOTO_GAPS = {
 MOTO_OVERRIDE = f"{GENERATED_PREFIX}moto_override.tf"
 
 
+def moto_role_arn(env: LoadedEnvironment) -> str | None:
+    """The role a rehearsal on moto assumes, so that it acts in the environment's own account (None: no accounts listed)."""
+    accounts = sorted(env.config.allowed_account_ids or [])
+    return f"arn:aws:iam::{accounts[0]}:role/{MOTO_ROLE}" if accounts else None
+
+
 def env_dir(project: Project, env: LoadedEnvironment, mode: str) -> Path:
     if mode == "moto":
         return project.runs_dir / f"{env.name}.moto"
@@ -164,14 +171,41 @@ def env_dir(project: Project, env: LoadedEnvironment, mode: str) -> Path:
     return project.runs_dir / (f"{env.name}.local" if rehearsal else env.name)
 
 
-def _backend_block(project: Project, env: LoadedEnvironment, stack: Stack, mode: str) -> tuple[str, Path | None]:
+# Where state lives (--state): "auto" is the S3 backend the environment declares for the real provider
+# (aws, and moto: the rehearsal keeps state in S3 on the local cloud) and local state for the built-in
+# provider; "s3" gives the built-in provider the S3 backend too, on the local cloud.
+STATES = ("auto", "local", "s3")
+
+
+def state_backend(env: LoadedEnvironment, mode: str, requested: str = "auto") -> str:
+    """local | s3: where the stacks of ``env`` keep state when run in ``mode`` (bad input when it cannot)."""
+    declared = env.config.backend.type
+    if requested == "s3" and declared != "s3":
+        raise InputError([Problem("--state", "s3", f"environment {env.name!r} declares no S3 backend (backend.type: {declared})")])
+    if requested == "local" and mode == "aws" and declared == "s3":
+        raise InputError([Problem("--state", "local", f"environment {env.name!r} keeps its state in S3; local state is for rehearsals "
+                                                      "(--provider local or moto)")])
+    if declared == "local" or requested == "local" or (requested == "auto" and mode == "local"):
+        return "local"
+    return "s3"
+
+
+def state_key(env: LoadedEnvironment, stack: Stack, mode: str) -> str:
+    """``<key_prefix>/<env>/<stack>.tfstate``; the built-in provider's rehearsal of a real environment
+    (``--provider local --state s3``) keeps it under ``<env>.local`` instead, beside (never over) the
+    real provider's rehearsal on the same local cloud."""
+    name = env.name + (".local" if mode == "local" and env.config.provider != "local" else "")
+    return f"{env.config.backend.key_prefix}/{name}/{stack.name}.tfstate"
+
+
+def _backend_block(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, state: str = "auto") -> tuple[str, Path | None]:
     backend = env.config.backend
-    if mode != "aws" or backend.type == "local":
-        state = env_dir(project, env, mode) / "state" / f"{stack.name}.tfstate"
-        return f'terraform {{\n  backend "local" {{\n    path = {hcl.string(str(state))}\n  }}\n}}\n', state
+    if state_backend(env, mode, state) == "local":
+        path = env_dir(project, env, mode) / "state" / f"{stack.name}.tfstate"
+        return f'terraform {{\n  backend "local" {{\n    path = {hcl.string(str(path))}\n  }}\n}}\n', path
     settings = {
         "bucket": backend.bucket,
-        "key": f"{backend.key_prefix}/{env.name}/{stack.name}.tfstate",
+        "key": state_key(env, stack, mode),
         "region": backend.region or env.config.region,
         "encrypt": True,
         "use_lockfile": True,  # native S3 locking, no DynamoDB table
@@ -190,9 +224,8 @@ def _provider_block(env: LoadedEnvironment, moto_endpoint: str | None = None) ->
     if moto_endpoint:
         # Fake credentials come from the environment (AWS_ACCESS_KEY_ID=testing); moto answers STS.
         lines += ["  skip_metadata_api_check     = true", "  skip_region_validation      = true", "  s3_use_path_style           = true"]
-        if config.allowed_account_ids:
-            account = sorted(config.allowed_account_ids)[0]
-            lines += ["  assume_role {", f'    role_arn = "arn:aws:iam::{account}:role/{MOTO_ROLE}"', "  }"]
+        if role_arn := moto_role_arn(env):
+            lines += ["  assume_role {", f"    role_arn = {hcl.string(role_arn)}", "  }"]
         lines += ["  endpoints {", *(f"    {service} = {hcl.string(moto_endpoint)}" for service in MOTO_SERVICES), "  }"]
     lines += ["  default_tags {", f"    tags = {hcl.literal(env.tags())}", "  }", "}"]
     return "\n".join(lines) + "\n"
@@ -237,7 +270,8 @@ def local_cloud_dir(project: Project, env: LoadedEnvironment) -> Path:
     return env_dir(project, env, "local") / "cloud"
 
 
-def prepare(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, moto_endpoint: str | None = None) -> Workdir:
+def prepare(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, moto_endpoint: str | None = None,
+            state: str = "auto") -> Workdir:
     """Create or refresh the stack's working directory; keeps .terraform/, plans and logs."""
     path = env_dir(project, env, mode) / stack.name
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -250,7 +284,7 @@ def prepare(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, m
     for relative in module_files(stack.module_dir):
         (path / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(stack.module_dir / relative, path / relative)
-    backend, state_file = _backend_block(project, env, stack, mode)
+    backend, state_file = _backend_block(project, env, stack, mode, state)
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     (path / f"{GENERATED_PREFIX}backend.tf").write_text(backend)

@@ -30,7 +30,9 @@ def test_a_moto_rehearsal_points_every_service_at_the_server_and_assumes_a_role_
     assert 'role_arn = "arn:aws:iam::111111111111:role/orchestrator-rehearsal"' in provider
     assert 'allowed_account_ids = ["111111111111"]' in provider
     backend = (directory.path / "_orchestrator_backend.tf").read_text()
-    assert 'backend "local"' in backend and str(project.runs_dir / "dev.moto" / "state" / "alb.tfstate") in backend
+    assert 'backend "s3"' in backend and directory.state_file is None  # production's backend, on the local cloud
+    old_way = workdir.prepare(project, env, stack, "moto", "http://127.0.0.1:4566", state="local")
+    assert str(project.runs_dir / "dev.moto" / "state" / "alb.tfstate") in (old_way.path / "_orchestrator_backend.tf").read_text()
     assert not directory.locked and not (directory.path / ".terraform.lock.hcl").exists()
     real = workdir.prepare(project, env, stack, "aws")
     assert "endpoints" not in (real.path / "_orchestrator_provider.tf").read_text() and 'backend "s3"' in (real.path / "_orchestrator_backend.tf").read_text()
