@@ -275,24 +275,17 @@ def prepare(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, m
     """Create or refresh the stack's working directory; keeps .terraform/, plans and logs."""
     path = env_dir(project, env, mode) / stack.name
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Remove what an earlier run copied or generated: the module may have lost a file since.
-    for old in path.iterdir():
-        if old.is_file() and (old.suffix == ".tf" or old.name.endswith(".tf.json")):
-            old.unlink()
-        elif old.is_dir() and old.name != ".terraform" and not old.name.startswith("."):
-            shutil.rmtree(old)
-    for relative in module_files(stack.module_dir):
-        (path / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(stack.module_dir / relative, path / relative)
+    wanted = {relative.as_posix(): (stack.module_dir / relative).read_bytes() for relative in module_files(stack.module_dir)}
     backend, state_file = _backend_block(project, env, stack, mode, state)
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (path / f"{GENERATED_PREFIX}backend.tf").write_text(backend)
+    wanted[f"{GENERATED_PREFIX}backend.tf"] = backend.encode()
     info = module_info.read(stack.module_dir)
     if "aws" in info.providers:
-        (path / f"{GENERATED_PREFIX}provider.tf").write_text(_provider_block(env, moto_endpoint if mode == "moto" else None))
+        wanted[f"{GENERATED_PREFIX}provider.tf"] = _provider_block(env, moto_endpoint if mode == "moto" else None).encode()
     if mode == "moto" and (override := _moto_override(info)):
-        (path / MOTO_OVERRIDE).write_text(override)
+        wanted[MOTO_OVERRIDE] = override.encode()
+    _converge(path, wanted)
     # Runs against the cloud install exactly the provider versions of the project's lock file. The
     # local stand-in is not the registry's package, and the moto rehearsal runs the provider built
     # here from source (tools build), so their runs keep a lock file of their own.
@@ -303,6 +296,33 @@ def prepare(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, m
     elif _same_bytes(path / LOCK_FILE, project_lock):
         (path / LOCK_FILE).unlink()  # left by a run against the cloud in the same directory
     return Workdir(path, state_file, locked)
+
+
+def _converge(path: Path, wanted: dict[str, bytes]) -> None:
+    """Make the directory's configuration exactly ``wanted`` (relative path -> bytes), touching only what
+    differs, each file replaced whole (a temporary file renamed): another process may be running
+    Terraform here meanwhile (a run reading this stack's outputs as an upstream's, Atlantis planning each
+    stack in a process of its own), and must never see a file missing or half written."""
+    for old in path.iterdir():  # what an earlier run copied or generated: the module may have lost a file since
+        if old.is_file() and (old.suffix == ".tf" or old.name.endswith(".tf.json")) and old.name not in wanted:
+            old.unlink()
+        elif old.is_dir() and old.name != ".terraform" and not old.name.startswith("."):
+            if not any(name.startswith(f"{old.name}/") for name in wanted):
+                shutil.rmtree(old)
+                continue
+            for stale in [f for f in old.rglob("*") if f.is_file() and f.relative_to(path).as_posix() not in wanted]:
+                stale.unlink()
+    for relative, content in wanted.items():
+        target = path / relative
+        try:
+            if target.read_bytes() == content:
+                continue
+        except OSError:
+            pass
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(content)
+        os.replace(temporary, target)
 
 
 def _same_bytes(one: Path, other: Path) -> bool:

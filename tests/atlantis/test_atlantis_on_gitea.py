@@ -94,6 +94,7 @@ def autoplan(h: Harness, number: int) -> str:
     """The autoplan's comment, once Atlantis has also run the policy checks of every plan (an apply
     before that finds the projects' working directories locked by the running checks)."""
     plan = h.answer(number, 0, "Ran Plan")
+    assert "Plan Error" not in plan and "Plan Failed" not in plan, plan[:6000]  # no policy check follows a failed plan
     h.answer(number, 0, "Ran Policy Check")
     return plan
 
