@@ -174,7 +174,10 @@ def server_config(repo_id: str, policy_owners: list[str]) -> dict:
         }],
         "policies": {
             "owners": {"users": list(policy_owners)},
-            "policy_sets": [{"name": "orchestrator", "path": "policies/checkov", "source": "local"}],
+            # "Custom": the name Atlantis gives a custom policy check's result (project_command_runner.go).
+            # The apply requirement policies_passed looks a failed result up by that name among these sets
+            # (ProjectContext.PolicyCleared); under any other name 0.36.0 applied a plan whose check had failed.
+            "policy_sets": [{"name": "Custom", "path": "policies/checkov", "source": "local"}],
         },
     }
 

@@ -209,7 +209,14 @@ ROOT_PATH = {work}/log
                         "--must-change-password=false", *(["--admin"] if name == "author" else []))
         self.processes.append(start("gitea", [str(self.gitea_bin), "--work-path", str(work), "--config", str(self.gitea_ini), "web"],
                                     self._gitea_env(), work, self.root / "gitea.log"))
-        wait_until("Gitea's API", lambda: self._answers(f"{self.gitea_url}/api/v1/version"), 120, log=self.root / "gitea.log")
+        wait_until("Gitea's API", lambda: self._answers(f"{self.gitea_url}/api/v1/version") or self._exited(self.processes[-1]), 120,
+                   log=self.root / "gitea.log")
+
+    @staticmethod
+    def _exited(process: Process) -> bool:
+        if process.proc.poll() is not None:
+            raise AssertionError(f"{process.name} exited ({process.proc.returncode}):\n{process.log.read_text(errors='replace')[-4000:]}")
+        return False
 
     @staticmethod
     def _answers(url: str) -> bool:
@@ -279,8 +286,9 @@ ROOT_PATH = {work}/log
                 f"--repo-config={data / 'repos.yaml'}", f"--checkout-strategy={checkout_strategy}",
                 "--allow-commands=version,plan,apply,unlock,approve_policies,import,state", "--enable-policy-checks",
                 "--tf-download=false", "--emoji-reaction=", "--log-level=info"]
-        self.processes.append(start("atlantis", argv, environ, data, self.root / f"atlantis-{checkout_strategy}.log"))
-        wait_until("Atlantis", lambda: self._answers(f"{url}/healthz"), 120, log=self.root / f"atlantis-{checkout_strategy}.log")
+        process = start("atlantis", argv, environ, data, self.root / f"atlantis-{checkout_strategy}.log")
+        self.processes.append(process)
+        wait_until("Atlantis", lambda: self._answers(f"{url}/healthz") or self._exited(process), 120, log=process.log)
         self.add_webhook(url, secret)
         return url
 

@@ -74,6 +74,11 @@ def work_dir(h: Harness) -> Path:
     return h.work_dir / "author" / "infra"  # the workflow's ORCHESTRATOR_WORK_DIR/OWNER/REPO
 
 
+def serial(h: Harness, env: str, stack: str) -> int:
+    """The serial of the stack's state, 0 before it has any."""
+    return (state(h, env, stack) or {}).get("serial", 0)
+
+
 def state(h: Harness, env: str, stack: str) -> dict | None:
     path = work_dir(h) / f"{env}.local" / "state" / f"{stack}.tfstate"
     return json.loads(path.read_text()) if path.is_file() else None
@@ -229,13 +234,14 @@ def test_a_failed_policy_check_blocks_the_apply_until_a_policy_owner_approves(se
     h.answer(number, 0, "Ran Plan")
     checks = h.answer(number, 0, "Ran Policy Check")
     assert "CKV2_AWS_11" in checks and "failed" in checks.lower(), checks[:4000]
+    before = serial(h, "staging", "network")
     refused = h.ask(number, "atlantis apply -p staging-network", "Ran Apply")
-    assert "Apply Failed" in refused and "polic" in refused.lower(), refused[:4000]
-    serial = state(h, "staging", "network")["serial"]
+    # 0.36.0 renders this refusal as "Found no template. This is a bug!" (the reason is only in its log)
+    assert "Apply complete" not in refused and serial(h, "staging", "network") == before, refused[:4000]
     not_owner = h.ask(number, "atlantis approve_policies", "Approve", user="author")
     approved = h.ask(number, "atlantis approve_policies", "Approve", user="reviewer")
     assert "Approve Policies Error" not in approved, approved[:4000]
     applied = h.ask(number, "atlantis apply -p staging-network", "Ran Apply")
     assert "Apply Error" not in applied and "Apply Failed" not in applied, (not_owner[:2000], applied[:4000])
-    assert state(h, "staging", "network")["serial"] > serial
+    assert serial(h, "staging", "network") > before
     h.ask(number, "atlantis unlock", "")
