@@ -245,3 +245,27 @@ def test_a_failed_policy_check_blocks_the_apply_until_a_policy_owner_approves(se
     assert "Apply Error" not in applied and "Apply Failed" not in applied, (not_owner[:2000], applied[:4000])
     assert serial(h, "staging", "network") > before
     h.ask(number, "atlantis unlock", "")
+
+
+def test_under_the_merge_checkout_strategy_unchanged_applied_stacks_are_not_planned(server):
+    """`--checkout-strategy=merge` clones the base branch too: change detection reads origin/main and an
+    applied stack whose inputs did not change answers in Terraform's words without being planned."""
+    h = server
+    assert serial(h, "staging", "ecs"), "needs the earlier tests' staging"
+    h.stop_atlantis()
+    config = atlantis_config.render_server_config("127.0.0.1/author/infra", ["reviewer"])
+    h.start_atlantis("merge", config, python_bin(), layout.cache_root().parent.parent)
+    try:
+        number = h.open_pull_request("staging-merge", "staging: eight tasks", lambda c: edit_yaml(
+            c / "environments" / "staging.yaml", lambda d: d["app"].update(desired_count=8)))
+        plan = autoplan(h, number)
+        # the policy test applied network with other inputs than main's: planned; ecs changed: planned
+        assert re.search(r"6 projects, \d with changes, \d with no changes, 0 failed", plan), plan[:6000]
+        assert plan.count("(not planned: inputs unchanged since origin/main, and applied with them)") == 4, plan[:6000]
+        before = serial(h, "staging", "ecs")
+        applied = h.ask(number, "atlantis apply", "Ran Apply")
+        applied = applied[applied.index("Ran Apply"):]
+        assert "Apply Error" not in applied and "Apply Failed" not in applied, applied[:6000]
+        assert serial(h, "staging", "ecs") > before
+    finally:
+        h.stop_atlantis()
