@@ -93,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--plan-file", type=Path, metavar="PATH", required=True, help="the saved plan (plan --out)")
     policy.add_argument("--quiet", action="store_true", help="print the checks only")
     commands.add_parser("destroy", parents=[per_env], help="destroy stacks in reverse dependency order")
-    commands.add_parser("output", parents=[per_env], help="show stacks' outputs from state")
+    output = commands.add_parser("output", parents=[per_env], help="print stacks' outputs from state, per stack (sensitive ones masked)")
+    output.add_argument("output_name", nargs="?", metavar="NAME",
+                        help="with one --stack: print this output's raw value only (as terraform output -raw)")
     commands.add_parser("status", parents=[per_env], help="is the path API -> VPC link -> internal ALB -> ECS whole? (exit 1 if broken)")
     graph = commands.add_parser("graph", parents=[per_env], help="print the stack DAG")
     graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")
@@ -283,6 +285,8 @@ def _dispatch(args, console: Console) -> int:
         return OK
     if args.command in ("import", "state-rm"):
         return _state_command(project, args, console)
+    if getattr(args, "output_name", None):
+        return _output_value(project, args, console)
     if getattr(args, "skip_unchanged_since", None):
         from orchestrator.release import pr_plan
 
@@ -343,6 +347,8 @@ def _dispatch(args, console: Console) -> int:
         report.highlights(console, prepared.graph, results)
     if args.json:
         print(report.document(args.env, args.command, results))
+    elif args.command == "output":
+        print(report.outputs_text(results), end="")
     elif options.show_plan:
         for result in results:
             if result.plan_text:
@@ -373,13 +379,40 @@ def _state_command(project: Project, args, console: Console) -> int:
     return OK
 
 
+def _output_value(project: Project, args, console: Console) -> int:
+    """output ENV --stack S NAME: the raw value alone, as `terraform output -raw NAME` prints it."""
+    if len(args.stack) != 1:
+        raise InputError([Problem("<command line>", "--stack", "output NAME reads one stack: add --stack STACK")])
+    from orchestrator.run.types import StackFailure
+
+    options = RunOptions(command="output", env=args.env, stacks=tuple(args.stack), provider=args.provider, lock_wait_seconds=args.lock_wait)
+    try:
+        value = core.output_value(project, options, args.output_name)
+    except StackFailure as failure:
+        console.print(f"output failed:\n{failure}", markup=False, highlight=False, soft_wrap=True)
+        return FAILED
+    print(json.dumps(value) if args.json else report.raw_value(value), end="")
+    return OK
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """parse_args, except that `output ENV --stack S NAME` finds NAME after the options (argparse before
+    Python 3.12.7 gives an optional positional its empty value at once, before the options)."""
+    args, extras = parser.parse_known_args(argv)
+    if args.command == "output" and args.output_name is None and len(extras) == 1 and not extras[0].startswith("-"):
+        args.output_name, extras = extras[0], []
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         parser = _parser()
     except InputError as error:
         _print_problems(Console(stderr=True), error)
         sys.exit(error.exit_code)
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     # Everything a run writes (inputs, plans, state, logs) is readable by its user alone.
     os.umask(0o077)
     console = Console(stderr=True)
