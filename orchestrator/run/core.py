@@ -66,13 +66,24 @@ def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> 
                 f"environment {options.env!r} requires approval and there is no terminal to ask", "apply was not approved")
 
 
+def guard_account(project: Project, prepared: Prepared, options: RunOptions) -> None:
+    """On real AWS, before any Terraform: credentials must be there (every command), and belong to an
+    account the environment allows (commands that plan or change)."""
+    if provider_mode(prepared.env, options.provider) != "aws":
+        return
+    where = project.display(prepared.env.files[-1])
+    if options.command in ("plan", "apply", "destroy"):
+        accounts.check(prepared.env, where)
+    else:
+        accounts.require_credentials(prepared.env, where)
+
+
 def run(project: Project, options: RunOptions, console: Console, quiet: bool = False) -> tuple[Prepared, list[StackResult]]:
     """``quiet``: no progress lines (Atlantis captures everything a run step prints)."""
     prepared = prepare(project, options.env, options.stacks)
     confirm_apply(console, prepared, options)
     progress = Progress(Console(file=io.StringIO()) if quiet else console, f"{options.command} {options.env}", live=False if quiet else None)
-    if options.command in ("plan", "apply", "destroy") and provider_mode(prepared.env, options.provider) == "aws":
-        accounts.check(prepared.env, project.display(prepared.env.files[-1]))
+    guard_account(project, prepared, options)
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
     runner.resolve_secrets()
     if runner.workspaces.binary.note:
@@ -93,6 +104,7 @@ def output_value(project: Project, options: RunOptions, output: str):
     """
     prepared = prepare(project, options.env, options.stacks)
     stack = prepared.names[0]
+    guard_account(project, prepared, options)
     workspaces = Workspaces(project, prepared.env, prepared.graph, options.provider, secrets.MASK.apply)
     try:
         with envlock.hold(workspaces.env_dir, options.env, "output", options.lock_wait_seconds, (stack,)):
