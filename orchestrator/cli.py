@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from orchestrator import __version__
 from orchestrator.config import exit_codes
@@ -130,6 +131,7 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     pr_plan.add_argument("--env", action="append", default=[], dest="envs", metavar="ENV",
                          help="only this environment (repeatable; a CI job with one account's credentials)")
     atlantis_config = commands.add_parser("atlantis-config", parents=[common], help="print atlantis.yaml (one project per environment and stack)")
+    _generated_options(atlantis_config, "write atlantis.yaml at the project root instead of printing it")
     atlantis_config.add_argument("--server-side", metavar="REPO_ID",
                                  help="print the Atlantis server's repo config (--repo-config) for this repository id instead "
                                       "(e.g. github.com/ORG/REPO, or /.*/)")
@@ -137,11 +139,38 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
                                  help="with --server-side: who may `atlantis approve_policies` (repeatable)")
     ci_config = commands.add_parser("ci-config", parents=[common], help="write the CI workflows generated from stacks.yaml, environments/, promotion.yaml")
     ci_config.add_argument("engine", choices=("github",), help="github: .github/workflows/")
+    _generated_options(ci_config)
     promote = commands.add_parser("promote", parents=[common, provider], help="move a release along the chain (promotion.yaml)")
     promote.add_argument("source", metavar="SOURCE", help="environment whose deployed release is promoted")
     promote.add_argument("target", metavar="TARGET", help="next environment in the chain; its YAML is edited")
     promote.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     promote.add_argument("--yes", action="store_true", help="write without asking")
+
+
+def _generated_options(parser: argparse.ArgumentParser, write_help: str | None = None) -> None:
+    """--check (and --write where printing is the default) of a command that generates committed files."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help=f"write nothing; exit {FAILED} with a unified diff when the committed files differ from what would be generated, {OK} when current")
+    if write_help:
+        mode.add_argument("--write", action="store_true", help=write_help)
+
+
+def _generated(project: Project, artefact, check: bool, console: Console) -> int:
+    """Write a generated artefact, or --check it against the committed files."""
+    from orchestrator.release import generated
+
+    if not check:
+        for path in generated.write(artefact):
+            print(project.display(path))
+        return OK
+    difference = generated.diff(project, artefact)
+    print(difference, end="")
+    if difference:
+        console.print(f"{artefact.name} is stale: regenerate it with `{artefact.regenerate}`", markup=False, highlight=False)
+        return FAILED
+    console.print(f"{artefact.name} is current", markup=False, highlight=False)
+    return OK
 
 
 def _release_dispatch(args, console: Console) -> int:
@@ -158,15 +187,17 @@ def _release_dispatch(args, console: Console) -> int:
 
         if args.server_side:
             print(atlantis.render_server_config(args.server_side, args.policy_owner), end="")
+        elif args.check or args.write:
+            from orchestrator.release import generated
+
+            return _generated(project, generated.atlantis_config(project), args.check, console)
         else:
             print(atlantis.render(project), end="")
         return OK
     if args.command == "ci-config":
-        from orchestrator.release import github
+        from orchestrator.release import generated
 
-        for path in github.write(project):
-            print(project.display(path))
-        return OK
+        return _generated(project, generated.github_workflows(project), args.check, console)
     from orchestrator.release import promote
 
     options = promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes)
@@ -279,9 +310,14 @@ def _dispatch(args, console: Console) -> int:
                     print(f"# --- {name} ({project.display(prepared.graph.stacks[name].template)})")
                     print(rendered.tfvars, end="")
         else:
+            from orchestrator.release import generated
+
+            warnings = generated.stale_warnings(project)
             if args.json:
-                print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names}))
+                print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names, "warnings": warnings}))
             console.print(f"[green]{args.env} is valid[/]: {len(prepared.names)} stacks render cleanly", highlight=False)
+            for warning in warnings:
+                console.print("[yellow]warning[/]: " + escape(warning), highlight=False, soft_wrap=True)
         return OK
     if args.command in ("import", "state-rm"):
         return _state_command(project, args, console)
