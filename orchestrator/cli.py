@@ -251,7 +251,7 @@ def _cloud_edit(project: Project, args, console: Console) -> int:
         raise InputError([Problem("<command line>", f"local-cloud {action}", f"usage: local-cloud {action} {usage}")])
     if action == "list":
         found = cloud_edit.listing(project, *arguments)
-        print(json.dumps(found, indent=2) if args.json else "\n".join(f"{t} {i}" for t, ids in found.items() for i in ids))
+        print(json.dumps({t: list(objects) for t, objects in found.items()}, indent=2) if args.json else cloud_edit.listing_text(found))
         return OK
     if action == "delete":
         object_id = cloud_edit.delete(project, *arguments)
