@@ -28,6 +28,14 @@ from orchestrator.tools import cli as tools_cli
 STACK_COMMANDS = ("plan", "apply", "destroy", "output")
 
 
+DESCRIPTION = """\
+Stand up and look after an application's AWS stacks (network, alb, ecs, vpc_link, api_gateway,
+keepalive) with Terraform, one environment per YAML file under environments/: validate, plan and
+apply them in dependency order, read their outputs and health, find drift, plan pull requests,
+promote releases, generate Atlantis and GitHub Actions configs. --provider local rehearses any
+environment offline on the built-in AWS provider; `apply local` needs no cloud account at all."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # a usage error is bad input
         self.print_usage(sys.stderr)
@@ -50,7 +58,7 @@ def add_provider_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="orchestrator", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = _Parser(prog="orchestrator", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog=f"exit status:\n{exit_codes.table()}")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     common = argparse.ArgumentParser(add_help=False)
