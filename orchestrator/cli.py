@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from orchestrator import __version__
 from orchestrator.config import exit_codes
@@ -25,6 +26,14 @@ from orchestrator.terraform import workdir
 from orchestrator.tools import cli as tools_cli
 
 STACK_COMMANDS = ("plan", "apply", "destroy", "output")
+
+
+DESCRIPTION = """\
+Stand up and look after an application's AWS stacks (network, alb, ecs, vpc_link, api_gateway,
+keepalive) with Terraform, one environment per YAML file under environments/: validate, plan and
+apply them in dependency order, read their outputs and health, find drift, plan pull requests,
+promote releases, generate Atlantis and GitHub Actions configs. --provider local rehearses any
+environment offline on the built-in AWS provider; `apply local` needs no cloud account at all."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,7 +73,7 @@ def add_state_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="orchestrator", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = _Parser(prog="orchestrator", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
                      epilog=f"exit status:\n{exit_codes.table()}")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     common = argparse.ArgumentParser(add_help=False)
@@ -109,7 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--plan-file", type=Path, metavar="PATH", required=True, help="the saved plan (plan --out)")
     policy.add_argument("--quiet", action="store_true", help="print the checks only")
     commands.add_parser("destroy", parents=[per_env], help="destroy stacks in reverse dependency order")
-    commands.add_parser("output", parents=[per_env], help="show stacks' outputs from state")
+    output = commands.add_parser("output", parents=[per_env], help="print stacks' outputs from state, per stack (sensitive ones masked)")
+    output.add_argument("output_name", nargs="?", metavar="NAME",
+                        help="with one --stack: print this output's raw value only (as terraform output -raw)")
     commands.add_parser("status", parents=[per_env], help="is the path API -> VPC link -> internal ALB -> ECS whole? (exit 1 if broken)")
     graph = commands.add_parser("graph", parents=[per_env], help="print the stack DAG")
     graph.add_argument("--format", choices=("text", "mermaid", "dot"), default="text")
@@ -150,6 +161,7 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
     pr_plan.add_argument("--env", action="append", default=[], dest="envs", metavar="ENV",
                          help="only this environment (repeatable; a CI job with one account's credentials)")
     atlantis_config = commands.add_parser("atlantis-config", parents=[common], help="print atlantis.yaml (one project per environment and stack)")
+    _generated_options(atlantis_config, "write atlantis.yaml at the project root instead of printing it")
     atlantis_config.add_argument("--server-side", metavar="REPO_ID",
                                  help="print the Atlantis server's repo config (--repo-config) for this repository id instead "
                                       "(e.g. github.com/ORG/REPO, or /.*/)")
@@ -157,11 +169,38 @@ def _release_commands(commands, common: argparse.ArgumentParser) -> None:
                                  help="with --server-side: who may `atlantis approve_policies` (repeatable)")
     ci_config = commands.add_parser("ci-config", parents=[common], help="write the CI workflows generated from stacks.yaml, environments/, promotion.yaml")
     ci_config.add_argument("engine", choices=("github",), help="github: .github/workflows/")
+    _generated_options(ci_config)
     promote = commands.add_parser("promote", parents=[common, provider], help="move a release along the chain (promotion.yaml)")
     promote.add_argument("source", metavar="SOURCE", help="environment whose deployed release is promoted")
     promote.add_argument("target", metavar="TARGET", help="next environment in the chain; its YAML is edited")
     promote.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     promote.add_argument("--yes", action="store_true", help="write without asking")
+
+
+def _generated_options(parser: argparse.ArgumentParser, write_help: str | None = None) -> None:
+    """--check (and --write where printing is the default) of a command that generates committed files."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help=f"write nothing; exit {FAILED} with a unified diff when the committed files differ from what would be generated, {OK} when current")
+    if write_help:
+        mode.add_argument("--write", action="store_true", help=write_help)
+
+
+def _generated(project: Project, artefact, check: bool, console: Console) -> int:
+    """Write a generated artefact, or --check it against the committed files."""
+    from orchestrator.release import generated
+
+    if not check:
+        for path in generated.write(artefact):
+            print(project.display(path))
+        return OK
+    difference = generated.diff(project, artefact)
+    print(difference, end="")
+    if difference:
+        console.print(f"{artefact.name} is stale: regenerate it with `{artefact.regenerate}`", markup=False, highlight=False)
+        return FAILED
+    console.print(f"{artefact.name} is current", markup=False, highlight=False)
+    return OK
 
 
 def _release_dispatch(args, console: Console) -> int:
@@ -178,15 +217,17 @@ def _release_dispatch(args, console: Console) -> int:
 
         if args.server_side:
             print(atlantis.render_server_config(args.server_side, args.policy_owner), end="")
+        elif args.check or args.write:
+            from orchestrator.release import generated
+
+            return _generated(project, generated.atlantis_config(project), args.check, console)
         else:
             print(atlantis.render(project), end="")
         return OK
     if args.command == "ci-config":
-        from orchestrator.release import github
+        from orchestrator.release import generated
 
-        for path in github.write(project):
-            print(project.display(path))
-        return OK
+        return _generated(project, generated.github_workflows(project), args.check, console)
     from orchestrator.release import promote
 
     options = promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes)
@@ -264,7 +305,7 @@ def _cloud_edit(project: Project, args, console: Console) -> int:
         raise InputError([Problem("<command line>", f"local-cloud {action}", f"usage: local-cloud {action} {usage}")])
     if action == "list":
         found = cloud_edit.listing(project, *arguments)
-        print(json.dumps(found, indent=2) if args.json else "\n".join(f"{t} {i}" for t, ids in found.items() for i in ids))
+        print(json.dumps({t: list(objects) for t, objects in found.items()}, indent=2) if args.json else cloud_edit.listing_text(found))
         return OK
     if action == "delete":
         object_id = cloud_edit.delete(project, *arguments)
@@ -325,12 +366,19 @@ def _dispatch(args, console: Console) -> int:
                     print(f"# --- {name} ({project.display(prepared.graph.stacks[name].template)})")
                     print(rendered.tfvars, end="")
         else:
+            from orchestrator.release import generated
+
+            warnings = generated.stale_warnings(project)
             if args.json:
-                print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names}))
+                print(json.dumps({"env": args.env, "command": "validate", "valid": True, "stacks": prepared.names, "warnings": warnings}))
             console.print(f"[green]{args.env} is valid[/]: {len(prepared.names)} stacks render cleanly", highlight=False)
+            for warning in warnings:
+                console.print("[yellow]warning[/]: " + escape(warning), highlight=False, soft_wrap=True)
         return OK
     if args.command in ("import", "state-rm"):
         return _state_command(project, args, console)
+    if getattr(args, "output_name", None):
+        return _output_value(project, args, console)
     if getattr(args, "skip_unchanged_since", None):
         from orchestrator.release import pr_plan
 
@@ -392,6 +440,8 @@ def _dispatch(args, console: Console) -> int:
         report.highlights(console, prepared.graph, results)
     if args.json:
         print(report.document(args.env, args.command, results))
+    elif args.command == "output":
+        print(report.outputs_text(results), end="")
     elif options.show_plan:
         for result in results:
             if result.plan_text:
@@ -423,13 +473,40 @@ def _state_command(project: Project, args, console: Console) -> int:
     return OK
 
 
+def _output_value(project: Project, args, console: Console) -> int:
+    """output ENV --stack S NAME: the raw value alone, as `terraform output -raw NAME` prints it."""
+    if len(args.stack) != 1:
+        raise InputError([Problem("<command line>", "--stack", "output NAME reads one stack: add --stack STACK")])
+    from orchestrator.run.types import StackFailure
+
+    options = RunOptions(command="output", env=args.env, stacks=tuple(args.stack), provider=args.provider, lock_wait_seconds=args.lock_wait)
+    try:
+        value = core.output_value(project, options, args.output_name)
+    except StackFailure as failure:
+        console.print(f"output failed:\n{failure}", markup=False, highlight=False, soft_wrap=True)
+        return FAILED
+    print(json.dumps(value) if args.json else report.raw_value(value), end="")
+    return OK
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """parse_args, except that `output ENV --stack S NAME` finds NAME after the options (argparse before
+    Python 3.12.7 gives an optional positional its empty value at once, before the options)."""
+    args, extras = parser.parse_known_args(argv)
+    if args.command == "output" and args.output_name is None and len(extras) == 1 and not extras[0].startswith("-"):
+        args.output_name, extras = extras[0], []
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         parser = _parser()
     except InputError as error:
         _print_problems(Console(stderr=True), error)
         sys.exit(error.exit_code)
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     # Everything a run writes (inputs, plans, state, logs) is readable by its user alone.
     os.umask(0o077)
     console = Console(stderr=True)

@@ -8,7 +8,6 @@ problem names the file that holds the key (or should), the key path, the line an
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pydantic
 
 from orchestrator.config import rules, validation
-from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.errors import InputError, Problem, did_you_mean
 from orchestrator.config.project import Project
 from orchestrator.config.schema import Environment
 from orchestrator.config.yaml_source import Document, dotted, load
@@ -95,9 +94,7 @@ class EnvironmentLoader:
             raise InputError([Problem(self.project.display(path), "", "points outside the project (symlink); refused")])
         if not path.is_file():
             known = self.names()
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known) or 'none'}"
-            raise InputError([Problem(self.project.display(path), "", f"no such environment{hint}")])
+            raise InputError([Problem(self.project.display(path), "", f"no such environment{did_you_mean(name, known) or '; known: none'}")])
         return path
 
     def load(self, name: str) -> LoadedEnvironment:

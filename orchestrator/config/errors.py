@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from orchestrator.config import exit_codes
@@ -19,6 +20,15 @@ class Problem:
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
         return f"{where}: {self.key}: {self.reason}" if self.key else f"{where}: {self.reason}"
+
+
+def did_you_mean(name: str, known, listed_as: str = "known") -> str:
+    """A hint after an unknown name: the closest known one, else the known ones ("" when none is known)."""
+    known = [str(item) for item in known]
+    close = difflib.get_close_matches(str(name), known, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; {listed_as}: {', '.join(known)}" if known else ""
 
 
 class OrchestratorError(Exception):

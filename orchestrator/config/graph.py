@@ -16,7 +16,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from orchestrator.config import module_info
-from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.errors import InputError, Problem, did_you_mean
 from orchestrator.config.project import Project
 from orchestrator.config.yaml_source import load
 
@@ -118,7 +118,7 @@ class StackGraph:
         unknown = [n for n in names if n not in self.stacks]
         if unknown:
             raise InputError(
-                [Problem("<command line>", "--stack", f"unknown stack {n!r}; stacks: {', '.join(self.order)}") for n in unknown]
+                [Problem("<command line>", "--stack", f"unknown stack {n!r}{did_you_mean(n, self.order, 'stacks')}") for n in unknown]
             )
         return [n for n in self.order if n in names]
 
@@ -217,11 +217,12 @@ def load_graph(project: Project) -> StackGraph:
         for item in stack.inputs:
             key = ("stacks", name, "inputs", item.variable)
             if item.stack not in declared:
-                problem(key, f"unknown stack {item.stack!r}")
+                problem(key, f"unknown stack {item.stack!r}{did_you_mean(item.stack, declared, 'stacks')}")
             elif item.stack in infos and item.output not in infos[item.stack].outputs:
-                problem(key, f"stack {item.stack!r} (module {stacks[item.stack].module}) has no output {item.output!r}")
+                known = sorted(infos[item.stack].outputs)
+                problem(key, f"stack {item.stack!r} (module {stacks[item.stack].module}) has no output {item.output!r}{did_you_mean(item.output, known, 'outputs')}")
         for upstream in stack.depends_on - set(declared):
-            problem(("stacks", name, "depends_on"), f"unknown stack {upstream!r}")
+            problem(("stacks", name, "depends_on"), f"unknown stack {upstream!r}{did_you_mean(upstream, declared, 'stacks')}")
     highlights = {}
     raw_highlights = document.data.get("highlights") or {}
     if not isinstance(raw_highlights, dict):

@@ -51,6 +51,16 @@ def literal(value) -> str:
     raise TypeError(f"{type(value).__name__} has no HCL form")
 
 
+def pretty(value, indent: str = "") -> str:
+    """The HCL expression of a value, lists and maps over several lines (as `terraform output` prints them)."""
+    inner = indent + "  "
+    if isinstance(value, (list, tuple)) and value:
+        return "[\n" + "".join(f"{inner}{pretty(item, inner)},\n" for item in value) + f"{indent}]"
+    if isinstance(value, dict) and value:
+        return "{\n" + "".join(f"{inner}{string(str(key))} = {pretty(item, inner)}\n" for key, item in value.items()) + f"{indent}}}"
+    return literal(value)
+
+
 def tfvars(values: dict) -> str:
     """A whole .tfvars file, one assignment per line."""
     lines = []

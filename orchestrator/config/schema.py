@@ -8,9 +8,11 @@ several keys (CIDR maths, the internal-ALB rule...) live in ``rules.py``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
 Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")]
@@ -28,6 +30,9 @@ TagValue = Annotated[str, StringConstraints(pattern=rf"^{TAG_CHARACTERS}*$", max
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html (image)
 IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 IMAGE_DIGEST = r"sha256:[0-9a-fA-F]{64}"
+# The whole reference written in app.image, as ECS and Docker take it: repository@digest or repository:tag
+# (a registry's :port is followed by a '/', a tag is not).
+IMAGE_REFERENCE = re.compile(r"(?P<repository>[^@]+?)(@(?P<digest>.+)|:(?P<tag>[^/:@]+))")
 # A URL path: RFC 3986 path characters, with an optional query ("/path?query" is what the target
 # group's health check accepts, at most 1024 characters).
 # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
@@ -159,6 +164,22 @@ class App(Section):
         default_factory=dict,
         description="Secret variables of the container: name -> ARN of an SSM parameter or Secrets Manager secret; ECS reads them at task start.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_in_image(cls, data):
+        """A digest or tag written into image: one problem saying where it goes (not a pattern error and a missing image_tag)."""
+        image = data.get("image") if isinstance(data, dict) else None
+        found = IMAGE_REFERENCE.fullmatch(image) if isinstance(image, str) else None
+        if found:
+            part = "digest" if found["digest"] else "tag"
+            raise PydanticCustomError(
+                "image_reference",
+                "image '{image}' holds its {part}: the repository goes in app.image, the {part} in app.image_tag "
+                '(image: {repository}, image_tag: "{value}"); promote moves image_tag',
+                {"image": image, "part": part, "repository": found["repository"], "value": found[part]},
+            )
+        return data
 
 
 class ApiAuthorization(Section):

@@ -8,7 +8,6 @@ with ``extra="forbid"`` then turns its structure into values, and every validati
 
 from __future__ import annotations
 
-import difflib
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TypeVar
 
 import pydantic
 
-from orchestrator.config.errors import InputError, Problem
+from orchestrator.config.errors import InputError, Problem, did_you_mean
 from orchestrator.config.yaml_source import dotted, load
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
@@ -43,9 +42,7 @@ def reason(error: dict, key_path: tuple, root: type[pydantic.BaseModel]) -> str:
     if kind == "extra_forbidden":
         section = _model_at(root, key_path[:-1])
         known = list(section.model_fields) if section else []
-        close = difflib.get_close_matches(str(key_path[-1]), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else (f"; valid keys: {', '.join(known)}" if known else "")
-        return f"unknown key{hint}"
+        return f"unknown key{did_you_mean(key_path[-1], known, 'valid keys')}"
     message = error["msg"]
     if kind == "literal_error":
         message = message.replace("Input should be", "must be one of:")

@@ -549,17 +549,10 @@ def render(project: Project) -> dict[str, str]:
     return files
 
 
-def write(project: Project) -> list[Path]:
-    """Write the workflows; remove generated ones that no longer are (an environment removed)."""
+def planned(project: Project) -> dict[Path, str | None]:
+    """Each workflow file and the text it should hold; None for a generated one that no longer is (an environment removed)."""
     folder = project.root / WORKFLOWS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    files = render(project)
-    for old in sorted(folder.glob(f"{PREFIX}*.yml")):
-        if old.name not in files and old.read_text(encoding="utf-8").startswith(HEADER):
-            old.unlink()
-    written = []
-    for name, text in files.items():
-        path = folder / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    files = {folder / name: text for name, text in render(project).items()}
+    gone = {old: None for old in sorted(folder.glob(f"{PREFIX}*.yml"))
+            if old not in files and old.read_text(encoding="utf-8").startswith(HEADER)}
+    return {**gone, **files}

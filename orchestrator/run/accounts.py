@@ -9,6 +9,28 @@ from __future__ import annotations
 from orchestrator.config.errors import InputError, Problem
 
 
+NO_CREDENTIALS_HINT = (
+    "give them as AWS_PROFILE=NAME (~/.aws/config, SSO included), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+    "an instance or task role, or a web identity (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE); "
+    "or rehearse offline, without an account: --provider local (built-in provider) or --provider moto"
+)
+
+
+def require_credentials(env, where: str) -> None:
+    """Refuse at once when boto3's credential chain finds nothing, before Terraform spends its retries on it."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        found = boto3.Session().get_credentials()
+    except BotoCoreError as error:  # a profile that does not exist, a config file that cannot be read
+        found, why = None, f"{error}"
+    else:
+        why = "none found"
+    if found is None:
+        raise InputError([Problem(where, "AWS credentials", f"{why}; environment {env.name!r} runs on the real AWS provider: {NO_CREDENTIALS_HINT}")])
+
+
 def caller_account(region: str) -> str:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
@@ -21,6 +43,7 @@ def caller_account(region: str) -> str:
 
 def check(env, where: str) -> str:
     """The caller's account, after checking it is one the environment allows."""
+    require_credentials(env, where)
     account = caller_account(env.config.region)
     allowed = env.config.allowed_account_ids
     if allowed and account not in allowed:

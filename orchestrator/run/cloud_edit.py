@@ -66,9 +66,22 @@ def _assign(obj: dict, path: str, value: Any) -> None:
     target[parts[-1]] = value
 
 
-def listing(project: Project, env_name: str, type_name: str | None = None) -> dict[str, list[str]]:
+def _name(obj: dict) -> str | None:
+    """What a person calls the object: its name, else its Name tag."""
+    return obj.get("name") or (obj.get("tags") or {}).get("Name")
+
+
+def listing(project: Project, env_name: str, type_name: str | None = None) -> dict[str, dict[str, str | None]]:
+    """Each type's objects, id -> name (None when it has neither name nor Name tag)."""
     objects = store(project, env_name).all()
-    return {t: sorted(found) for t, found in sorted(objects.items()) if t != SEQUENCES and (type_name is None or t == type_name)}
+    return {t: {object_id: _name(found[object_id]) for object_id in sorted(found)}
+            for t, found in sorted(objects.items()) if t != SEQUENCES and (type_name is None or t == type_name)}
+
+
+def listing_text(found: dict[str, dict[str, str | None]]) -> str:
+    """One object per line: TYPE ID, and its name when it has one other than its id."""
+    return "\n".join(f"{t} {object_id}" + (f"  {name}" if name and name != object_id else "")
+                     for t, objects in found.items() for object_id, name in objects.items())
 
 
 def edit(project: Project, env_name: str, type_name: str, key: str, assignments: list[str]) -> tuple[str, dict, dict]:

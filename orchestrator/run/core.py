@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from rich.console import Console
 
 from orchestrator.config.environment import EnvironmentLoader, LoadedEnvironment
-from orchestrator.config.errors import InputError
+from orchestrator.config.errors import InputError, Problem, did_you_mean
 from orchestrator.config.graph import StackGraph, load_graph
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack, render_all
 from orchestrator.run import accounts, run_record, secrets
 from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
+from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
 from orchestrator.run.runner import Runner
 from orchestrator.run.types import RunOptions, StackResult, provider_mode
+from orchestrator.run.workspace import Workspaces
 from orchestrator.terraform import engine
 
 
@@ -64,13 +66,24 @@ def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> 
                 f"environment {options.env!r} requires approval and there is no terminal to ask", "apply was not approved")
 
 
+def guard_account(project: Project, prepared: Prepared, options: RunOptions) -> None:
+    """On real AWS, before any Terraform: credentials must be there (every command), and belong to an
+    account the environment allows (commands that plan or change)."""
+    if provider_mode(prepared.env, options.provider) != "aws":
+        return
+    where = project.display(prepared.env.files[-1])
+    if options.command in ("plan", "apply", "destroy"):
+        accounts.check(prepared.env, where)
+    else:
+        accounts.require_credentials(prepared.env, where)
+
+
 def run(project: Project, options: RunOptions, console: Console, quiet: bool = False) -> tuple[Prepared, list[StackResult]]:
     """``quiet``: no progress lines (Atlantis captures everything a run step prints)."""
     prepared = prepare(project, options.env, options.stacks)
     confirm_apply(console, prepared, options)
     progress = Progress(Console(file=io.StringIO()) if quiet else console, f"{options.command} {options.env}", live=False if quiet else None)
-    if options.command in ("plan", "apply", "destroy") and provider_mode(prepared.env, options.provider) == "aws":
-        accounts.check(prepared.env, project.display(prepared.env.files[-1]))
+    guard_account(project, prepared, options)
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
     runner.workspaces.ensure_state_bucket()
     runner.resolve_secrets()
@@ -83,3 +96,23 @@ def run(project: Project, options: RunOptions, console: Console, quiet: bool = F
         results = runner.run(prepared.names)
         run_record.save(runner.env_dir, options.command, results, {n: r.tfvars for n, r in prepared.rendered.items()})
         return prepared, results
+
+
+def output_value(project: Project, options: RunOptions, output: str):
+    """One output of one stack, sensitive or not (``output ENV --stack S NAME``, as ``terraform output -raw``).
+
+    Raises ``StackFailure`` when the state cannot be read, ``InputError`` when the stack has no such output.
+    """
+    prepared = prepare(project, options.env, options.stacks)
+    stack = prepared.names[0]
+    guard_account(project, prepared, options)
+    workspaces = Workspaces(project, prepared.env, prepared.graph, options.provider, secrets.MASK.apply)
+    try:
+        with envlock.hold(workspaces.env_dir, options.env, "output", options.lock_wait_seconds, (stack,)):
+            outputs = OutputsReader(workspaces).read(stack)
+    finally:
+        workspaces.close()
+    if output not in outputs:
+        hint = did_you_mean(output, sorted(outputs), "outputs") if outputs else "; it has none in state (never applied?)"
+        raise InputError([Problem("<command line>", "NAME", f"stack {stack!r} of {options.env} has no output {output!r}{hint}")])
+    return outputs[output]

@@ -7,8 +7,9 @@ import json
 from rich.console import Console
 from rich.table import Table
 
+from orchestrator.config import hcl
 from orchestrator.run.progress import STYLES
-from orchestrator.run.secrets import MASK
+from orchestrator.run.secrets import MASK, MASKED
 from orchestrator.run.types import StackResult
 
 
@@ -30,7 +31,7 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
         table.add_row(
             result.name,
             f"[{STYLES.get(result.status, '')}]{status}[/]",
-            changes_text(result.changes) if result.status not in ("skipped",) else "",
+            changes_text(result.changes) if result.status != "skipped" and command != "output" else "",
             *([policy_cell(result)] if checked else []),
             f"{result.seconds:.1f}s",
         )
@@ -98,6 +99,24 @@ def highlights(console: Console, graph, results: list[StackResult]) -> None:
         result = by_name.get(stack)
         if result is not None and output in result.outputs and output not in result.sensitive:
             console.print(f"[bold]{label}[/]: {result.outputs[output]}", highlight=False)
+
+
+def outputs_text(results: list[StackResult]) -> str:
+    """Each read stack's outputs as `terraform output` prints them, under its name; sensitive ones masked."""
+    blocks = []
+    for result in results:
+        if result.status != "ok":
+            continue  # the summary says why
+        lines = [f"{key} = {MASKED if key in result.sensitive else hcl.pretty(value)}" for key, value in sorted(result.outputs.items())]
+        blocks.append("\n".join([f"# --- {result.name}", *(lines or ["# no outputs in state (never applied)"])]))
+    return "".join(f"{block}\n" for block in blocks)
+
+
+def raw_value(value) -> str:
+    """One output as `terraform output -raw` prints it: strings, numbers and booleans bare; lists and maps as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, (list, dict)) or value is None else hcl.literal(value)
 
 
 def document(env: str, command: str, results: list[StackResult]) -> str:

@@ -48,7 +48,8 @@ def test_bad_input_runs_nothing(project, what, relative, transform, message):
     [
         (["apply", "nosuchenv"], "no such environment"),
         (["apply", "../alpha"], "is not an environment name"),
-        (["plan", "alpha", "--stack", "nope"], "unknown stack 'nope'"),
+        (["plan", "alpha", "--stack", "nope"], "unknown stack 'nope'; stacks: network, alb, ecs, vpc_link"),
+        (["plan", "alpha", "--stack", "vpclink"], "unknown stack 'vpclink'; did you mean 'vpc_link'?"),
         (["plan", "alpha", "--parallelism", "0"], "--parallelism: must be at least 1"),
         (["plan", "alpha", "--provider", "gcp"], "invalid choice"),
         (["frobnicate", "alpha"], "invalid choice"),

@@ -52,7 +52,7 @@ def test_committed_atlantis_yaml_is_in_sync_with_the_dag():
     committed = (REPO / atlantis.FILE_NAME).read_text()
     assert committed == atlantis.render(project), (
         "atlantis.yaml drifted from stacks.yaml/environments: regenerate it with "
-        "`python -m orchestrator atlantis-config > atlantis.yaml`"
+        "`python -m orchestrator atlantis-config --write`"
     )
 
 

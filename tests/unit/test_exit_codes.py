@@ -34,6 +34,8 @@ def test_help_prints_the_table():
     done = subprocess.run([sys.executable, "-m", "orchestrator", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and f"exit status:\n{exit_codes.table()}\n" in done.stdout, done.stdout
     assert "  3  ran and found something to act on: changes (pr-plan), drift (drift)" in done.stdout
+    assert "parse arguments" not in done.stdout  # the tool is described, not the module
+    assert "Stand up and look after an application's AWS stacks" in done.stdout and "--provider local rehearses" in done.stdout
 
 
 def test_drift_on_a_broken_environment_file_is_bad_input_not_drift(project):

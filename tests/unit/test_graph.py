@@ -56,6 +56,20 @@ def test_unknown_stack_output_variable_and_module(project):
     assert all(p.startswith("stacks.yaml:") for p in found)
 
 
+def test_unknown_stack_and_output_names_suggest_the_closest_known_one(project):
+    with pytest.raises(InputError, match=r"--stack: unknown stack 'vpclink'; did you mean 'vpc_link'\?"):
+        load_graph(Project(project)).select(["vpclink"])
+    found = "\n".join(graph_problems(
+        project,
+        "stacks:\n  network:\n    module: step\n    template: step.tfvars.j2\n"
+        "  alb:\n    module: step\n    template: step.tfvars.j2\n"
+        "    inputs:\n      upstream_a: netwrk.id\n      upstream_b: network.lst\n    depends_on: [netwok]\n",
+    ))
+    assert "inputs.upstream_a: unknown stack 'netwrk'; did you mean 'network'?" in found
+    assert "has no output 'lst'; did you mean 'list'?" in found
+    assert "depends_on: unknown stack 'netwok'; did you mean 'network'?" in found
+
+
 def test_select_refuses_unknown_stacks(project):
     graph = load_graph(Project(project))
     assert graph.select(["keepalive", "network"]) == ["network", "keepalive"]
