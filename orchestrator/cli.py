@@ -113,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
         state.add_argument("args", nargs="*", metavar="ARG", help=usage)
         state.add_argument("--comment-args", metavar="ARGS", help="the arguments as Atlantis's $COMMENT_ARGS (escaped, comma-separated)")
         state.add_argument("--quiet", action="store_true", help="print Terraform's output only")
+    tf = commands.add_parser("tf", parents=[common], help="Terraform itself in one stack's prepared working directory: "
+                             "tf ENV STACK -- state list|show|mv|rm, console, force-unlock, providers, output, import, ...")
+    tf.add_argument("env", metavar="ENV", help="environment name (environments/ENV.yaml)")
+    tf.add_argument("stack", metavar="STACK", help="the stack whose working directory, inputs and state Terraform gets")
+    add_provider_option(tf)
+    add_state_option(tf)
+    tf.add_argument("--lock-wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another run of the environment")
     policy = commands.add_parser("policy-check", parents=[per_env],
                                  help=f"policy checks of a saved plan (Atlantis's policy_check stage): exit {OK} passed, {CHECK_FAILED} a check failed, {FAILED} error")
     policy.add_argument("--plan-file", type=Path, metavar="PATH", required=True, help="the saved plan (plan --out)")
@@ -338,6 +345,8 @@ def _dispatch(args, console: Console) -> int:
         return _release_dispatch(args, console)
     if args.command == "tools":
         return tools_cli.run(args, console)
+    if args.command == "tf":
+        return _terraform_passthrough(_project(args), args, console)
     if args.command == "local-cloud" and args.action in ("list", "edit", "delete"):
         return _cloud_edit(_project(args), args, console)
     if args.command == "local-cloud":
@@ -473,6 +482,21 @@ def _state_command(project: Project, args, console: Console) -> int:
     return OK
 
 
+def _terraform_passthrough(project: Project, args, console: Console) -> int:
+    """tf ENV STACK -- ARGS: Terraform's own exit status (or 2 for bad input, 1 when the directory cannot be prepared)."""
+    from orchestrator.run import state_ops
+    from orchestrator.run.types import StackFailure
+
+    if args.terraform_args is None:
+        raise InputError([Problem("<command line>", "tf", "put Terraform's arguments after --: tf ENV STACK -- state list")])
+    try:
+        return state_ops.passthrough(project, args.env, args.stack, args.terraform_args, args.provider, args.lock_wait, console,
+                                     args.state)
+    except StackFailure as failure:
+        console.print(f"tf failed:\n{failure}", markup=False, highlight=False, soft_wrap=True)
+        return FAILED
+
+
 def _output_value(project: Project, args, console: Console) -> int:
     """output ENV --stack S NAME: the raw value alone, as `terraform output -raw NAME` prints it."""
     if len(args.stack) != 1:
@@ -491,8 +515,16 @@ def _output_value(project: Project, args, console: Console) -> int:
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     """parse_args, except that `output ENV --stack S NAME` finds NAME after the options (argparse before
-    Python 3.12.7 gives an optional positional its empty value at once, before the options)."""
-    args, extras = parser.parse_known_args(argv)
+    Python 3.12.7 gives an optional positional its empty value at once, before the options), and that
+    everything after `tf ... --` is Terraform's (terraform_args; None without --)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    words = [word for word in argv if not word.startswith("-")]
+    cut = argv.index("--") if words[:1] == ["tf"] and "--" in argv else len(argv)
+    args, extras = parser.parse_known_args(argv[:cut])
+    if args.command == "tf":
+        args.terraform_args = argv[cut + 1:] if cut < len(argv) else None
+        if extras:
+            parser.error(f"Terraform's arguments go after --: tf {args.env} {args.stack} -- {' '.join(extras)}")
     if args.command == "output" and args.output_name is None and len(extras) == 1 and not extras[0].startswith("-"):
         args.output_name, extras = extras[0], []
     if extras:

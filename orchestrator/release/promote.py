@@ -41,7 +41,7 @@ from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.secrets import MASK
-from orchestrator.run.types import RunOptions, StackFailure
+from orchestrator.run.types import StackFailure
 from orchestrator.run.workspace import Workspaces
 
 POLICY_FILE = "promotion.yaml"
@@ -167,7 +167,7 @@ def check_chain(policy: Policy, source: str, target: str) -> None:
 def deployed(project: Project, policy: Policy, source: str, provider: str) -> tuple[dict, str]:
     """The promotable values SOURCE runs, read from its state; and where they were read (with the image it runs)."""
     prepared = core.prepare(project, source)
-    core.guard_account(project, prepared, RunOptions(command="output", env=source, provider=provider))
+    core.guard_account(project, prepared, provider, changes=False)
     stack = policy.stack
     workspaces = Workspaces(project, prepared.env, prepared.graph, provider, MASK.apply)
     where = f"state of {source}" + (" (offline rehearsal, --provider local)" if workspaces.local_provider and prepared.env.config.provider != "local" else "")

@@ -66,13 +66,13 @@ def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> 
                 f"environment {options.env!r} requires approval and there is no terminal to ask", "apply was not approved")
 
 
-def guard_account(project: Project, prepared: Prepared, options: RunOptions) -> None:
+def guard_account(project: Project, prepared: Prepared, provider: str, changes: bool) -> None:
     """On real AWS, before any Terraform: credentials must be there (every command), and belong to an
-    account the environment allows (commands that plan or change)."""
-    if provider_mode(prepared.env, options.provider) != "aws":
+    account the environment allows (``changes``: commands that plan or change)."""
+    if provider_mode(prepared.env, provider) != "aws":
         return
     where = project.display(prepared.env.files[-1])
-    if options.command in ("plan", "apply", "destroy"):
+    if changes:
         accounts.check(prepared.env, where)
     else:
         accounts.require_credentials(prepared.env, where)
@@ -83,7 +83,7 @@ def run(project: Project, options: RunOptions, console: Console, quiet: bool = F
     prepared = prepare(project, options.env, options.stacks)
     confirm_apply(console, prepared, options)
     progress = Progress(Console(file=io.StringIO()) if quiet else console, f"{options.command} {options.env}", live=False if quiet else None)
-    guard_account(project, prepared, options)
+    guard_account(project, prepared, options.provider, options.command in ("plan", "apply", "destroy"))
     runner = Runner(project, prepared.env, prepared.graph, prepared.rendered, options, progress)
     runner.workspaces.ensure_state_bucket()
     runner.resolve_secrets()
@@ -105,8 +105,8 @@ def output_value(project: Project, options: RunOptions, output: str):
     """
     prepared = prepare(project, options.env, options.stacks)
     stack = prepared.names[0]
-    guard_account(project, prepared, options)
-    workspaces = Workspaces(project, prepared.env, prepared.graph, options.provider, secrets.MASK.apply)
+    guard_account(project, prepared, options.provider, changes=False)
+    workspaces = Workspaces(project, prepared.env, prepared.graph, options.provider, secrets.MASK.apply, options.state)
     try:
         with envlock.hold(workspaces.env_dir, options.env, "output", options.lock_wait_seconds, (stack,)):
             outputs = OutputsReader(workspaces).read(stack)

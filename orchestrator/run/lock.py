@@ -82,11 +82,12 @@ def _flock(path: Path, what: str, command: str, deadline: float, shared: bool) -
 
 
 @contextmanager
-def hold(directory: Path, env: str, command: str, wait_seconds: float = 0.0, stacks: tuple[str, ...] | list[str] = ()) -> Iterator[None]:
-    """The environment's lock (shared for plan/output, else exclusive), then each stack's, in name order."""
+def hold(directory: Path, env: str, command: str, wait_seconds: float = 0.0, stacks: tuple[str, ...] | list[str] = (),
+         shared: bool | None = None) -> Iterator[None]:
+    """The environment's lock (shared for plan/output, else exclusive; or as ``shared`` says), then each stack's, in name order."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     deadline = time.monotonic() + wait_seconds
-    shared = command in SHARED_COMMANDS
+    shared = command in SHARED_COMMANDS if shared is None else shared
     with ExitStack() as held:
         held.enter_context(_flock(directory / ".lock", f"environment {env!r}", command, deadline, shared))
         if shared:

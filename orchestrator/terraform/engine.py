@@ -303,6 +303,14 @@ class Terraform:
     def run(self, command: Command, capture_output: bool = True) -> Result:
         return self._driver.cmd(command.name, *command.args, capture_output=capture_output, **dict(command.options))
 
+    def passthrough(self, args: list[str]) -> int:
+        """Terraform with the user's own arguments on the user's terminal (``tf ENV STACK -- ARGS``): its
+        exit status. Only the command line goes to the log; what Terraform prints is the user's."""
+        driver = self._driver
+        with open(driver.log_path, "ab") as log:
+            log.write(f"\n$ {' '.join(args)} (tf: on the terminal)\n".encode())
+        return subprocess.run([driver.terraform_bin_path, *args], cwd=driver.working_dir, env=driver.environ).returncode
+
     def init(self, upgrade: bool = False, readonly_lock: bool = False) -> Result:
         return self.run(init_command(upgrade, readonly_lock), capture_output=False)
 
