@@ -261,28 +261,20 @@ class Runner:
 
     def _apply_job(self, name: str) -> None:
         plan_file = self.options.plan_file
-        meta = saved_plan.read_meta(plan_file) if plan_file else None
-        if plan_file and meta and meta.get("placeholders") and not meta.get("destroy"):
+        if plan_file is None:
+            changed = self.plan(name)
+        elif (meta := saved_plan.read_meta(plan_file)) and meta.get("placeholders") and not meta.get("destroy"):
+            self.workspaces.ensure_initialised(name)
+            self.write_plan_json(name, plan_file)  # what was reviewed; its checks are those of the new plan
+            changed, plan_file = self.replan_reviewed(name, plan_file, meta), None
+        else:
             self.inspect_saved_plan(name, plan_file)
-            changed = self.replan_reviewed(name, plan_file, meta)
-            if changed:
-                self.gate(name)
-                self.halt_if_interrupted("before its apply")
-                self.apply_saved_plan(name)
-            self.results[name].status = "ok" if changed else "no-changes"
-        elif plan_file:
-            self.inspect_saved_plan(name, plan_file)
+            changed = True
+        if changed:
             self.gate(name)
             self.halt_if_interrupted("before its apply")
             self.apply_saved_plan(name, plan_file)
-            self.results[name].status = "ok"
-        elif self.plan(name):
-            self.gate(name)
-            self.halt_if_interrupted("before its apply")
-            self.apply_saved_plan(name)
-            self.results[name].status = "ok"
-        else:
-            self.results[name].status = "no-changes"
+        self.results[name].status = "ok" if changed else "no-changes"
         self._report_outputs(name)
 
     def _destroy_job(self, name: str) -> None:
