@@ -34,7 +34,7 @@ from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.release import pr_comment, revisions
 from orchestrator.release.pr_comment import StackPlan, plan_facts
-from orchestrator.run import core, run_record, secrets
+from orchestrator.run import core, run_record, saved_plan, secrets
 from orchestrator.run.types import RunOptions, provider_mode
 from orchestrator.terraform import workdir
 
@@ -288,6 +288,21 @@ def unchanged_since(project: Project, env_name: str, stacks: list[str], ref: str
             note += f"\n{maybe[name]}: plan it again once that is applied"
         skipped[name] = note
     return skipped, ""
+
+
+def skip_unchanged(project: Project, env_name: str, stacks: list[str], ref: str, provider: str, plan_out: Path | None,
+                   console: Console) -> list[str]:
+    """``plan --skip-unchanged-since REF``: print why each left-out stack needs no plan, in Terraform's
+    words, and return the stacks still to plan. When none is left, a plan at ``plan_out`` becomes the
+    record that nothing was planned (an earlier plan there must not be applied)."""
+    skipped, note = unchanged_since(project, env_name, stacks, ref, provider)
+    if note:
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    for name, why in skipped.items():
+        print(f"# --- {name}\n{why}" if len(stacks) > 1 else why)
+    if skipped and len(skipped) == len(stacks) and plan_out is not None:
+        saved_plan.write_skipped(plan_out, env_name, stacks[0], skipped[stacks[0]])
+    return [name for name in stacks if name not in skipped]
 
 
 # Terraform's own sentence for a plan without changes: Atlantis (reNoChanges) and people know it.

@@ -9,10 +9,11 @@ from rich.console import Console
 
 from orchestrator.config.environment import EnvironmentLoader, LoadedEnvironment
 from orchestrator.config.errors import InputError, Problem, did_you_mean
+from orchestrator.config.exit_codes import CHECK_FAILED, FAILED, OK
 from orchestrator.config.graph import StackGraph, load_graph
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack, render_all
-from orchestrator.run import accounts, run_record, secrets
+from orchestrator.run import accounts, run_record, saved_plan, secrets
 from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
 from orchestrator.run.outputs import OutputsReader
@@ -95,7 +96,22 @@ def run(project: Project, options: RunOptions, console: Console, quiet: bool = F
     with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds, prepared.names):
         results = runner.run(prepared.names)
         run_record.save(runner.env_dir, options.command, results, {n: r.tfvars for n, r in prepared.rendered.items()})
-        return prepared, results
+    if options.plan_file is not None and options.command == "apply" and exit_code("apply", results) == OK:
+        saved_plan.discard(options.plan_file)
+    return prepared, results
+
+
+def exit_code(command: str, results: list[StackResult], report_policy_failures: bool = False) -> int:
+    """A stack that failed or was skipped fails the run; so does a failed policy check nobody accepted
+    (CI, Atlantis's policy_check), as in conftest, unless ``report_policy_failures`` (Atlantis's plan
+    step: the checks are reported and its policy_check stage decides). policy-check itself tells a
+    failed check (CHECK_FAILED) from checks that could not run (FAILED)."""
+    failed = any(r.status in ("failed", "skipped")
+                 or (not report_policy_failures and r.policy is not None and not r.policy.ok and not r.policy_accepted)
+                 for r in results)
+    if command == "policy-check":
+        return FAILED if any(r.status != "ok" for r in results) else (CHECK_FAILED if failed else OK)
+    return FAILED if failed else OK
 
 
 def output_value(project: Project, options: RunOptions, output: str):

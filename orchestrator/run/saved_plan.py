@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+from orchestrator.config.errors import InputError, Problem
 from orchestrator.terraform import workdir
 
 
@@ -55,6 +56,30 @@ def skipped_reason(meta: dict | None, env: str, stack: str) -> str | None:
     if meta and meta.get("skipped") and (meta.get("env"), meta.get("stack")) == (env, stack):
         return meta["skipped"]
     return None
+
+
+def write_skipped(plan_out: Path, env: str, stack: str, reason: str) -> None:
+    """In place of a plan at ``plan_out``: the record that nothing was planned. An earlier plan there
+    must not be applied; applying this record applies nothing."""
+    plan_out.unlink(missing_ok=True)
+    workdir.meta_path(plan_out).write_text(json.dumps(skipped(env, stack, reason)))
+
+
+def replay_skipped(plan_file: Path, env: str, stack: str, applying: bool) -> str:
+    """``--plan-file`` naming no plan: the reason of its skipped record (nothing was planned, so nothing
+    is applied or checked; applying consumes the record); bad input when there is no such record either."""
+    reason = skipped_reason(read_meta(plan_file), env, stack)
+    if reason is None:
+        raise InputError([Problem(str(plan_file), "--plan-file", "no such saved plan")])
+    if applying:
+        workdir.meta_path(plan_file).unlink(missing_ok=True)
+    return reason
+
+
+def discard(plan_file: Path) -> None:
+    """A plan once applied is gone, with its record (as Atlantis does with its own plan files)."""
+    plan_file.unlink(missing_ok=True)
+    workdir.meta_path(plan_file).unlink(missing_ok=True)
 
 
 def refusal(meta: dict, env: str, stack: str, tfvars: str, upstream: dict | None) -> str | None:

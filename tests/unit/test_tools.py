@@ -17,7 +17,9 @@ from rich.console import Console
 
 from orchestrator import tools
 from orchestrator.tools import builder
-from orchestrator.tools import cli, layout, measure, mirror
+from orchestrator.cli import build_parser
+from orchestrator.cli import tools_commands as cli
+from orchestrator.tools import layout, measure, mirror
 from orchestrator.tools.catalog import REPOSITORY, TOOLS, tool
 
 PROVIDER_VERSION = "v1.60.1-0.20260602190131-5f2286d6d836"
@@ -325,11 +327,7 @@ def test_gnu_time_records_are_read():
 # --- command line and layering -------------------------------------------------------------------------
 
 def _parse(*argv: str):
-    parser = argparse.ArgumentParser()
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true")
-    cli.register(parser.add_subparsers(dest="command"), common)
-    return parser.parse_args(list(argv))
+    return build_parser().parse_args(list(argv))
 
 
 def test_tools_list_on_an_empty_cache(tmp_path, monkeypatch, capsys):

@@ -1,6 +1,5 @@
 """`tools build [NAME ...] [--all]` and `tools list`: the real tools, built with Go into the cache.
 
-Wired into the orchestrator's command line by ``register(commands, common)`` and ``run(args, console)``.
 Exit status: 0 every tool asked for is built, 1 a build failed, 2 usage (an unknown name, nothing asked).
 """
 
@@ -15,15 +14,18 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from orchestrator.cli.options import Shared
 from orchestrator.config.exit_codes import BAD_INPUT, FAILED, OK
 from orchestrator.tools import layout, pypi
 from orchestrator.tools.builder import Reporter, Result, Step, build_many
 from orchestrator.tools.catalog import TOOLS, Tool
 
 
-def register(commands, common: argparse.ArgumentParser) -> None:
+def register(commands, shared: Shared) -> None:
     """Add the `tools` sub-command to the orchestrator's sub-parsers."""
+    common = shared.common
     tools = commands.add_parser("tools", help="build (Go) and list the real tools: AWS provider, tofu, terragrunt, ...")
+    tools.set_defaults(handler=run)
     actions = tools.add_subparsers(dest="tools_command", required=True, metavar="build|list")
     build = actions.add_parser("build", parents=[common], help="build tools into the cache (idempotent)")
     build.add_argument("names", nargs="*", metavar="NAME",
