@@ -107,7 +107,7 @@ def main() -> int:
     parser.add_argument("--no-environments", action="store_true", help="the modules' table only")
     args = parser.parse_args()
     from orchestrator.config.project import Project
-    from orchestrator.run import local_cloud
+    from orchestrator.local_cloud import moto_server
     from orchestrator.tools import real_provider_mirror
 
     found = real_provider_mirror()
@@ -122,7 +122,7 @@ def main() -> int:
                                                               ".terraform", "*.tfstate*", ".pytest_cache"))
     os.environ["ORCHESTRATOR_WORK_DIR"] = str(work)
     project = Project(root)
-    server = local_cloud.up(project)
+    server = moto_server.up(project)
     try:
         print(f"hashicorp/aws {version} (built from source) against moto at {server.endpoint}\n")
         if not args.no_modules:
@@ -130,7 +130,7 @@ def main() -> int:
         if not args.no_environments:
             print("\n".join(environments(root, work, args.env or ENVIRONMENTS)))
     finally:
-        local_cloud.down(project)
+        moto_server.down(project)
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
 

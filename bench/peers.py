@@ -53,6 +53,7 @@ from orchestrator.config.graph import load_graph  # noqa: E402
 from orchestrator.config.project import Project  # noqa: E402
 from orchestrator.config.render import render_all  # noqa: E402
 from orchestrator.terraform import workdir  # noqa: E402
+from orchestrator.terraform.target import MOTO_OVERRIDE, Target, moto_override  # noqa: E402
 
 TG_DIR = "terragrunt"  # the live tree, inside the project copy: terragrunt/root.hcl, terragrunt/<env>/<stack>/
 MOCK_COMMANDS = ["init", "validate", "plan"]
@@ -132,16 +133,16 @@ def generate_tree(root: Path, env_name: str, out: Path | None = None, moto_endpo
     rendered = render_all(project, graph, env, graph.order)
     out = Path(out) if out else project.root / TG_DIR
     out.mkdir(parents=True, exist_ok=True)
-    (out / "root.hcl").write_text(root_hcl(workdir._provider_block(env, moto_endpoint)))
+    (out / "root.hcl").write_text(root_hcl(Target(env, "moto" if moto_endpoint else "aws", "s3").provider_block(moto_endpoint)))
     units = {}
     for name in graph.order:
         unit = out / env.name / name
         unit.mkdir(parents=True, exist_ok=True)
         text = unit_hcl(project, graph, env, name, rendered[name].tfvars, unit)
         if moto_endpoint:
-            override = workdir._moto_override(module_info.read(project.modules_dir / graph.stacks[name].module))
+            override = moto_override(module_info.read(project.modules_dir / graph.stacks[name].module))
             if override:
-                text += f'\ngenerate "moto_override" {{\n  path      = "{workdir.MOTO_OVERRIDE}"\n  if_exists = "overwrite_terragrunt"\n  contents  = <<EOF\n{override}EOF\n}}\n'
+                text += f'\ngenerate "moto_override" {{\n  path      = "{MOTO_OVERRIDE}"\n  if_exists = "overwrite_terragrunt"\n  contents  = <<EOF\n{override}EOF\n}}\n'
         (unit / "terragrunt.hcl").write_text(text)
         units[name] = unit
     return units
@@ -215,15 +216,15 @@ class Runner:
         if provider == "moto":
             # The real provider against moto, each tool with a moto server of its own (one account each:
             # the same names in one server would collide). Started before any timing.
-            from orchestrator.run import local_cloud
+            from orchestrator.local_cloud import moto_server
             from orchestrator.tools import real_provider_mirror
 
             found = real_provider_mirror()
             if found is None:
                 raise SystemExit("the real provider is not built: python -m orchestrator tools build terraform-provider-aws")
             self.servers = [Project(self.orch_root), Project(self.tg_root)]
-            local_cloud.up(self.servers[0])
-            tg_server = local_cloud.up(self.servers[1])
+            moto_server.up(self.servers[0])
+            tg_server = moto_server.up(self.servers[1])
             self.moto_endpoint = tg_server.endpoint
             config = self.tg_root / ".peers" / "real-provider.tfrc"
             config.parent.mkdir(parents=True, exist_ok=True)
@@ -240,10 +241,10 @@ class Runner:
         self.results: list[dict] = []
 
     def close(self) -> None:
-        from orchestrator.run import local_cloud
+        from orchestrator.local_cloud import moto_server
 
         for project in self.servers:
-            local_cloud.down(project)
+            moto_server.down(project)
 
     def _run(self, label: str, tool: str, argv: list[str], cwd: Path, environ: dict) -> dict:
         slug = label.split()[0]

@@ -31,10 +31,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _server(args: argparse.Namespace, console: Console) -> int:
-    from orchestrator.run import local_cloud
+    from orchestrator.local_cloud import moto_server
 
     action = args.action
-    server = {"up": local_cloud.up, "down": local_cloud.down, "status": local_cloud.status}[action](project(args))
+    server = {"up": moto_server.up, "down": moto_server.down, "status": moto_server.status}[action](project(args))
     if args.json:
         print(json.dumps({"command": "local-cloud", "action": action, "running": server is not None and action != "down",
                           "endpoint": server.endpoint if server else None, "pid": server.pid if server else None}))
@@ -49,7 +49,7 @@ def _server(args: argparse.Namespace, console: Console) -> int:
 
 def _edit(args: argparse.Namespace, console: Console) -> int:
     """list|edit|delete: out-of-band changes to the built-in provider's store."""
-    from orchestrator.run import cloud_edit
+    from orchestrator.local_cloud import edits
 
     arguments, action = list(args.args), args.action
     least, most = ARGUMENTS[action]
@@ -57,14 +57,14 @@ def _edit(args: argparse.Namespace, console: Console) -> int:
         raise InputError([Problem("<command line>", f"local-cloud {action}", f"usage: local-cloud {action} {USAGE[action]}")])
     where = project(args)
     if action == "list":
-        found = cloud_edit.listing(where, *arguments)
-        print(json.dumps({t: list(objects) for t, objects in found.items()}, indent=2) if args.json else cloud_edit.listing_text(found))
+        found = edits.listing(where, *arguments)
+        print(json.dumps({t: list(objects) for t, objects in found.items()}, indent=2) if args.json else edits.listing_text(found))
         return OK
     if action == "delete":
-        object_id = cloud_edit.delete(where, *arguments)
+        object_id = edits.delete(where, *arguments)
         console.print(f"local cloud of {arguments[0]}: deleted {arguments[1]} {object_id} (state still holds it)", highlight=False)
         return OK
-    object_id, before, after = cloud_edit.edit(where, arguments[0], arguments[1], arguments[2], arguments[3:])
+    object_id, before, after = edits.edit(where, arguments[0], arguments[1], arguments[2], arguments[3:])
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     console.print(f"local cloud of {arguments[0]}: changed {', '.join(changed) or 'nothing'} of {arguments[1]} {object_id} "
                   "(state still holds the applied values)", highlight=False, markup=False)

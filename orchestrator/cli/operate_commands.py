@@ -62,11 +62,11 @@ def bootstrap(args: argparse.Namespace, console: Console) -> int:
     """bootstrap ENV: exit 0 as expected (created, fixed), 3 a setting differs, 1 the credentials cannot."""
     from orchestrator.config.environment import EnvironmentLoader
     from orchestrator.run import bootstrap as state_bucket
-    from orchestrator.run.types import provider_mode
+    from orchestrator.terraform.target import Target
 
     where = project(args)
     env = EnvironmentLoader(where).load(args.env)
-    outcome = state_bucket.run(where, env, provider_mode(env, args.provider), args.fix)
+    outcome = state_bucket.run(where, Target(env, Target.of(env, args.provider).mode, "s3"), args.fix)
     if args.json:
         print(json.dumps(outcome.document(), indent=2))
     verb = "created" if outcome.created else "found"

@@ -12,7 +12,7 @@ from pathlib import Path
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.exit_codes import BAD_INPUT, FAILED, OK
 from orchestrator.config.project import Project
-from orchestrator.terraform import workdir
+from orchestrator.terraform.target import STATES
 
 PROVIDERS = ("auto", "aws", "local", "moto")
 PROVIDER_VARIABLE = "ORCHESTRATOR_PROVIDER"
@@ -71,9 +71,9 @@ def add_state_option(parser: argparse.ArgumentParser) -> None:
     """--state, whose default the environment may set (ORCHESTRATOR_STATE=s3: a CI job whose rehearsals on the
     built-in provider keep state in S3 on the local cloud)."""
     default = os.environ.get(STATE_VARIABLE) or "auto"
-    if default not in workdir.STATES:
-        raise InputError([Problem(f"${STATE_VARIABLE}", "--state", f"{default!r} is not one of {', '.join(workdir.STATES)}")])
-    parser.add_argument("--state", choices=workdir.STATES, default=default,
+    if default not in STATES:
+        raise InputError([Problem(f"${STATE_VARIABLE}", "--state", f"{default!r} is not one of {', '.join(STATES)}")])
+    parser.add_argument("--state", choices=STATES, default=default,
                         help=f"where state lives. auto: the environment's S3 backend (real AWS; on the local cloud for --provider moto), "
                              f"local state for --provider local; s3: --provider local keeps it in S3 on the local cloud too; "
                              f"local: local state for a rehearsal (default: ${STATE_VARIABLE}, else auto)")

@@ -170,7 +170,7 @@ def deployed(project: Project, policy: Policy, source: str, provider: str) -> tu
     core.guard_account(project, prepared, provider, changes=False)
     stack = policy.stack
     workspaces = Workspaces(project, prepared.env, prepared.graph, provider, MASK.apply)
-    where = f"state of {source}" + (" (offline rehearsal, --provider local)" if workspaces.local_provider and prepared.env.config.provider != "local" else "")
+    where = f"state of {source}" + (" (offline rehearsal, --provider local)" if workspaces.target.rehearsal_of_cloud_environment else "")
     bad = {name: r for name, r in run_record.load(workspaces.env_dir).items()
            if r.get("status") in ("failed", "skipped") or r.get("command") == "destroy"}
     if bad:

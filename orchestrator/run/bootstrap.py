@@ -24,8 +24,9 @@ from orchestrator.config import exit_codes
 from orchestrator.config.environment import LoadedEnvironment
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.config.project import Project
-from orchestrator.run import accounts, local_cloud
-from orchestrator.terraform import workdir
+from orchestrator.local_cloud import moto_server
+from orchestrator.run import accounts
+from orchestrator.terraform.target import Target
 
 NONCURRENT_DAYS = 90  # state history kept at least this long after a version is replaced
 POLICY_SID = "DenyInsecureTransport"
@@ -326,30 +327,33 @@ def state_bucket(env: LoadedEnvironment, where: str) -> Bucket:
     return Bucket(backend.bucket, backend.region or env.config.region, backend.kms_key_id)
 
 
-def s3_client(project: Project, env: LoadedEnvironment, mode: str, region: str) -> tuple[object, str, str]:
-    """An S3 client where ``mode`` keeps state (the account after its guard, or the local cloud in the
+def s3_client(project: Project, target: Target, region: str) -> tuple[object, str, str]:
+    """An S3 client where ``target`` keeps state (the account after its guard, or the local cloud in the
     environment's own account there), the account it acts in, and a label for it."""
-    if mode == "aws":
+    env = target.env
+    if target.on_aws:
         import boto3
 
         account = accounts.check(env, project.display(env.files[-1]))
         return boto3.session.Session(region_name=region).client("s3"), account, f"AWS {region}"
-    server = local_cloud.up(project)
-    session = server.session(region, workdir.moto_role_arn(env), name="orchestrator-bootstrap")
+    server = moto_server.up(project)
+    session = server.session(region, target.role_arn, name="orchestrator-bootstrap")
     account = session.client("sts", endpoint_url=server.endpoint).get_caller_identity()["Account"]
     return session.client("s3", endpoint_url=server.endpoint), account, f"moto at {server.endpoint}"
 
 
-def run(project: Project, env: LoadedEnvironment, mode: str, fix: bool) -> Outcome:
+def run(project: Project, target: Target, fix: bool) -> Outcome:
+    """The state bucket of ``target``'s environment, where the target keeps state (on moto for every rehearsal)."""
+    env = target.env
     bucket = state_bucket(env, project.display(env.files[-1]))
-    s3, account, target = s3_client(project, env, mode, bucket.region)
-    return enforce(s3, bucket, fix, Outcome(env.name, target, bucket.name, bucket.region, account))
+    s3, account, label = s3_client(project, target, bucket.region)
+    return enforce(s3, bucket, fix, Outcome(env.name, label, bucket.name, bucket.region, account))
 
 
 def on_local_cloud(project: Project, env: LoadedEnvironment) -> None:
     """Before a rehearsal keeps state on the local cloud: create its bucket when missing (after
     ``local-cloud up`` it always is); refuse, with the command, when an existing one differs."""
-    outcome = run(project, env, "moto", fix=False)
+    outcome = run(project, Target(env, "moto", "s3"), fix=False)
     differing = [s["name"] for s in outcome.settings if s["status"] == "differs"]
     if differing:
         raise InputError([Problem(project.display(env.files[-1]), "backend.bucket",

@@ -19,9 +19,10 @@ from orchestrator.run.confirm import confirm
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
 from orchestrator.run.runner import Runner
-from orchestrator.run.types import RunOptions, StackResult, provider_mode
+from orchestrator.run.types import RunOptions, StackResult
 from orchestrator.run.workspace import Workspaces
 from orchestrator.terraform import engine
+from orchestrator.terraform.target import Target
 
 
 @dataclass
@@ -70,7 +71,7 @@ def confirm_apply(console: Console, prepared: Prepared, options: RunOptions) -> 
 def guard_account(project: Project, prepared: Prepared, provider: str, changes: bool) -> None:
     """On real AWS, before any Terraform: credentials must be there (every command), and belong to an
     account the environment allows (``changes``: commands that plan or change)."""
-    if provider_mode(prepared.env, provider) != "aws":
+    if not Target.of(prepared.env, provider).on_aws:
         return
     where = project.display(prepared.env.files[-1])
     if changes:

@@ -24,7 +24,8 @@ from orchestrator.config.errors import InputError
 from orchestrator.config.graph import StackGraph
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack
-from orchestrator.run import local_cloud, policy_gate, replacements, saved_plan, scheduler, secrets
+from orchestrator.local_cloud import moto_server
+from orchestrator.run import policy_gate, replacements, saved_plan, scheduler, secrets
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
 from orchestrator.run.types import (
@@ -55,7 +56,6 @@ class Runner:
         self.progress = progress
         self.workspaces = Workspaces(project, env, graph, options.provider, secrets.MASK.apply, options.state)
         self.outputs = OutputsReader(self.workspaces)
-        self.local_provider = self.workspaces.local_provider
         self.env_dir = self.workspaces.env_dir
         self.results: dict[str, StackResult] = {}
         self.secret_values: dict[str, dict[str, str]] = {}
@@ -69,9 +69,9 @@ class Runner:
             return
         where = self.workspaces.project.display(self.env.files[-1])
         options = {}
-        if self.workspaces.mode == "moto" and secrets.references(self.env.config):
+        if self.workspaces.target.on_moto and secrets.references(self.env.config):
             server = self.workspaces.moto_server
-            options = {"endpoint_url": server.endpoint, **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()}}
+            options = {"endpoint_url": server.endpoint, **{k.lower(): v for k, v in moto_server.CREDENTIALS.items()}}
         self.secret_values, problems = secrets.resolve(self.env.config, where, client_options=options)
         if problems:
             raise InputError(problems)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.config.environment import LoadedEnvironment
 from orchestrator.policy.checks import PolicyResult
 from orchestrator.run.replacements import Deletion
 
@@ -22,7 +21,7 @@ class RunOptions:
     env: str
     stacks: tuple[str, ...] = ()
     provider: str = "auto"  # auto | aws | local | moto
-    state: str = "auto"  # auto | local | s3: where state lives (workdir.state_backend)
+    state: str = "auto"  # auto | local | s3: where state lives (target.state_backend)
     parallelism: int = 4
     auto_approve: bool = False
     plan_json: bool = False  # write `terraform show -json` of every saved plan
@@ -82,10 +81,3 @@ class StackResult:
 
 class StackFailure(Exception):
     """A Terraform step of one stack failed; the message holds Terraform's own error lines."""
-
-
-def provider_mode(env: LoadedEnvironment, provider: str) -> str:
-    """aws | local | moto: --provider, where ``auto`` means what the environment declares."""
-    if provider == "auto":
-        return "local" if env.config.provider == "local" else "aws"
-    return provider

@@ -20,10 +20,10 @@ from rich.table import Table
 from orchestrator.config import exit_codes
 from orchestrator.config.project import Project
 from orchestrator.run import core
-from orchestrator.run import local_cloud
-from orchestrator.run.types import RunOptions, StackResult, provider_mode
+from orchestrator.local_cloud import moto_server
+from orchestrator.run.types import RunOptions, StackResult
 from orchestrator.status.sources import AwsSource, LocalSource, Source, SourceError
-from orchestrator.terraform import workdir
+from orchestrator.terraform.target import Target
 
 OK, WARNING, BROKEN = "ok", "warning", "broken"
 STYLES = {OK: "green", WARNING: "yellow", BROKEN: "bold red"}
@@ -188,13 +188,14 @@ def evaluate(outputs: dict[str, dict], source: Source, unreadable: frozenset[str
     return checks
 
 
-def source_for(project: Project, env, provider: str) -> Source:
-    mode = provider_mode(env, provider)
-    if mode == "local":
-        return LocalSource(workdir.local_cloud_dir(project, env))
-    if mode == "moto":
-        server = local_cloud.up(project)
-        return AwsSource.on_moto(env.config.region, server.endpoint, local_cloud.CREDENTIALS, workdir.moto_role_arn(env))
+def source_for(project: Project, target: Target) -> Source:
+    """Where the live objects are read: the built-in provider's store, moto (as the rehearsal's provider sees it), or AWS."""
+    env = target.env
+    if target.built_in_provider:
+        return LocalSource(target.local_cloud_dir(project))
+    if target.on_moto:
+        server = moto_server.up(project)
+        return AwsSource.on_moto(env.config.region, server.endpoint, moto_server.CREDENTIALS, target.role_arn)
     return AwsSource(env.config.region)
 
 
@@ -232,7 +233,7 @@ def run(project: Project, env_name: str, provider: str, console: Console, as_jso
     """Read outputs from state, look at the live objects, print; 0 healthy, 1 broken."""
     quiet = Console(stderr=True, quiet=True)  # the output run's progress is noise here; failures become checks
     prepared, results = core.run(project, RunOptions(command="output", env=env_name, provider=provider, parallelism=parallelism, state=state), quiet)
-    source = source_for(project, prepared.env, provider)
+    source = source_for(project, Target.of(prepared.env, provider, state))
     outputs = {r.name: r.outputs for r in results}
     unreadable = frozenset(r.name for r in results if r.status != "ok")
     checks = [_stacks_check(results), *evaluate(outputs, source, unreadable)]

@@ -109,9 +109,9 @@ class AwsSource:
     @classmethod
     def on_moto(cls, region: str, endpoint: str, credentials: dict[str, str], role_arn: str | None) -> AwsSource:
         """The moto server of --provider moto, as the rehearsal's provider sees it (same role, same account)."""
-        from orchestrator.run import local_cloud
+        from orchestrator.local_cloud import moto_server
 
-        session = local_cloud.session(region, endpoint, role_arn, credentials, name="orchestrator-status")
+        session = moto_server.session(region, endpoint, role_arn, credentials, name="orchestrator-status")
         return cls(region, lambda service: session.client(service, endpoint_url=endpoint, config=_client_config()),
                    label=f"moto at {endpoint}")
 

@@ -1,4 +1,4 @@
-"""An isolated Terraform working directory per environment, provider mode and stack.
+"""An isolated Terraform working directory per environment, target and stack (``target.Target``).
 
 The module's files are copied in (module sources stay pristine, two environments never share a
 directory), and the backend and provider configuration are generated beside them. State of
@@ -24,13 +24,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.config import hcl, module_info
-from orchestrator.config.environment import LoadedEnvironment
-from orchestrator.config.errors import InputError, Problem
+from orchestrator.config import hcl
 from orchestrator.config.graph import Stack
 from orchestrator.config.project import Project
+from orchestrator.terraform.target import GENERATED_PREFIX, Target
 
-GENERATED_PREFIX = "_orchestrator_"
 _SKIP = {".terraform", ".terraform.lock.hcl", "README.md", "examples", "tests"}
 
 
@@ -137,112 +135,6 @@ class Workdir:
             path.unlink(missing_ok=True)
 
 
-# Where each provider mode runs. "aws": the real provider against the cloud the environment names;
-# "local": the built-in stand-in; "moto": the real provider against moto's AWS API on loopback.
-# The two rehearsals of a cloud environment live apart from its real runs (ENV.local/, ENV.moto/).
-MODES = ("aws", "local", "moto")
-
-# The services the modules (and the orchestrator's secret resolution) call, by the AWS provider's
-# endpoint names: a moto rehearsal points every one of them at the moto server.
-MOTO_SERVICES = ("apigatewayv2", "appautoscaling", "cloudwatch", "ec2", "ecs", "elbv2", "events", "iam",
-                 "kms", "logs", "s3", "secretsmanager", "ssm", "sts")
-MOTO_ROLE = "orchestrator-rehearsal"  # assumed in the environment's account, so allowed_account_ids hold
-# What moto answers without (measured with bench/conformance.py): a rehearsal's override file makes
-# Terraform ignore exactly these attributes of these types, so a re-plan after apply is clean; the
-# modules stay as they are for AWS. Type -> (attributes, the moto gap).
-MOTO_GAPS = {
-    "aws_vpc_security_group_ingress_rule": (("description",), "DescribeSecurityGroupRules drops Description of rules that reference a security group or a prefix list"),
-    "aws_vpc_security_group_egress_rule": (("description",), "DescribeSecurityGroupRules drops Description of rules that reference a security group or a prefix list"),
-    "aws_ecs_service": (("health_check_grace_period_seconds",), "DescribeServices answers healthCheckGracePeriodSeconds 0 whatever was set"),
-}
-MOTO_OVERRIDE = f"{GENERATED_PREFIX}moto_override.tf"
-
-
-def moto_role_arn(env: LoadedEnvironment) -> str | None:
-    """The role a rehearsal on moto assumes, so that it acts in the environment's own account (None: no accounts listed)."""
-    accounts = sorted(env.config.allowed_account_ids or [])
-    return f"arn:aws:iam::{accounts[0]}:role/{MOTO_ROLE}" if accounts else None
-
-
-def env_dir(project: Project, env: LoadedEnvironment, mode: str) -> Path:
-    if mode == "moto":
-        return project.runs_dir / f"{env.name}.moto"
-    rehearsal = mode == "local" and env.config.provider != "local"
-    return project.runs_dir / (f"{env.name}.local" if rehearsal else env.name)
-
-
-# Where state lives (--state): "auto" is the S3 backend the environment declares for the real provider
-# (aws, and moto: the rehearsal keeps state in S3 on the local cloud) and local state for the built-in
-# provider; "s3" gives the built-in provider the S3 backend too, on the local cloud.
-STATES = ("auto", "local", "s3")
-
-
-def state_backend(env: LoadedEnvironment, mode: str, requested: str = "auto") -> str:
-    """local | s3: where the stacks of ``env`` keep state when run in ``mode`` (bad input when it cannot)."""
-    declared = env.config.backend.type
-    if requested == "s3" and declared != "s3":
-        raise InputError([Problem("--state", "s3", f"environment {env.name!r} declares no S3 backend (backend.type: {declared})")])
-    if requested == "local" and mode == "aws" and declared == "s3":
-        raise InputError([Problem("--state", "local", f"environment {env.name!r} keeps its state in S3; local state is for rehearsals "
-                                                      "(--provider local or moto)")])
-    if declared == "local" or requested == "local" or (requested == "auto" and mode == "local"):
-        return "local"
-    return "s3"
-
-
-def state_key(env: LoadedEnvironment, stack: Stack, mode: str) -> str:
-    """``<key_prefix>/<env>/<stack>.tfstate``; the built-in provider's rehearsal of a real environment
-    (``--provider local --state s3``) keeps it under ``<env>.local`` instead, beside (never over) the
-    real provider's rehearsal on the same local cloud."""
-    name = env.name + (".local" if mode == "local" and env.config.provider != "local" else "")
-    return f"{env.config.backend.key_prefix}/{name}/{stack.name}.tfstate"
-
-
-def _backend_block(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, state: str = "auto") -> tuple[str, Path | None]:
-    backend = env.config.backend
-    if state_backend(env, mode, state) == "local":
-        path = env_dir(project, env, mode) / "state" / f"{stack.name}.tfstate"
-        return f'terraform {{\n  backend "local" {{\n    path = {hcl.string(str(path))}\n  }}\n}}\n', path
-    settings = {
-        "bucket": backend.bucket,
-        "key": state_key(env, stack, mode),
-        "region": backend.region or env.config.region,
-        "encrypt": True,
-        "use_lockfile": True,  # native S3 locking, no DynamoDB table
-    }
-    if backend.kms_key_id:
-        settings["kms_key_id"] = backend.kms_key_id
-    body = "\n".join(f"    {key} = {hcl.literal(value)}" for key, value in settings.items())
-    return f'terraform {{\n  backend "s3" {{\n{body}\n  }}\n}}\n', None
-
-
-def _provider_block(env: LoadedEnvironment, moto_endpoint: str | None = None) -> str:
-    config = env.config
-    lines = ['provider "aws" {', f"  region = {hcl.string(config.region)}"]
-    if config.allowed_account_ids:
-        lines.append(f"  allowed_account_ids = {hcl.literal(list(config.allowed_account_ids))}")
-    if moto_endpoint:
-        # Fake credentials come from the environment (AWS_ACCESS_KEY_ID=testing); moto answers STS.
-        lines += ["  skip_metadata_api_check     = true", "  skip_region_validation      = true", "  s3_use_path_style           = true"]
-        if role_arn := moto_role_arn(env):
-            lines += ["  assume_role {", f"    role_arn = {hcl.string(role_arn)}", "  }"]
-        lines += ["  endpoints {", *(f"    {service} = {hcl.string(moto_endpoint)}" for service in MOTO_SERVICES), "  }"]
-    lines += ["  default_tags {", f"    tags = {hcl.literal(env.tags())}", "  }", "}"]
-    return "\n".join(lines) + "\n"
-
-
-def _moto_override(info: module_info.ModuleInfo) -> str:
-    """Override blocks (Terraform merges them into the module) ignoring MOTO_GAPS, with the module's own ignores kept."""
-    blocks = []
-    for address, ignored in info.resources:
-        type_name, name = address.split(".", 1)
-        if type_name in MOTO_GAPS:
-            attributes, gap = MOTO_GAPS[type_name]
-            keep = ", ".join(sorted(set(ignored) | set(attributes)))
-            blocks.append(f'# moto: {gap}\nresource "{type_name}" "{name}" {{\n  lifecycle {{\n    ignore_changes = [{keep}]\n  }}\n}}\n')
-    return "\n".join(blocks)
-
-
 def module_files(module_dir: Path) -> list[Path]:
     """The files of a module a working directory receives (relative paths): not its docs, examples or tests."""
     return sorted(
@@ -265,32 +157,18 @@ def real_provider_cli_configuration(mirror: Path) -> str:
     )
 
 
-def local_cloud_dir(project: Project, env: LoadedEnvironment) -> Path:
-    """Where the local provider keeps the "cloud" of an environment (one store for all its stacks)."""
-    return env_dir(project, env, "local") / "cloud"
-
-
-def prepare(project: Project, env: LoadedEnvironment, stack: Stack, mode: str, moto_endpoint: str | None = None,
-            state: str = "auto") -> Workdir:
-    """Create or refresh the stack's working directory; keeps .terraform/, plans and logs."""
-    path = env_dir(project, env, mode) / stack.name
+def prepare(project: Project, target: Target, stack: Stack, moto_endpoint: str | None = None) -> Workdir:
+    """Create or refresh the stack's working directory for ``target``; keeps .terraform/, plans and logs."""
+    path = target.env_dir(project) / stack.name
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     wanted = {relative.as_posix(): (stack.module_dir / relative).read_bytes() for relative in module_files(stack.module_dir)}
-    backend, state_file = _backend_block(project, env, stack, mode, state)
+    generated, state_file = target.generated_files(project, stack, moto_endpoint)
+    wanted.update(generated)
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    wanted[f"{GENERATED_PREFIX}backend.tf"] = backend.encode()
-    info = module_info.read(stack.module_dir)
-    if "aws" in info.providers:
-        wanted[f"{GENERATED_PREFIX}provider.tf"] = _provider_block(env, moto_endpoint if mode == "moto" else None).encode()
-    if mode == "moto" and (override := _moto_override(info)):
-        wanted[MOTO_OVERRIDE] = override.encode()
     _converge(path, wanted)
-    # Runs against the cloud install exactly the provider versions of the project's lock file. The
-    # local stand-in is not the registry's package, and the moto rehearsal runs the provider built
-    # here from source (tools build), so their runs keep a lock file of their own.
     project_lock = project.root / LOCK_FILE
-    locked = mode == "aws" and project_lock.is_file()
+    locked = target.locks_provider_versions and project_lock.is_file()
     if locked:
         shutil.copyfile(project_lock, path / LOCK_FILE)
     elif _same_bytes(path / LOCK_FILE, project_lock):

@@ -40,14 +40,14 @@ def moto_server(provider_mirror, tmp_path_factory):
     It is recorded in a private project's working directory (never the developer's, and without
     touching this process's environment: other tests' runs must not find it).
     """
-    from orchestrator.run import local_cloud
+    from orchestrator.local_cloud import moto_server
 
     project = Project(tmp_path_factory.mktemp("moto-work"))
     own_directory = {k: v for k, v in os.environ.items() if k != "ORCHESTRATOR_WORK_DIR"}
     with mock.patch.dict(os.environ, own_directory, clear=True):
-        server = local_cloud.up(project)
+        server = moto_server.up(project)
     try:
         yield server
     finally:
         with mock.patch.dict(os.environ, own_directory, clear=True):
-            local_cloud.down(project)
+            moto_server.down(project)

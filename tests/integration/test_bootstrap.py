@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from helpers import REPO, run_cli
 from orchestrator.config.project import Project
-from orchestrator.run import local_cloud
+from orchestrator.local_cloud import moto_server
 
 BUCKET = "shopfront-tfstate-222222222222"  # environments/staging.yaml
 ROLE = "arn:aws:iam::222222222222:role/orchestrator-rehearsal"
@@ -22,11 +22,11 @@ def cloud(tmp_path, monkeypatch):
     work = tmp_path / "work"
     monkeypatch.setenv("ORCHESTRATOR_WORK_DIR", str(work))
     project = Project(REPO)
-    server = local_cloud.up(project)
+    server = moto_server.up(project)
     try:
         yield {"ORCHESTRATOR_WORK_DIR": str(work)}, server.session("eu-west-1", ROLE).client("s3", endpoint_url=server.endpoint)
     finally:
-        local_cloud.down(project)
+        moto_server.down(project)
 
 
 def bootstrap(environ, *flags):

@@ -7,7 +7,7 @@ from helpers import load_bench
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
-from orchestrator.terraform import workdir
+from orchestrator.terraform.target import MOTO_OVERRIDE, Target
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,9 +58,9 @@ def test_a_moto_tree_targets_moto_like_the_orchestrator(tmp_path):
     env = EnvironmentLoader(Project(REPO)).load("local")
     units = load_bench("peers").generate_tree(REPO, "local", tmp_path / "live", moto_endpoint=endpoint)
     root = (tmp_path / "live" / "root.hcl").read_text()
-    assert workdir._provider_block(env, endpoint) in root and f'ec2 = "{endpoint}"' in root
+    assert Target(env, "moto", "s3").provider_block(endpoint) in root and f'ec2 = "{endpoint}"' in root
     overridden = {name for name, unit in units.items() if 'generate "moto_override"' in (unit / "terragrunt.hcl").read_text()}
     # the stacks with a type whose attribute moto drops: security group rules (network, alb, ecs...), the ECS service
     assert {"network", "ecs"} <= overridden
     ecs = (units["ecs"] / "terragrunt.hcl").read_text()
-    assert "health_check_grace_period_seconds" in ecs and workdir.MOTO_OVERRIDE in ecs
+    assert "health_check_grace_period_seconds" in ecs and MOTO_OVERRIDE in ecs

@@ -3,11 +3,11 @@
 from helpers import run_cli
 
 from orchestrator.config.project import Project
-from orchestrator.run import cloud_edit
+from orchestrator.local_cloud import edits
 
 
 def test_list_shows_each_objects_name_or_name_tag_beside_its_id(project):
-    cloud = cloud_edit.store(Project(project), "alpha")
+    cloud = edits.store(Project(project), "alpha")
     cloud.put("aws_security_group", "sg-0b", {"id": "sg-0b", "name": "fx-alpha-tasks", "tags": {"Name": "tasks"}})
     cloud.put("aws_security_group", "sg-0a", {"id": "sg-0a", "name": "fx-alpha-alb"})
     cloud.put("aws_vpc", "vpc-01", {"id": "vpc-01", "tags": {"Name": "fx-alpha"}})

@@ -14,7 +14,7 @@ import pytest
 
 from helpers import REPO
 from orchestrator.config.project import Project
-from orchestrator.run import local_cloud
+from orchestrator.local_cloud import moto_server
 
 
 @pytest.fixture
@@ -26,13 +26,13 @@ def project(tmp_path, monkeypatch):
 def test_rehearsals_reach_s3_control_through_the_local_cloud_as_proxy(project):
     import boto3
 
-    server = local_cloud.up(project)
+    server = moto_server.up(project)
     try:
         environment = server.environment()
         assert environment["HTTP_PROXY"] == server.endpoint == environment["AWS_ENDPOINT_URL"]
         assert "127.0.0.1" in environment["NO_PROXY"].split(",")  # loopback itself is never proxied
         s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=server.endpoint,
-                          **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()})
+                          **{k.lower(): v for k, v in moto_server.CREDENTIALS.items()})
         s3.create_bucket(Bucket="shop-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         s3.put_bucket_tagging(Bucket="shop-logs", Tagging={"TagSet": [{"Key": "Component", "Value": "alb"}]})
         # What the provider's SDK sends: the account in front of the endpoint's host, S3 signing.
@@ -46,4 +46,4 @@ def test_rehearsals_reach_s3_control_through_the_local_cloud_as_proxy(project):
             body = answer.read().decode()
         assert "<ListTagsForResourceResponse" in body and "<Key>Component</Key><Value>alb</Value>" in body
     finally:
-        local_cloud.down(project)
+        moto_server.down(project)

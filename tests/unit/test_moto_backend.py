@@ -9,8 +9,9 @@ from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
-from orchestrator.run import local_cloud
+from orchestrator.local_cloud import moto_server
 from orchestrator.terraform import workdir
+from orchestrator.terraform.target import MOTO_OVERRIDE, MOTO_SERVICES, Target
 
 
 @pytest.fixture
@@ -22,19 +23,19 @@ def project(tmp_path, monkeypatch):
 def test_a_moto_rehearsal_points_every_service_at_the_server_and_assumes_a_role_in_the_account(project):
     env = EnvironmentLoader(project).load("dev")
     stack = load_graph(project).stacks["alb"]
-    directory = workdir.prepare(project, env, stack, "moto", "http://127.0.0.1:4566")
+    directory = workdir.prepare(project, Target.of(env, "moto"), stack, "http://127.0.0.1:4566")
     assert directory.path == project.runs_dir / "dev.moto" / "alb"
     provider = (directory.path / "_orchestrator_provider.tf").read_text()
-    for service in workdir.MOTO_SERVICES:
+    for service in MOTO_SERVICES:
         assert f'    {service} = "http://127.0.0.1:4566"' in provider
     assert 'role_arn = "arn:aws:iam::111111111111:role/orchestrator-rehearsal"' in provider
     assert 'allowed_account_ids = ["111111111111"]' in provider
     backend = (directory.path / "_orchestrator_backend.tf").read_text()
     assert 'backend "s3"' in backend and directory.state_file is None  # production's backend, on the local cloud
-    old_way = workdir.prepare(project, env, stack, "moto", "http://127.0.0.1:4566", state="local")
+    old_way = workdir.prepare(project, Target.of(env, "moto", "local"), stack, "http://127.0.0.1:4566")
     assert str(project.runs_dir / "dev.moto" / "state" / "alb.tfstate") in (old_way.path / "_orchestrator_backend.tf").read_text()
     assert not directory.locked and not (directory.path / ".terraform.lock.hcl").exists()
-    real = workdir.prepare(project, env, stack, "aws")
+    real = workdir.prepare(project, Target.of(env, "aws"), stack)
     assert "endpoints" not in (real.path / "_orchestrator_provider.tf").read_text() and 'backend "s3"' in (real.path / "_orchestrator_backend.tf").read_text()
 
 
@@ -45,21 +46,21 @@ def test_what_moto_cannot_answer_is_ignored_in_rehearsals_only(project):
 
     env = EnvironmentLoader(project).load("dev")
     stacks = load_graph(project).stacks
-    rehearsal = workdir.prepare(project, env, stacks["vpc_link"], "moto", "http://127.0.0.1:4566")
-    override = hcl2.loads((rehearsal.path / workdir.MOTO_OVERRIDE).read_text(),
+    rehearsal = workdir.prepare(project, Target.of(env, "moto"), stacks["vpc_link"], "http://127.0.0.1:4566")
+    override = hcl2.loads((rehearsal.path / MOTO_OVERRIDE).read_text(),
                           serialization_options=SerializationOptions(strip_string_quotes=True, explicit_blocks=False))
     ignored = {name: body["lifecycle"][0]["ignore_changes"] for block in override["resource"]
                for named in block.values() for name, body in named.items()}
     assert set(ignored) == {"vpc_link_to_alb", "alb_from_vpc_link"}
     assert all(items == ["${description}"] or items == ["description"] for items in ignored.values()), ignored
-    ecs = workdir.prepare(project, env, stacks["ecs"], "moto", "http://127.0.0.1:4566").path / workdir.MOTO_OVERRIDE
+    ecs = workdir.prepare(project, Target.of(env, "moto"), stacks["ecs"], "http://127.0.0.1:4566").path / MOTO_OVERRIDE
     assert 'resource "aws_ecs_service" "autoscaled"' in ecs.read_text()
     assert "ignore_changes = [desired_count, health_check_grace_period_seconds]" in ecs.read_text()  # the module's own kept
-    real = workdir.prepare(project, env, stacks["vpc_link"], "aws")
-    assert not (real.path / workdir.MOTO_OVERRIDE).exists()
+    real = workdir.prepare(project, Target.of(env, "aws"), stacks["vpc_link"])
+    assert not (real.path / MOTO_OVERRIDE).exists()
     # a later real run in the same directory never keeps a rehearsal's override
-    local = workdir.prepare(project, env, stacks["vpc_link"], "local")
-    assert not (local.path / workdir.MOTO_OVERRIDE).exists()
+    local = workdir.prepare(project, Target.of(env, "local"), stacks["vpc_link"])
+    assert not (local.path / MOTO_OVERRIDE).exists()
 
 
 def test_without_the_real_provider_moto_is_refused_with_the_build_command(project, monkeypatch):
@@ -79,22 +80,22 @@ def test_without_the_real_provider_moto_is_refused_with_the_build_command(projec
 
 
 def test_the_local_cloud_lives_across_commands_until_down(project):
-    assert local_cloud.status(project) is None
-    server = local_cloud.up(project)
+    assert moto_server.status(project) is None
+    server = moto_server.up(project)
     try:
-        assert local_cloud.up(project) == server  # idempotent: the same server
-        assert local_cloud.status(project) == server
+        assert moto_server.up(project) == server  # idempotent: the same server
+        assert moto_server.status(project) == server
         from orchestrator.status.sources import AwsSource
 
         # A rehearsal of dev acts in dev's account through the role its provider block assumes.
         role = "arn:aws:iam::111111111111:role/orchestrator-rehearsal"
-        source = AwsSource.on_moto("eu-west-1", server.endpoint, local_cloud.CREDENTIALS, role)
+        source = AwsSource.on_moto("eu-west-1", server.endpoint, moto_server.CREDENTIALS, role)
         assert source.client("sts").get_caller_identity()["Account"] == "111111111111"
         assert source.label == f"moto at {server.endpoint}"
     finally:
-        stopped = local_cloud.down(project)
-    assert stopped == server and local_cloud.status(project) is None
-    assert local_cloud.down(project) is None
+        stopped = moto_server.down(project)
+    assert stopped == server and moto_server.status(project) is None
+    assert moto_server.down(project) is None
 
 
 def _cbor_call(endpoint: str, operation: str, params: dict) -> tuple[int, dict]:
@@ -123,7 +124,7 @@ def test_the_local_cloud_answers_cloudwatch_in_the_sdks_cbor_protocol(project):
     """moto serves CloudWatch in query and JSON only; the provider's Go SDK speaks RPC v2 CBOR to it."""
     import datetime
 
-    server = local_cloud.up(project)
+    server = moto_server.up(project)
     try:
         status, _ = _cbor_call(server.endpoint, "PutMetricAlarm", {
             "AlarmName": "idle", "Namespace": "AWS/Events", "MetricName": "Invocations", "Statistic": "Sum", "Period": 3600,
@@ -140,7 +141,7 @@ def test_the_local_cloud_answers_cloudwatch_in_the_sdks_cbor_protocol(project):
         status, answer = _cbor_call(server.endpoint, "TagResource", {"ResourceARN": alarm["AlarmArn"] + "-gone", "Tags": []})
         assert status >= 400 and answer["__type"]
     finally:
-        local_cloud.down(project)
+        moto_server.down(project)
 
 
 def test_the_local_cloud_keeps_the_tags_of_autoscaling_targets(project):
@@ -149,10 +150,10 @@ def test_the_local_cloud_keeps_the_tags_of_autoscaling_targets(project):
     import boto3
     from botocore.exceptions import ClientError
 
-    server = local_cloud.up(project)
+    server = moto_server.up(project)
     try:
         client = lambda name: boto3.client(name, region_name="eu-west-1", endpoint_url=server.endpoint,  # noqa: E731
-                                           **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()})
+                                           **{k.lower(): v for k, v in moto_server.CREDENTIALS.items()})
         ec2, ecs, scaling = client("ec2"), client("ecs"), client("application-autoscaling")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
@@ -171,7 +172,7 @@ def test_the_local_cloud_keeps_the_tags_of_autoscaling_targets(project):
         with pytest.raises(ClientError, match="ResourceNotFoundException"):
             scaling.list_tags_for_resource(ResourceARN=arn + "x")
     finally:
-        local_cloud.down(project)
+        moto_server.down(project)
 
 
 def test_the_local_cloud_lets_a_listener_use_a_certificate_of_its_account_it_does_not_hold(project):
@@ -180,10 +181,10 @@ def test_the_local_cloud_lets_a_listener_use_a_certificate_of_its_account_it_doe
     import boto3
     from botocore.exceptions import ClientError
 
-    server = local_cloud.up(project)
+    server = moto_server.up(project)
     try:
         client = lambda name: boto3.client(name, region_name="eu-west-1", endpoint_url=server.endpoint,  # noqa: E731
-                                           **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()})
+                                           **{k.lower(): v for k, v in moto_server.CREDENTIALS.items()})
         ec2, elb = client("ec2"), client("elbv2")
         account = client("sts").get_caller_identity()["Account"]
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -206,7 +207,7 @@ def test_the_local_cloud_lets_a_listener_use_a_certificate_of_its_account_it_doe
                 elb.create_listener(**{**https, "Port": 8443}, Certificates=[{"CertificateArn": foreign}])
         elb.delete_listener(ListenerArn=listener["ListenerArn"])
     finally:
-        local_cloud.down(project)
+        moto_server.down(project)
 
 
 def test_the_local_cloud_keeps_the_tags_a_bucket_is_created_with(project):
@@ -214,10 +215,10 @@ def test_the_local_cloud_keeps_the_tags_a_bucket_is_created_with(project):
     re-plan of prod wanted to add the tags of the ALB's access-log bucket again."""
     import boto3
 
-    server = local_cloud.up(project)
+    server = moto_server.up(project)
     try:
         s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=server.endpoint,
-                          **{k.lower(): v for k, v in local_cloud.CREDENTIALS.items()})
+                          **{k.lower(): v for k, v in moto_server.CREDENTIALS.items()})
         s3.create_bucket(Bucket="shop-logs", CreateBucketConfiguration={
             "LocationConstraint": "eu-west-1", "Tags": [{"Key": "Component", "Value": "alb"}, {"Key": "Name", "Value": "logs"}]})
         assert {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="shop-logs")["TagSet"]} == {"Component": "alb", "Name": "logs"}
@@ -225,4 +226,4 @@ def test_the_local_cloud_keeps_the_tags_a_bucket_is_created_with(project):
         with pytest.raises(s3.exceptions.ClientError, match="NoSuchTagSet"):
             s3.get_bucket_tagging(Bucket="shop-plain")
     finally:
-        local_cloud.down(project)
+        moto_server.down(project)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.run.moto_secure_transport import as_seen_over_tls
+from orchestrator.local_cloud.moto_secure_transport import as_seen_over_tls
 
 TLS_ONLY = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}

@@ -12,6 +12,7 @@ from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.terraform import workdir
+from orchestrator.terraform.target import Target
 
 AWS = "registry.terraform.io/hashicorp/aws"
 
@@ -51,9 +52,9 @@ def test_real_provider_workdirs_hold_the_lock_and_local_ones_do_not(tmp_path, mo
     project = Project(REPO)
     env = EnvironmentLoader(project).load("dev")
     stack = load_graph(project).stacks["network"]
-    real = workdir.prepare(project, env, stack, "aws")
+    real = workdir.prepare(project, Target.of(env, "aws"), stack)
     assert real.locked and (real.path / ".terraform.lock.hcl").read_bytes() == (REPO / ".terraform.lock.hcl").read_bytes()
-    local = workdir.prepare(project, env, stack, "local")
+    local = workdir.prepare(project, Target.of(env, "local"), stack)
     assert not local.locked and not (local.path / ".terraform.lock.hcl").exists()
     assert real.path.is_relative_to(tmp_path) and local.path != real.path
 

@@ -337,7 +337,7 @@ def test_run_reads_outputs_through_the_core_and_exits_by_health(moto_world, monk
 
     def fake_core_run(project, options, console):
         seen["options"] = options
-        env = SimpleNamespace(name="dev", config=SimpleNamespace(provider="aws", region=REGION))
+        env = SimpleNamespace(name="dev", config=SimpleNamespace(provider="aws", region=REGION, backend=SimpleNamespace(type="s3")))
         results = [StackResult(name, status="ok", outputs=values) for name, values in outputs.items()]
         return SimpleNamespace(env=env), [StackResult("network", status="ok", outputs={"vpc_id": "vpc-1"}), *results]
 

@@ -23,13 +23,13 @@ from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.project import Project
 from orchestrator.local_provider.store import SEQUENCES, Store
-from orchestrator.terraform import workdir
+from orchestrator.terraform.target import Target
 
 
 def store(project: Project, env_name: str) -> Store:
     """The local provider's store of the environment (its offline rehearsal's, for cloud environments)."""
     env = EnvironmentLoader(project).load(env_name)
-    return Store(workdir.local_cloud_dir(project, env))
+    return Store(Target.of(env, "local").local_cloud_dir(project))
 
 
 def _problem(key: str, reason: str) -> InputError:

@@ -90,8 +90,13 @@ def session(region: str, endpoint: str, role_arn: str | None = None, credentials
     return boto3.session.Session(region_name=region, **keys)
 
 
+SHARED_VARIABLE = "ORCHESTRATOR_LOCAL_CLOUD"
+
+
 def directory(project: Project) -> Path:
-    return project.runs_dir / "local-cloud"
+    """Where the server's record lives: the project's runs, or ``$ORCHESTRATOR_LOCAL_CLOUD`` when several
+    clones (two machines, two CI jobs) must see one cloud, as two people see one AWS account."""
+    return Path(os.environ.get(SHARED_VARIABLE) or project.runs_dir / "local-cloud")
 
 
 def _answers(port: int) -> bool:
@@ -144,7 +149,7 @@ def up(project: Project) -> Server:
     log = folder / "moto.log"
     with open(log, "ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator.run.local_cloud", "serve", str(port)],
+            [sys.executable, "-m", "orchestrator.local_cloud.moto_server", "serve", str(port)],
             stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True,
         )
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -181,7 +186,7 @@ def serve(port: int) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from orchestrator.run import moto_bucket_tags, moto_cbor, moto_certificates, moto_secure_transport, moto_tags
+    from orchestrator.local_cloud import moto_bucket_tags, moto_cbor, moto_certificates, moto_secure_transport, moto_tags
 
     moto_tags.install()
     moto_certificates.install()
