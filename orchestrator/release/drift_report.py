@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from orchestrator.config import exit_codes
 from orchestrator.release import pr_comment
 from orchestrator.run import secrets
 from orchestrator.run.drift import DriftOutcome, StackDrift
@@ -126,6 +127,21 @@ def _configuration(outcome: DriftOutcome) -> list[str]:
     return lines + [""]
 
 
+def _not_reverted(outcome: DriftOutcome) -> list[str]:
+    """What no apply takes back (the configuration does not set it), with the command that does."""
+    found = [(s.name, u) for s in outcome.stacks for u in s.not_reverted]
+    if not found:
+        return []
+    lines = ["### Terraform will not revert", "",
+             "Added outside Terraform where the configuration sets nothing, so no apply (nor `--remediate apply`) removes it:", ""]
+    for stack, item in found:
+        added = ", ".join(f"`{json.dumps(entry, sort_keys=True)}`" for entry in item.added)
+        lines.append(f"- `{stack}` `{item.address}` (`{item.object_id}`) `{item.attribute}` gained {added}: {item.note}")
+        if item.command:
+            lines += ["", "  ```sh", f"  {item.command}", "  ```", ""]
+    return lines + [""]
+
+
 def _accept(outcome: DriftOutcome) -> list[str]:
     hints = [h for s in outcome.stacks for h in s.hints]
     if not outcome.accept:
@@ -166,12 +182,14 @@ def _remediation(outcome: DriftOutcome) -> list[str]:
 
 def _footer(outcome: DriftOutcome) -> list[str]:
     env = outcome.env
+    command = f"python -m orchestrator drift {env}{outcome.flags}"
     lines = ["---"]
     if outcome.drifted and outcome.remediate is None and not outcome.accept:
-        lines += [f"* To see what brings the cloud back to main: `python -m orchestrator drift {env} --remediate plan`",
-                  f"* To bring it back (asks for approval): `python -m orchestrator drift {env} --remediate apply`",
-                  f"* To keep the cloud's values instead: `python -m orchestrator drift {env} --accept`, then change the keys it names"]
-    lines.append("*Exit status of `drift`: 0 no drift, 2 drift, 1 error.*")
+        lines += [f"* To see what brings the cloud back to main: `{command} --remediate plan`",
+                  f"* To bring it back (asks for approval): `{command} --remediate apply`",
+                  f"* To keep the cloud's values instead: `{command} --accept`, then change the keys it names"]
+    lines.append(f"*Exit status of `drift`: {exit_codes.OK} no drift, {exit_codes.CHANGES} drift, {exit_codes.FAILED} error, "
+                 f"{exit_codes.BAD_INPUT} bad input.*")
     return lines
 
 
@@ -182,7 +200,7 @@ def render(outcome: DriftOutcome, limit: int = pr_comment.GITHUB_LIMIT) -> list[
     for drift in outcome.stacks:
         if drift.cloud_drift:
             lines += _stack_section(drift)
-    lines += _configuration(outcome) + _errors(outcome) + _accept(outcome) + _remediation(outcome) + _footer(outcome)
+    lines += _not_reverted(outcome) + _configuration(outcome) + _errors(outcome) + _accept(outcome) + _remediation(outcome) + _footer(outcome)
     text = secrets.MASK.apply("\n".join(lines) + "\n")
     return pr_comment.split(text, limit)
 

@@ -32,13 +32,14 @@ from orchestrator.config import exit_codes
 from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import StackGraph
 from orchestrator.config.project import Project
-from orchestrator.run import accounts, core, run_record, saved_plan, secrets
+from orchestrator.run import accounts, core, run_record, saved_plan, secrets, unreverted
 from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
 from orchestrator.run.progress import Progress
 from orchestrator.run.runner import Runner
-from orchestrator.run.types import RunOptions, StackResult, provider_mode
+from orchestrator.run.types import RunOptions, StackResult
 from orchestrator.terraform import engine
+from orchestrator.terraform.target import Target
 
 PLAN_FILE = "drift.tfplan"
 REPORT_JSON = "drift.json"
@@ -55,7 +56,13 @@ class DriftOptions:
     lock_wait_seconds: float = 0.0
     remediate: str | None = None  # None | plan | apply
     accept: bool = False
-    state: str = "auto"  # auto | local | s3 (workdir.state_backend)
+    state: str = "auto"  # auto | local | s3 (target.state_backend)
+
+    @property
+    def flags(self) -> str:
+        """The options a suggested command must keep to act where this run looked (copied as printed)."""
+        return "".join([*(f" --stack {s}" for s in self.stacks), *([f" --provider {self.provider}"] if self.provider != "auto" else []),
+                        *([f" --state {self.state}"] if self.state != "auto" else [])])
 
 
 # What drifted --------------------------------------------------------------------------------
@@ -112,6 +119,7 @@ class StackDrift:
     never_applied: bool = False
     accepted: bool = False
     hints: list[KeyHint] = field(default_factory=list)
+    not_reverted: list[unreverted.Unreverted] = field(default_factory=list)  # added outside Terraform: no apply removes it
 
     @property
     def cloud_drift(self) -> bool:
@@ -134,6 +142,7 @@ class StackDrift:
                 "state": self.configuration.state, "detail": self.configuration.detail, "keys": self.configuration.keys},
             "accepted": self.accepted,
             "accept_keys": [{"address": h.address, "attribute": h.attribute, "new": h.new, "key": h.key, "note": h.note} for h in self.hints],
+            "not_reverted": [u.document() for u in self.not_reverted],
         }
 
 
@@ -145,6 +154,7 @@ class DriftOutcome:
     remediation: list[StackResult] = field(default_factory=list)
     remediate: str | None = None
     accept: bool = False
+    flags: str = ""  # the run's options, kept in every command the report suggests
 
     @property
     def failed(self) -> bool:
@@ -461,10 +471,10 @@ def run(project: Project, options: DriftOptions, console: Console, quiet: bool =
     if options.accept and options.remediate:
         raise InputError([Problem("<command line>", "--accept", "either keep the cloud's values (--accept) or bring the cloud back (--remediate), not both")])
     prepared = core.prepare(project, options.env, options.stacks)
-    mode = provider_mode(prepared.env, options.provider)
+    target = Target.of(prepared.env, options.provider, options.state)
     if options.accept and prepared.env.config.require_approval:
         _confirm(console, options.env, prepared.names, "Accept the cloud's values into the state of", options.auto_approve)
-    if mode == "aws":
+    if target.on_aws:
         accounts.check(prepared.env, project.display(prepared.env.files[-1]))
     run_options = RunOptions(command="drift", env=options.env, stacks=tuple(prepared.names), provider=options.provider,
                              parallelism=options.parallelism, auto_approve=options.auto_approve, lock_wait_seconds=options.lock_wait_seconds,
@@ -486,6 +496,7 @@ def run(project: Project, options: DriftOptions, console: Console, quiet: bool =
             drift.never_applied = not _has_state(raw)
             drift.resources = resource_drifts(raw, masked)
             drift.outputs = output_drifts(raw, masked, prepared.graph, result.name)
+            drift.not_reverted = unreverted.find(raw, options.env, target)
             drift.accepted = options.accept and drift.cloud_drift
             if options.accept and drift.resources:
                 stack = prepared.graph.stacks[result.name]
@@ -501,7 +512,7 @@ def run(project: Project, options: DriftOptions, console: Console, quiet: bool =
                 down = by_name.get(reader.split(".")[0])
                 if down is not None:
                     down.affected_by.append(f"{drift.name}.{out.name} (var.{reader.split('.', 1)[1]})")
-    outcome = DriftOutcome(options.env, mode, stacks, remediate=options.remediate, accept=options.accept)
+    outcome = DriftOutcome(options.env, target.mode, stacks, remediate=options.remediate, accept=options.accept, flags=options.flags)
     if options.remediate and not outcome.failed and outcome.drifted:
         outcome.remediation = remediate(project, options, [s.name for s in stacks if s.drifted or s.affected_by], prepared.names, console, quiet)
     return outcome
@@ -519,7 +530,7 @@ def remediate(project: Project, options: DriftOptions, drifted: list[str], selec
         _confirm(console, options.env, list(names), "Bring the cloud back to main: apply", options.auto_approve)
     run_options = RunOptions(command=options.remediate, env=options.env, stacks=names, provider=options.provider,
                              parallelism=options.parallelism, auto_approve=True, plan_json=True, show_plan=True,
-                             lock_wait_seconds=options.lock_wait_seconds)
+                             lock_wait_seconds=options.lock_wait_seconds, state=options.state)
     _prepared, results = core.run(project, run_options, console, quiet=quiet)
     return results
 

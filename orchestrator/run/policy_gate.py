@@ -79,7 +79,9 @@ def refusal(result: PolicyResult, env_file: str, accepted: Acceptance | None) ->
     if result.ok or accepted is not None:
         return None
     lines = "\n".join(f"  {line}" for line in result.lines())
-    return (f"policy checks failed; nothing was applied to this stack:\n{lines}\n"
+    # The first line stands alone: progress lines, drift reports and status show only that one.
+    failed = ", ".join(dict.fromkeys(f.check_id for f in result.failed))
+    return (f"policy checks failed ({failed}); nothing was applied to this stack\n{lines}\n"
             f"Fix the configuration, accept a check in {env_file} (policy.accept: ID: reason), "
             "or apply with --accept-policy-failures REASON (policy.owners).")
 

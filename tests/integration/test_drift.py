@@ -9,6 +9,7 @@ command when the provider is not built.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def test_out_of_band_changes_are_reported_then_remediated(applied):
     _edit(root, "delete", "local", "aws_apigatewayv2_vpc_link", link)
     _edit(root, "edit", "local", "aws_lb_listener", listener, f"arn={replaced}")
 
-    drifted, stacks, report = _drift(root)
+    drifted, stacks, report = _drift(root, "--provider", "local")
     assert drifted.code == 3, drifted.stderr[-3000:]
     assert drifted.json["drifted"] is True and drifted.json["exit_code"] == 3
     alb = {r["address"]: r for r in stacks["alb"]["resources"]}
@@ -101,6 +102,15 @@ def test_out_of_band_changes_are_reported_then_remediated(applied):
     assert "| `aws_ecs_service.fixed[0]` | `desired_count` | `1` | `3` |" in report
     assert "| `aws_apigatewayv2_vpc_link.this` | *deleted outside Terraform* | | |" in report
     assert "| `aws_security_group.this` | `tags.Owner` | *null* | `alice` |" in report
+    # The rule is no object of Terraform's: the report says no apply removes it, and how to.
+    (left,) = stacks["alb"]["not_reverted"]
+    assert (left["address"], left["attribute"], left["id"]) == ("aws_security_group.this", "ingress", alb_sg)
+    assert left["added"][0]["cidr_blocks"] == ["0.0.0.0/0"] and left["added"][0]["from_port"] == 22
+    assert left["command"] == f"python -m orchestrator local-cloud edit local aws_security_group {alb_sg} 'ingress=[]'"
+    assert "### Terraform will not revert" in report and left["command"] in report
+    # Every command the report suggests keeps the run's options (copied as printed, they act where it looked).
+    assert "`python -m orchestrator drift local --provider local --remediate plan`" in report
+    assert "0 no drift, 3 drift, 1 error" in report
     # Nothing was written: state still holds the applied values (a second run sees the same drift).
     assert _outputs(root)["alb"]["listener_arn"] == listener
 
@@ -118,8 +128,10 @@ def test_out_of_band_changes_are_reported_then_remediated(applied):
     blocked = run_cli(root, "drift", "local", "--remediate", "apply", "--auto-approve", "--json", timeout=900)
     blocked_stacks = {r["name"]: r for r in blocked.json["remediation"]["stacks"]}
     assert blocked_stacks["alb"]["status"] == "failed" and "ORCH_AWS_2 aws_security_group.this" in blocked_stacks["alb"]["error"]
+    assert blocked_stacks["alb"]["error"].startswith("policy checks failed (CKV_AWS_24, ORCH_AWS_2); nothing was applied to this stack\n")
+    assert "(policy checks failed (CKV_AWS_24, ORCH_AWS_2); nothing was applied to this stack)" in blocked.stderr
     assert {blocked_stacks[n]["status"] for n in ("api_gateway", "keepalive")} == {"skipped"}
-    _edit(root, "edit", "local", "aws_security_group", alb_sg, "ingress=[]")  # the person closes it
+    _edit(root, *shlex.split(left["command"])[4:])  # the person runs the report's command, as printed
     applied_run = run_cli(root, "drift", "local", "--remediate", "apply", "--auto-approve", "--json", timeout=900)
     assert applied_run.code == 3, applied_run.stderr[-3000:]  # the drift it found
     assert {r["status"] for r in applied_run.json["remediation"]["stacks"]} <= {"ok", "no-changes"}, applied_run.stderr[-3000:]
@@ -175,7 +187,7 @@ def moto_applied(tmp_path_factory):
     """staging applied with --provider moto in a private copy and a private local cloud; skipped,
     with the command that builds it, when the real provider is not built here."""
     from orchestrator.config.project import Project
-    from orchestrator.run import local_cloud
+    from orchestrator.local_cloud import moto_server
     from orchestrator.tools import real_provider_mirror
 
     if real_provider_mirror() is None:
@@ -188,17 +200,17 @@ def moto_applied(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ORCHESTRATOR_WORK_DIR", str(work))  # this process's server record is the commands' one
         try:
-            server = local_cloud.up(project)
+            server = moto_server.up(project)
             done = run_cli(root, "apply", "staging", *MOTO_STACKS, "--provider", "moto", "--auto-approve", env=environ, timeout=2400)
             assert done.code == 0, done.stderr[-4000:]
             yield root, environ, server
         finally:
-            local_cloud.down(project)
+            moto_server.down(project)
 
 
 def test_console_changes_on_moto_are_reported(moto_applied):
     from orchestrator.status.sources import AwsSource
-    from orchestrator.run.local_cloud import CREDENTIALS
+    from orchestrator.local_cloud.moto_server import CREDENTIALS
 
     root, environ, server = moto_applied
     # Right after an apply, the real provider's first refresh reads what other resources of the stack filled

@@ -54,7 +54,8 @@ def test_a_failed_check_is_reported_by_plan_and_refused_by_apply_until_accepted(
     refused = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", "--json", timeout=600)
     assert refused.code == 1
     stack = by_name(refused.json)["network"]
-    assert stack["status"] == "failed" and "policy checks failed; nothing was applied" in stack["error"]
+    assert stack["status"] == "failed" and stack["error"].startswith(f"policy checks failed ({CHECK}); nothing was applied")
+    assert f"(policy checks failed ({CHECK}); nothing was applied to this stack)" in refused.stderr  # the progress line
     assert CHECK in stack["error"] and "--accept-policy-failures" in stack["error"]
     assert state_of(project, "network") == before  # nothing applied
 
@@ -97,10 +98,14 @@ def test_policy_check_of_a_saved_plan_speaks_atlantis(project, tmp_path):
     assert "fail" not in (passed.stdout + passed.stderr).lower()  # Atlantis reads any "fail" as a failed policy set
 
 
+# The server's PATH, the same for its plan and policy_check steps: this Python's scripts first (a
+# Terraform found first on PATH is the one both steps use, whatever else is installed).
+SERVER_PATH = {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+
 def atlantis_policy_check(project: Path, plan_file: Path) -> subprocess.CompletedProcess:
     """The workflow's policy_check run step, as Atlantis runs it (sh -c in the clone)."""
-    environ = cli_environment(project, {"TARGET_ENV": "local", "TARGET_STACK": "network", "PLANFILE": str(plan_file),
-                                        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    environ = cli_environment(project, {"TARGET_ENV": "local", "TARGET_STACK": "network", "PLANFILE": str(plan_file), **SERVER_PATH})
     return subprocess.run(["sh", "-c", atlantis.run_steps()["policy_check"]], cwd=project, env=environ,
                           capture_output=True, text=True, timeout=600)
 
@@ -108,7 +113,7 @@ def atlantis_policy_check(project: Path, plan_file: Path) -> subprocess.Complete
 def test_atlantis_reads_a_failed_check_from_the_output_and_a_pass_has_no_fail_in_it(project, tmp_path):
     edit_environment(project, lambda c: c["policy"]["accept"].pop(CHECK, None))
     plan_file = tmp_path / "network.tfplan"
-    assert run_cli(project, "plan", "local", "--stack", "network", "--out", str(plan_file), "--quiet", timeout=600).code == 1
+    assert run_cli(project, "plan", "local", "--stack", "network", "--out", str(plan_file), "--quiet", env=SERVER_PATH, timeout=600).code == 1
     failed = atlantis_policy_check(project, plan_file)
     assert failed.returncode == 0, failed.stderr[-3000:]  # a failure Atlantis's policy owners can approve, not an error
     assert "fail" in (failed.stdout + failed.stderr).lower() and CHECK in failed.stderr

@@ -55,6 +55,8 @@ def test_a_failed_check_refuses_the_apply_unless_accepted_on_the_command_line():
     failed = evaluate(ANSWER, {})
     reason = policy_gate.refusal(failed, "environments/dev.yaml", None)
     assert "policy checks failed" in reason and "CKV_AWS_2 aws_lb_listener.this" in reason
+    # the first line names the checks on its own (progress lines and reports show only that line)
+    assert reason.splitlines()[0] == "policy checks failed (CKV_AWS_91, CKV_AWS_2); nothing was applied to this stack"
     assert "environments/dev.yaml" in reason and "--accept-policy-failures" in reason
     assert policy_gate.refusal(failed, "environments/dev.yaml", policy_gate.Acceptance("ana", "reviewed in CHG-1")) is None
     assert policy_gate.refusal(PolicyResult(passed=3), "environments/dev.yaml", None) is None
