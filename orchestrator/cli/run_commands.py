@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -18,7 +19,9 @@ from orchestrator.run.types import RunOptions
 def register(commands, shared: Shared) -> None:
     plan = commands.add_parser("plan", parents=[shared.per_env], help="plan every stack to a saved plan (in parallel)")
     plan.add_argument("--out", type=Path, metavar="PATH", help="also save the plan here (one --stack; e.g. Atlantis's $PLANFILE)")
-    plan.add_argument("--show", action="store_true", help="print each saved plan as Terraform shows it (stdout; sensitive values hidden)")
+    plan.add_argument("--show", action=argparse.BooleanOptionalAction, default=None,
+                      help="print each stack's plan as Terraform shows it (stdout; sensitive values hidden). "
+                           "Default: shown when stdout is a terminal (not with --json or --quiet)")
     plan.add_argument("--report-policy-failures", action="store_true",
                       help="report failed policy checks without failing the plan (Atlantis's plan step: its policy_check "
                            "stage decides, and a policy owner may approve)")
@@ -31,8 +34,10 @@ def register(commands, shared: Shared) -> None:
                        help="apply even though policy checks failed, for this reason (kept in the run record; policy.owners)")
     apply.add_argument("--allow-destroy", action="store_true",
                        help="apply plans that destroy or replace objects without asking (default: ask on a terminal, refuse elsewhere)")
-    for quiet in (plan, apply):
-        quiet.add_argument("--quiet", action="store_true", help="no progress lines or summary table (Atlantis run steps)")
+    for checked in (plan, apply):
+        checked.add_argument("--quiet", action="store_true", help="no progress lines or summary table (Atlantis run steps)")
+        checked.add_argument("--show-accepted", action="store_true",
+                             help="list every accepted policy check (policy.accept) instead of one line counting them")
     policy = commands.add_parser("policy-check", parents=[shared.per_env],
                                  help=f"policy checks of a saved plan (Atlantis's policy_check stage): exit {OK} passed, {CHECK_FAILED} a check failed, {FAILED} error")
     policy.add_argument("--plan-file", type=Path, metavar="PATH", required=True, help="the saved plan (plan --out)")
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         auto_approve=args.auto_approve,
         plan_json=args.json,
         lock_wait_seconds=args.lock_wait,
-        show_plan=getattr(args, "show", False),
+        show_plan=_show_plan(args),
         plan_out=plan_out.resolve() if plan_out else None,
         plan_file=plan_file.resolve() if plan_file else None,
         accept_policy_failures=getattr(args, "accept_policy_failures", None),
@@ -88,7 +93,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if args.command == "policy-check":
             report.policy_text(console, results, prepared.env.config.policy.checks, brief_when_passed=True)
     else:
-        report.summary(console, args.env, args.command, results)
+        report.summary(console, args.env, args.command, results, show_accepted=getattr(args, "show_accepted", False))
         report.highlights(console, prepared.graph, results)
     if args.json:
         print(report.document(args.env, args.command, results))
@@ -100,6 +105,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 title = "" if quiet and len(results) == 1 else f"# --- {result.name}\n"
                 print(f"{title}{result.plan_text}", end="" if result.plan_text.endswith("\n") else "\n")
     return core.exit_code(args.command, results, getattr(args, "report_policy_failures", False))
+
+
+def _show_plan(args: argparse.Namespace) -> bool:
+    """plan --show / --no-show; by default what will change is shown to a person at a terminal, not to a
+    pipe, --json or an Atlantis step (--quiet, which asks with --show)."""
+    if args.command != "plan":
+        return False
+    if args.show is not None:
+        return args.show
+    return sys.stdout.isatty() and not args.json and not args.quiet
 
 
 def _output_value(where, args: argparse.Namespace, console: Console) -> int:

@@ -67,11 +67,11 @@ class PolicyResult:
         parts += [f"{len(self.skipped)} skipped"] if self.skipped else []
         return ", ".join(parts)
 
-    def lines(self, skipped: bool = True) -> list[str]:
-        """For people: each failed, accepted and (``skipped``) skipped check on a line, then the counts."""
+    def lines(self, skipped: bool = True, accepted: bool = True) -> list[str]:
+        """For people: each failed, (``accepted``) accepted and (``skipped``) skipped check on a line, then the counts."""
         out = [f"FAIL      {f.check_id} {f.resource}: {f.check_name}" + (f" ({f.guideline})" if f.guideline else "")
                for f in self.failed]
-        out += [f"ACCEPTED  {f.check_id} {f.resource}: {f.check_name} - {f.reason}" for f in self.accepted]
+        out += [f"ACCEPTED  {f.check_id} {f.resource}: {f.check_name} - {f.reason}" for f in self.accepted] if accepted else []
         out += [f"SKIPPED   {f.check_id} {f.resource}: {f.reason or 'skipped in the code'}" for f in self.skipped] if skipped else []
         total = self.passed + len(self.failed) + len(self.accepted) + len(self.skipped)
         return out + [f"{total} checks: {self.summary()}"]

@@ -17,7 +17,9 @@ def changes_text(changes: dict) -> str:
     return f"+{changes['add']} ~{changes['change']} -{changes['destroy']}"
 
 
-def summary(console: Console, env: str, command: str, results: list[StackResult]) -> None:
+def summary(console: Console, env: str, command: str, results: list[StackResult], show_accepted: bool = False) -> None:
+    """The table, then what needs reading: failed checks in full, accepted ones (reviewed once, in
+    policy.accept) folded into one line unless ``show_accepted``, new revisions, placeholders, errors."""
     table = Table(title=f"{command} {env}", title_justify="left")
     table.add_column("stack")
     table.add_column("status")
@@ -37,7 +39,13 @@ def summary(console: Console, env: str, command: str, results: list[StackResult]
         )
     console.print(table)
     # Checks skipped in the modules' code were reviewed with the code: `policy-check` and --json list them.
-    policy_text(console, [r for r in results if r.policy is not None and (r.policy.failed or r.policy.accepted)], True, skipped=False)
+    with_checks = [r for r in results if r.policy is not None]
+    policy_text(console, [r for r in with_checks if r.policy.failed or (show_accepted and r.policy.accepted)], True, skipped=False,
+                accepted=show_accepted)
+    accepted = {r.name: len(r.policy.accepted) for r in with_checks if r.policy.accepted}
+    if accepted and not show_accepted:
+        console.print(f"{sum(accepted.values())} accepted policy check(s) not listed ({', '.join(f'{n} {c}' for n, c in accepted.items())}; "
+                      "policy.accept): --show-accepted lists them", highlight=False, markup=False, soft_wrap=True)
     for result in results:
         if result.new_revisions:
             console.print(f"[cyan]{result.name}[/]: {', '.join(map(str, result.new_revisions))}: routine, not a loss "
@@ -70,7 +78,7 @@ def policy_cell(result: StackResult) -> str:
 
 
 def policy_text(console: Console, results: list[StackResult], enabled: bool, brief_when_passed: bool = False,
-                skipped: bool = True) -> None:
+                skipped: bool = True, accepted: bool = True) -> None:
     """Each stack's failed, accepted and skipped checks, for people and for Atlantis's policy_check.
 
     ``brief_when_passed``: a passing stack gets its counts only. Atlantis takes any "fail" in a custom
@@ -83,7 +91,8 @@ def policy_text(console: Console, results: list[StackResult], enabled: bool, bri
         if result.policy is None:
             continue
         verdict = "passed" if result.policy.ok else "FAILED"
-        lines = result.policy.lines(skipped)[-1:] if result.policy.ok and brief_when_passed else result.policy.lines(skipped)
+        lines = result.policy.lines(skipped, accepted)
+        lines = lines[-1:] if result.policy.ok and brief_when_passed else lines
         console.print(f"policy checks of {result.name}: {verdict}", highlight=False, markup=False)
         for line in lines:
             console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
