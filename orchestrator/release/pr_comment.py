@@ -63,6 +63,9 @@ class StackPlan:
     outputs: list[str] = field(default_factory=list)  # names of outputs the plan changes
     secrets: set[str] = field(default_factory=set)
     policy: PolicyResult | None = None  # the policy checks of the plan, when the environment checks them
+    never_applied: bool = False  # nothing in state: the plan creates the stack
+    env_new: bool = False  # its environment comes up from nothing in this change (every stack never applied; pr_plan decides)
+    creates: list[str] = field(default_factory=list)  # addresses the plan creates
 
     @property
     def title(self) -> str:
@@ -105,8 +108,12 @@ def plan_facts(plan: StackPlan, plan_json: dict) -> None:
             plan.replaces.append(deletion.address)
         else:
             plan.revisions.append(deletion)
+    prior = (plan_json.get("prior_state") or {}).get("values", {}).get("root_module", {})
+    plan.never_applied = not (prior.get("resources") or prior.get("child_modules"))
     for change in plan_json.get("resource_changes", []):
         actions = change.get("change", {}).get("actions", [])
+        if actions == ["create"]:
+            plan.creates.append(change["address"])
         if "forget" in actions:
             plan.forgets.append(change["address"])
         if change.get("change", {}).get("importing"):
@@ -375,10 +382,52 @@ def split(text: str, limit: int = GITHUB_LIMIT) -> list[str]:
     return ["\n".join(part) for part in parts]
 
 
+def _needs_reading(plan: StackPlan) -> bool:
+    return plan.status not in ("ok", "no-changes") or plan.has_changes or (plan.policy is not None and not plan.policy.ok)
+
+
+def new_environments(plans: list[StackPlan]) -> dict[str, list[StackPlan]]:
+    """Environments the change brings up from nothing (``env_new``), every plan clean: a failure, or a
+    failed policy check, is shown in full instead."""
+    by_env: dict[str, list[StackPlan]] = {}
+    for plan in plans:
+        by_env.setdefault(plan.env, []).append(plan)
+    return {env: items for env, items in by_env.items()
+            if all(p.env_new and p.status in ("ok", "no-changes") and (p.policy is None or p.policy.ok) for p in items)}
+
+
+def review_order(plans: list[StackPlan]) -> list[StackPlan]:
+    """What a reviewer needs first: applied environments' plans that change something or failed, then
+    those without changes; environments never applied come last (and are folded)."""
+    new = {id(p) for items in new_environments(plans).values() for p in items}
+    return sorted(plans, key=lambda p: (id(p) in new, not _needs_reading(p)))  # stable: DAG order within
+
+
+def new_environment_section(env: str, plans: list[StackPlan]) -> str:
+    """A never-applied environment in a few lines: what each stack creates, counted; the addresses folded."""
+    added = sum(p.changes.get("add", 0) for p in plans)
+    lines = [f"### New environment `{env}` ({len(plans)} projects, folded)", "",
+             f"Nothing of `{env}` is applied yet: these plans create it (**{added} to add**). Their full output is left out "
+             f"to keep this comment readable; `atlantis plan -p {plans[0].title}` (or `plan {env} --show`) shows one in full.", "",
+             "| project | changes | policy checks |", "|---|---|---|"]
+    for plan in plans:
+        checks = "" if plan.policy is None else f"passed ({plan.policy.summary()})"
+        placeholders = f" (planned with placeholders for {', '.join(f'`{p}`' for p in plan.placeholders)})" if plan.placeholders else ""
+        lines.append(f"| `{plan.title}` | {changes_text(plan)}{placeholders} | {checks} |")
+    created = [f"- `{p.title}`: " + ", ".join(f"`{a}`" for a in p.creates) for p in plans if p.creates]
+    if created:
+        lines += ["", "<details><summary>Objects to create</summary>", "", *created, "", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
 def render(plans: list[StackPlan], base: str, head: str, removed=(), may_be_affected=(), errors=(), limit: int = GITHUB_LIMIT) -> list[str]:
-    """The comment, as one or more parts of at most ``limit`` bytes."""
+    """The comment, as one or more parts of at most ``limit`` bytes: applied environments' changes first,
+    never-applied environments folded to a summary at the end."""
+    plans = review_order(plans)
+    new = new_environments(plans)
     blocks = [header(plans, base, head, list(removed), list(may_be_affected), list(errors))]
-    blocks += [section(index, plan) for index, plan in enumerate(plans, 1)]
+    blocks += [section(index, plan) for index, plan in enumerate((p for p in plans if p.env not in new), 1)]
+    blocks += [new_environment_section(env, items) for env, items in new.items()]
     blocks.append(footer(plans))
     text = secrets.MASK.apply("\n".join(blocks))  # every secret the run resolved, before sizing
     return split(text, limit)

@@ -35,8 +35,9 @@ from orchestrator.config.project import Project
 from orchestrator.release import pr_comment, revisions
 from orchestrator.release.pr_comment import StackPlan, plan_facts
 from orchestrator.run import core, run_record, saved_plan, secrets
-from orchestrator.run.types import RunOptions, provider_mode
+from orchestrator.run.types import RunOptions
 from orchestrator.terraform import workdir
+from orchestrator.terraform.target import Target
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,11 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
             if result.plan_json:
                 plan_facts(plan, json.loads(Path(result.plan_json).read_text()))
         plans.append(plan)
+    # Brought up from nothing: no planned stack has state, and the change adds the environment or plans all of it.
+    everything = set(names) == set(load_graph(project).stacks)
+    if all(p.never_applied for p in plans) and (everything or any(item.new_env for item in items)):
+        for plan in plans:
+            plan.env_new = True
     return plans
 
 
@@ -312,7 +318,7 @@ NO_CHANGES = "No changes. Your infrastructure matches the configuration."
 def applied_inputs(project: Project, env_name: str, provider: str) -> dict[str, str]:
     """stack -> digest of the rendered inputs of its last successful apply (the run record)."""
     env = EnvironmentLoader(project).load(env_name)
-    record = run_record.load(workdir.env_dir(project, env, provider_mode(env, provider)))
+    record = run_record.load(Target.of(env, provider).env_dir(project))
     return {name: entry["inputs_sha256"] for name, entry in record.items()
             if entry.get("command") == "apply" and entry.get("status") in ("ok", "no-changes") and entry.get("inputs_sha256")}
 

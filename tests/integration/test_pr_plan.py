@@ -153,9 +153,12 @@ def test_new_environment_in_a_commit_is_planned_with_placeholders_and_the_tree_i
     assert {s["reason"] for s in done.json["stacks"]} == {"new environment"}
     placeholders = {s["name"]: s["placeholders"] for s in done.json["stacks"]}
     assert placeholders["network"] == [] and placeholders["ecs"] == ["alb.id", "network.list"]
-    assert comment.count("**planned with placeholders**") == 5
+    # a new environment is folded to a summary (its full create plans would bury what reviewers must read)
+    assert "### New environment `gamma` (6 projects, folded)" in comment and "**6 to add**" in comment
+    assert comment.count("(planned with placeholders for") == 5
+    assert "| `gamma-ecs` | **+1 ~0 -0** (planned with placeholders for `alb.id`, `network.list`) |" in comment
     assert "project: `gamma-ecs` dir: `.` workspace: `gamma-ecs`: **+1 ~0 -0** (new environment; :warning: placeholders)" in comment
-    assert '"placeholder-1"' in comment
+    assert '"placeholder-1"' not in comment and "`terraform_data.this`" in comment  # objects to create, listed
     assert git(repo, "status", "--porcelain") == ""
     assert not (repo / "environments" / "gamma.yaml").exists()
 

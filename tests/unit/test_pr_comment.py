@@ -35,6 +35,7 @@ PLAN_JSON = {
     ],
     "output_changes": {"token": {"after": "tok-abcdef"}},
     "planned_values": {"outputs": {"token": {"sensitive": True, "value": "tok-abcdef"}}},
+    "prior_state": {"values": {"root_module": {"resources": [{"address": "aws_lb.this"}]}}},
 }
 
 
@@ -83,7 +84,9 @@ def test_layout_header_sections_footer():
     assert "<details>" not in comment  # short plans are not folded
     assert "**planned with placeholders**" in comment and "`alb.listener_arn`" in comment
     assert "`staging-keepalive`" in comment and "`old/network`" in comment
-    assert f"### 2. project: `staging-alb` dir: `.` workspace: `staging-alb`\n\n{NO_CHANGES}\n" in comment
+    # what needs reading first: changes and failures in DAG order, then what does not change
+    assert f"### 4. project: `staging-alb` dir: `.` workspace: `staging-alb`\n\n{NO_CHANGES}\n" in comment
+    assert comment.index("### 2. project: `staging-ecs`") < comment.index("### 3. project: `staging-vpc_link`")
     assert "**Plan Error**" in comment and "Error: boom" in comment and "**Plan Skipped**" in comment
     assert "### Plan Summary\n\n4 projects, 1 with changes, 1 with no changes, 1 failed, 1 skipped" in comment
     assert footer([]).startswith("---\n### Plan Summary\n\n0 projects, 0 with changes, 0 with no changes, 0 failed\n")
@@ -186,3 +189,33 @@ def test_errors_logged_as_text_are_shown_in_full_from_the_failed_command(tmp_pat
     log.write_text("$ init\nError: not this one\n# exit 1\n$ plan -no-color\nTerraform 1.15.5\nError: Resource precondition failed\n"
                    "  on main.tf line 59\n  Stack fx-beta-alb was told to fail.\n# exit 1 after 0.299s\n")
     assert diagnostics(log) == "Error: Resource precondition failed\n  on main.tf line 59\n  Stack fx-beta-alb was told to fail."
+
+
+def test_applied_environments_with_changes_come_first_and_never_applied_ones_are_folded():
+    created = {"prior_state": {"values": {"root_module": {}}},
+               "resource_changes": [{"address": f"aws_subnet.private[{i}]", "change": {"actions": ["create"], "before": None, "after": {}}}
+                                    for i in range(40)]}
+    updated = {"prior_state": {"values": {"root_module": {"resources": [{"address": "aws_ecs_service.this"}]}}}, "resource_changes": []}
+    plans = []
+    for env, facts, changes in (("qa", created, {"add": 40, "change": 0, "destroy": 0}),
+                                ("dev", updated, {"add": 0, "change": 0, "destroy": 0}),
+                                ("staging", updated, {"add": 0, "change": 1, "destroy": 0})):
+        for name in ("network", "ecs"):
+            plan = stack(name, env=env, changes=changes, status="ok" if any(changes.values()) else "no-changes",
+                         text="  + resource \"aws_subnet\" \"private\" {\n" * 300)
+            plan_facts(plan, facts)
+            plan.env_new = plan.never_applied  # as pr_plan decides when the change plans all of an environment
+            plans.append(plan)
+    [comment] = render(plans, "main", "feature")
+    sections = [line for line in comment.splitlines() if line.startswith("### ")]
+    assert sections[:4] == [f"### {i}. project: `{title}` dir: `.` workspace: `{title}`"
+                            for i, title in enumerate(["staging-network", "staging-ecs", "dev-network", "dev-ecs"], 1)]
+    assert sections[4] == "### New environment `qa` (2 projects, folded)"
+    assert "**80 to add**" in comment and "| `qa-network` | **+40 ~0 -0** |" in comment
+    assert "`aws_subnet.private[39]`" in comment.split("<summary>Objects to create</summary>")[1]
+    assert comment.count('resource "aws_subnet"') == 2 * 300  # staging's two plans in full, qa's not at all
+    assert len(comment.encode()) < GITHUB_LIMIT
+    # a never-applied environment whose plan fails a check or errors is shown in full
+    plans[0].status, plans[0].error = "failed", "Error: boom"
+    [comment] = render(plans, "main", "feature")
+    assert "New environment" not in comment and comment.index("`qa-network`") < comment.index("### 2.")
