@@ -58,6 +58,17 @@ def run_cli(root: Path, *args: str, env: dict | None = None, timeout: float = 30
     return CliRun(done.returncode, done.stdout, done.stderr)
 
 
+S3_STATE_BUCKET = "fx-tfstate-alpha"
+
+
+def fixture_with_s3_state(root: Path) -> Path:
+    """A copy of the fixture project at ``root`` whose alpha keeps state in S3 (bucket S3_STATE_BUCKET, key prefix fx)."""
+    shutil.copytree(FIXTURE_PROJECT, root, ignore=shutil.ignore_patterns(".orchestrator"))
+    with open(root / "environments" / "alpha.yaml", "a") as config:
+        config.write(f"backend:\n  type: s3\n  bucket: {S3_STATE_BUCKET}\n  key_prefix: fx\n")
+    return root
+
+
 def by_name(document: dict) -> dict:
     """The stacks of a --json document, by name."""
     return {stack["name"]: stack for stack in document["stacks"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from rich.console import Console
 
@@ -21,6 +22,20 @@ def register(commands, shared: Shared) -> None:
         state.add_argument("--comment-args", metavar="ARGS", help="the arguments as Atlantis's $COMMENT_ARGS (escaped, comma-separated)")
         state.add_argument("--quiet", action="store_true", help="print Terraform's output only")
         state.set_defaults(handler=state_command)
+    listing = commands.add_parser("state-history", parents=[shared.common],
+                                  help="the versions of one stack's state in S3: when, serial, lineage, size (newest first)")
+    restore = commands.add_parser("state-restore", parents=[shared.common],
+                                  help="write a version of one stack's state back as the newest (same lineage only; asks first)")
+    for parser in (listing, restore):
+        add_env_argument(parser)
+        parser.add_argument("stack", metavar="STACK", help="the stack whose state object is read")
+        add_provider_option(parser)
+        add_state_option(parser)
+    restore.add_argument("version", metavar="VERSION", help="the version id, as state-history lists it")
+    restore.add_argument("--auto-approve", action="store_true", help="restore without asking")
+    add_lock_wait_option(restore, "wait this long for another run of the environment")
+    listing.set_defaults(handler=state_history)
+    restore.set_defaults(handler=state_restore)
     tf = commands.add_parser("tf", parents=[shared.common], help="Terraform itself in one stack's prepared working directory: "
                              "tf ENV STACK -- state list|show|mv|rm, console, force-unlock, providers, output, import, ...")
     add_env_argument(tf)
@@ -38,6 +53,43 @@ def split_terraform_arguments(argv: list[str]) -> tuple[list[str], list[str] | N
         return argv, None
     cut = argv.index("--")
     return argv[:cut], argv[cut + 1:]
+
+
+def state_history(args: argparse.Namespace, console: Console) -> int:
+    """state-history ENV STACK: a table for people, the versions as JSON with --json."""
+    from rich.table import Table
+
+    from orchestrator.run import state_history as history
+
+    state = history.locate(project(args), args.env, args.stack, args.provider, args.state)
+    versions = history.history(state)
+    if args.json:
+        print(json.dumps({"env": args.env, "command": "state-history", "stack": args.stack, "bucket": state.bucket, "key": state.key,
+                          "versions": [v.document() for v in versions]}, indent=2))
+        return OK
+    table = Table(title=f"state of {args.stack} in {args.env}: s3://{state.bucket}/{state.key} ({state.where})", title_justify="left")
+    for column in ("version", "modified", "serial", "lineage", "size", "uploaded by", ""):
+        table.add_column(column)
+    for v in versions:
+        what = "deleted" if v.deleted else ("unreadable" if not v.readable else "")
+        table.add_row(v.version_id, v.modified, "" if v.serial is None else str(v.serial), v.lineage or "", str(v.size),
+                      v.uploaded_by or "", ", ".join(filter(None, ["latest" if v.latest else "", what])))
+    Console().print(table)
+    return OK
+
+
+def state_restore(args: argparse.Namespace, console: Console) -> int:
+    from orchestrator.run import state_history as history
+
+    done = history.restore(project(args), args.env, args.stack, args.version, args.provider, args.state, args.auto_approve,
+                           args.lock_wait, console)
+    if args.json:
+        print(json.dumps(done, indent=2))
+    flags = "".join(f" --{name} {value}" for name, value in (("provider", args.provider), ("state", args.state)) if value != "auto")
+    console.print(f"state of {args.stack} in {args.env} restored from version {done['restored']}: now version "
+                  f"{done['new_version']}, serial {done['serial']}; `python -m orchestrator plan {args.env} --stack {args.stack}{flags}` "
+                  "shows what differs from the cloud", markup=False, highlight=False)
+    return OK
 
 
 def state_command(args: argparse.Namespace, console: Console) -> int:

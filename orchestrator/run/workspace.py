@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ from orchestrator.config.errors import InputError, Problem
 from orchestrator.config.graph import Stack, StackGraph
 from orchestrator.config.project import Project
 from orchestrator.local_provider import pool
-from orchestrator.run import bootstrap, local_cloud, lock
-from orchestrator.run.types import StackFailure, provider_mode
+from orchestrator.local_cloud import moto_server
+from orchestrator.run import bootstrap, lock
+from orchestrator.run.types import StackFailure
 from orchestrator.terraform import bundled, engine, workdir
+from orchestrator.terraform.target import Target
 
 
 @dataclass
@@ -64,6 +67,18 @@ def error_lines(result: engine.Result, log: Path, redact: Callable[[str], str]) 
     return redact("\n".join(lines[:12])) or f"terraform {result.command} exited with {result.returncode}"
 
 
+_LOCK_FIELD = re.compile(r"^\s*(ID|Who|Created):\s*(.+?)\s*$", re.MULTILINE)
+
+
+def held_lock(output: str) -> tuple[str, str, str] | None:
+    """(lock ID, who, created) from Terraform's "Error acquiring the state lock" (its Lock Info), or None."""
+    text = output.replace("\\n", "\n")  # the JSON diagnostics escape their newlines
+    if "Error acquiring the state lock" not in text:
+        return None
+    fields = dict(_LOCK_FIELD.findall(text))
+    return (fields["ID"], fields.get("Who", ""), fields.get("Created", "")) if "ID" in fields else None
+
+
 class Workspaces:
     def __init__(self, project: Project, env: LoadedEnvironment, graph: StackGraph, provider: str,
                  redact: Callable[[str], str], state: str = "auto"):
@@ -71,13 +86,8 @@ class Workspaces:
         self.env = env
         self.graph = graph
         self.redact = redact
-        self.mode = provider_mode(env, provider)
-        self.local_provider = self.mode == "local"
-        self.state_option = state
-        self.state = workdir.state_backend(env, self.mode, state)  # local | s3
-        # A rehearsal's S3 state lives on the local cloud (moto), as production's lives in the account.
-        self.state_on_local_cloud = self.state == "s3" and self.mode != "aws"
-        self.env_dir = workdir.env_dir(project, env, self.mode)
+        self.target = Target.of(env, provider, state)
+        self.env_dir = self.target.env_dir(project)
         self.stacks = {name: StackWorkspace(stack) for name, stack in graph.stacks.items()}
         self._setup_lock = threading.Lock()
         self.provider_pool: pool.ProviderPool | None = None  # the built-in provider's processes, when used
@@ -98,7 +108,7 @@ class Workspaces:
             environ.pop("TF_WORKSPACE", None)
             bundled.prepare_environment(environ)
             needs_aws = any("aws" in module_info.read(s.module_dir).providers for s in self.graph.stacks.values())
-            if self.local_provider:
+            if self.target.built_in_provider:
                 # Never mix the stand-in provider with a real plugin cache.
                 environ.pop("TF_PLUGIN_CACHE_DIR", None)
                 if needs_aws:
@@ -107,22 +117,22 @@ class Workspaces:
                     except ImportError as error:  # pragma: no cover - packaging problem
                         raise InputError([Problem("--provider", "local", f"the local AWS provider is unavailable: {error}")]) from None
                     cache_dir = self.project.runs_dir / "local-provider"
-                    environ.update(cli_environment(cache_dir, workdir.local_cloud_dir(self.project, self.env)))
+                    environ.update(cli_environment(cache_dir, self.target.local_cloud_dir(self.project)))
                     # (cached_property takes no lock on Python 3.12+: two threads may both get here)
                     if pool.enabled(environ) and self.provider_pool is None:
                         self.provider_pool = pool.ProviderPool(cache_dir, environ, self.env_dir / "provider-pool.log")
                         self.provider_pool.warm()
-            elif self.mode == "moto":
+            elif self.target.on_moto:
                 # The provider built here from source, against the moto server only.
                 environ.pop("TF_PLUGIN_CACHE_DIR", None)
-                environ.update(self.moto_server.environment())
                 environ["TF_CLI_CONFIG_FILE"] = str(self._real_provider_cli_config())
-            if self.mode == "moto" or self.state_on_local_cloud:
+            if self.target.needs_local_cloud:
                 # Fake credentials only: none of the user's may be sent to the local cloud, nor mixed with its own.
                 for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
                     environ.pop(name, None)
-                environ.update(self.moto_server.state_environment())
-            if self.mode == "aws":
+                # Every endpoint there for the provider on moto; S3 and STS alone for state kept there.
+                environ.update(self.moto_server.environment() if self.target.on_moto else self.moto_server.state_environment())
+            if self.target.on_aws:
                 cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")
                 Path(cache).mkdir(parents=True, exist_ok=True)
                 environ["TF_PLUGIN_CACHE_DIR"] = cache
@@ -136,13 +146,13 @@ class Workspaces:
                          if "aws" not in module_info.read(stack.module_dir).aliased_providers)
 
     @functools.cached_property
-    def moto_server(self) -> local_cloud.Server:
+    def moto_server(self) -> moto_server.Server:
         """The local cloud of --provider moto (started when no command has started it yet)."""
-        return local_cloud.up(self.project)
+        return moto_server.up(self.project)
 
     def ensure_state_bucket(self) -> None:
         """Before a rehearsal keeps state in S3 on the local cloud: its bucket, bootstrapped (created when missing)."""
-        if self.state_on_local_cloud:
+        if self.target.state_on_local_cloud:
             bootstrap.on_local_cloud(self.project, self.env)
 
     def _real_provider_cli_config(self) -> Path:
@@ -177,8 +187,24 @@ class Workspaces:
         space = self.stacks[name]
         space.terraform_seconds += result.seconds
         if result.returncode not in ok_codes or result.interrupted and result.returncode != 0:
-            raise StackFailure(error_lines(result, space.workdir.log, self.redact))
+            raise StackFailure(error_lines(result, space.workdir.log, self.redact) + self.lock_hint(name, result))
         return result
+
+    def lock_hint(self, name: str, result: engine.Result) -> str:
+        """When another run holds the stack's state lock: whose it is, since when, and the command that
+        clears it once no run is active (a run killed outright leaves its lock behind)."""
+        try:
+            log = self.stacks[name].workdir.log.read_text(encoding="utf-8", errors="replace")[-20000:]
+        except OSError:
+            log = ""
+        held = held_lock(result.stdout + "\n" + log)
+        if held is None:
+            return ""
+        lock_id, who, created = held
+        command = (f"python -m orchestrator tf {self.env.name} {name} --provider {self.target.mode} --state {self.target.state} "
+                   f"-- force-unlock -force {lock_id}")
+        return (f"\nthe state lock of {name} is held by {who or 'another run'} since {created or 'an unknown time'} "
+                f"(lock ID {lock_id}): wait for that run, or, if none is running (a killed run leaves its lock), clear it: {command}")
 
     def ensure_initialised(self, name: str) -> workdir.Workdir:
         """Prepare the working directory and run init when its configuration changed. Locked per stack."""
@@ -191,8 +217,8 @@ class Workspaces:
 
     def _initialise(self, name: str, space) -> workdir.Workdir:
         """Prepare and initialise (under the stack's preparation lock and its thread lock)."""
-        endpoint = self.moto_server.endpoint if self.mode == "moto" else None
-        directory = workdir.prepare(self.project, self.env, space.stack, self.mode, endpoint, self.state_option)
+        endpoint = self.moto_server.endpoint if self.target.on_moto else None
+        directory = workdir.prepare(self.project, self.target, space.stack, endpoint)
         space.workdir = directory
         if directory.backend_cache_damaged():
             self.append_log(name, "# .terraform/terraform.tfstate (init's backend record) is unreadable: rebuilding .terraform/\n")

@@ -4,31 +4,27 @@ clean and leaves no lock object behind; a held lock stops a run."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
-from helpers import FIXTURE_PROJECT, by_name, run_cli
+from helpers import S3_STATE_BUCKET, by_name, fixture_with_s3_state, run_cli
 from orchestrator.config.project import Project
-from orchestrator.run import local_cloud
+from orchestrator.local_cloud import moto_server
 
-BUCKET = "fx-tfstate-alpha"
+BUCKET = S3_STATE_BUCKET
 STACKS = ("network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive")
 
 
 @pytest.fixture
 def s3_project(tmp_path, monkeypatch):
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURE_PROJECT, root, ignore=shutil.ignore_patterns(".orchestrator"))
-    with open(root / "environments" / "alpha.yaml", "a") as config:
-        config.write(f"backend:\n  type: s3\n  bucket: {BUCKET}\n  key_prefix: fx\n")
+    root = fixture_with_s3_state(tmp_path / "project")
     work = tmp_path / "work"
     monkeypatch.setenv("ORCHESTRATOR_WORK_DIR", str(work))
     project = Project(root)
     try:
         yield root, {"ORCHESTRATOR_WORK_DIR": str(work)}, project
     finally:
-        local_cloud.down(project)
+        moto_server.down(project)
 
 
 def test_apply_keeps_state_in_s3_with_the_native_lock(s3_project):
@@ -40,7 +36,7 @@ def test_apply_keeps_state_in_s3_with_the_native_lock(s3_project):
     backend = (project.runs_dir / "alpha" / "network" / "_orchestrator_backend.tf").read_text()
     assert 'backend "s3"' in backend and "use_lockfile = true" in backend
 
-    server = local_cloud.status(project)
+    server = moto_server.status(project)
     assert server is not None  # bootstrapped on the way: the bucket was made by the run
     s3 = server.session("eu-west-1").client("s3", endpoint_url=server.endpoint)
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
