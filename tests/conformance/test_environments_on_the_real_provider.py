@@ -37,6 +37,12 @@ def test_environment_applies_replans_clean_and_destroys(project, env, moto_serve
     assert applied.code == 0, applied.stderr[-3000:]
     stacks = by_name(applied.json)
     assert {s["status"] for s in stacks.values()} == {"ok"}, {n: s["error"] for n, s in stacks.items()}
+    if env != "local":  # the production path: state in S3 on the local cloud, one object per stack, no local state
+        assert not list(moto_server_work(moto_server).glob(f"{env}.moto/state/*.tfstate"))
+        s3 = moto_server.session("eu-west-1").client("s3", endpoint_url=moto_server.endpoint)
+        keys = {o["Key"] for b in s3.list_buckets()["Buckets"] for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", [])}
+        assert {k.rsplit("/", 2)[1] for k in keys if k.endswith(".tfstate")} >= {env}, keys
+        assert not [k for k in keys if k.endswith(".tflock")]
     replanned = run_cli(project, "plan", env, "--provider", "moto", "--json", env=work, timeout=1800)
     assert replanned.code == 0, replanned.stderr[-3000:]
     changed = {n: s["changes"] for n, s in by_name(replanned.json).items() if s["status"] != "no-changes"}
