@@ -65,6 +65,12 @@ class Stack:
     template: Path
     inputs: tuple[Input, ...] = ()
     depends_on: frozenset[str] = frozenset()
+    module_ref: str | None = None  # the pin whose module_dir this is ("v1.4 (0a1b2c3d4e5f)"); None: the working tree
+    module_commit: str | None = None  # the pin's full commit
+
+    @property
+    def module_label(self) -> str:
+        return repr(self.module) + (f" at {self.module_ref}" if self.module_ref else "")
 
     @property
     def upstreams(self) -> frozenset[str]:

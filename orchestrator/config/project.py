@@ -14,6 +14,9 @@ STACKS_FILE = "stacks.yaml"
 @dataclass(frozen=True)
 class Project:
     root: Path
+    # The git repository the project's files came from, when they were extracted from it (a revision
+    # pr-plan reads); None: the repository holding ``root``, if any.
+    repository: Path | None = None
 
     @classmethod
     def find(cls, start: Path | None = None) -> "Project":
@@ -28,6 +31,10 @@ class Project:
         raise InputError(
             [Problem(str(start), "", f"no {STACKS_FILE} here or above; run inside a project or pass --root")]
         )
+
+    def in_repository(self, path: Path) -> str:
+        """``path`` relative to the top of the project's git repository (``repository``)."""
+        return Path(path).resolve().relative_to(self.repository.resolve()).as_posix()
 
     @property
     def stacks_file(self) -> Path:

@@ -94,7 +94,7 @@ def render_stack(project: Project, graph: StackGraph, env: LoadedEnvironment, na
         if key in seen:
             problems.append(Problem(where, key, "assigned twice"))
         elif key not in declared:
-            problems.append(Problem(where, key, f"module {stack.module!r} declares no such variable"))
+            problems.append(Problem(where, key, f"module {stack.module_label} declares no such variable"))
         elif key in fed:
             problems.append(Problem(where, key, "is fed by an upstream output in stacks.yaml; remove it here"))
         seen.add(key)

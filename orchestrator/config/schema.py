@@ -248,6 +248,17 @@ class SecretReference(Section):
         return self
 
 
+GitRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")]
+
+
+class ModulePins(Section):
+    ref: GitRef | None = Field(
+        None, description="Git commit or tag whose terraform_modules/ this environment runs; absent: the working tree. "
+                          "`promote SOURCE TARGET` moves it from SOURCE to TARGET.")
+    stacks: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")], GitRef] = Field(
+        default_factory=dict, description="A pin for one stack's module (stack -> git commit or tag), over `ref`.")
+
+
 class Environment(Section):
     """One environment: where it runs, who may touch it, and what it runs."""
 
@@ -274,6 +285,7 @@ class Environment(Section):
     api: Api = Api()
     keepalive: Keepalive = Keepalive()
     policy: Policy = Policy()
+    modules: ModulePins = ModulePins()
     secrets: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z_][a-z0-9_]*$")], SecretReference] = Field(
         default_factory=dict, description="stack.variable -> where its secret value lives (see secrets.py)."
     )

@@ -44,6 +44,7 @@ from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.exit_codes import CHECK_FAILED
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
+from orchestrator.run import module_pins
 
 FILE_NAME = "atlantis.yaml"
 WORKFLOW = "orchestrator"
@@ -106,14 +107,18 @@ def _workflow() -> dict:
     return {stage: {"steps": _setup() + [{"run": command}]} for stage, command in run_steps().items()}
 
 
-def watched(project: Project, stack, env: str) -> list[str]:
-    """``when_modified``: every file that can change the stack's fingerprint (see pr_plan.snapshot)."""
+def watched(project: Project, stack, env: str, pinned: bool = False) -> list[str]:
+    """``when_modified``: every file that can change the stack's fingerprint (see pr_plan.snapshot). A
+    stack whose module is pinned (``modules.ref``) reads its module from the pin, which the environment
+    file holds: an edit of the module in the tree does not plan it."""
     module = project.display(stack.module_dir)
-    paths = [
+    paths = [] if pinned else [
         f"{module}/**",
         f"!{module}/README.md",
         f"!{module}/examples/**",
         f"!{module}/tests/**",
+    ]
+    paths += [
         project.display(stack.template),
         project.display(project.defaults_file),
         project.display(project.environments_dir / f"{env}.yaml"),
@@ -132,6 +137,7 @@ def config(project: Project) -> dict:
         loaded = loader.load(env)
         if loaded.config.provider == "local":
             continue
+        pinned = module_pins.pins(loaded, graph)
         for name in graph.order:
             stack = graph.stacks[name]
             entry = {
@@ -140,7 +146,7 @@ def config(project: Project) -> dict:
                 "workspace": f"{env}-{name}",
                 "workflow": WORKFLOW,
                 "execution_order_group": graph.depth(name),
-                "autoplan": {"enabled": True, "when_modified": watched(project, stack, env)},
+                "autoplan": {"enabled": True, "when_modified": watched(project, stack, env, name in pinned)},
             }
             if loaded.config.require_approval:
                 entry["apply_requirements"] = list(APPROVAL)

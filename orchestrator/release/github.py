@@ -39,6 +39,7 @@ from orchestrator.config.exit_codes import BAD_INPUT, CHANGES, FAILED, OK
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.release import promote
+from orchestrator.run import module_pins
 
 WORKFLOWS_DIR = ".github/workflows"
 PREFIX = "orchestrator-"
@@ -305,9 +306,17 @@ jq -r '"### \\(.command) \\(.env)", "",
 
 
 def _watched(project: Project, env: CloudEnv) -> list[str]:
-    """What an apply of this environment reads (a push that changes none of it applies nothing)."""
+    """What an apply of this environment reads (a push that changes none of it applies nothing): the
+    modules of the stacks that follow the working tree (a pinned one is read from its pin, in the
+    environment file)."""
+    graph = load_graph(project)
+    pinned = module_pins.pins(EnvironmentLoader(project).load(env.name), graph)
+    if pinned:
+        modules = [f"{project.display(graph.stacks[n].module_dir)}/**" for n in graph.order if n not in pinned]
+    else:
+        modules = [f"{project.display(project.modules_dir)}/**"]
     return [
-        f"{project.display(project.modules_dir)}/**",
+        *modules,
         f"{project.display(project.templates_dir)}/**",
         project.display(project.defaults_file),
         project.display(project.environments_dir / f"{env.name}.yaml"),

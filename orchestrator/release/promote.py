@@ -33,16 +33,18 @@ from orchestrator.config import validation
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.config.exit_codes import OK
+from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.config.schema import IMAGE_DIGEST
 from orchestrator.release import revisions
-from orchestrator.run import core, run_record
+from orchestrator.run import core, module_pins, run_record
 from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.secrets import MASK
 from orchestrator.run.types import StackFailure
 from orchestrator.run.workspace import Workspaces
+from orchestrator.terraform.target import Target
 
 POLICY_FILE = "promotion.yaml"
 
@@ -241,6 +243,39 @@ def edit(text: str, policy: Policy, values: dict, current: dict) -> tuple[str, l
     return out.getvalue(), changes
 
 
+def module_pin(project: Project, source: str, provider: str) -> str | None:
+    """What TARGET's ``modules.ref`` becomes: SOURCE's pin, else the one commit SOURCE's last apply ran
+    every stack's module from (the run record); None when neither says (a module applied with
+    uncommitted changes, or never applied here)."""
+    env = EnvironmentLoader(project).load(source)
+    if env.config.modules.ref:
+        return env.config.modules.ref
+    record = run_record.load(Target.of(env, provider).env_dir(project))
+    applied = {entry.get("module_commit") for entry in record.values() if entry.get("command") == "apply"}
+    return next(iter(applied))[:12] if len(applied) == 1 and None not in applied else None
+
+
+def set_pin(text: str, ref: str) -> str:
+    """TARGET's YAML with ``modules.ref: REF`` (comments and order kept)."""
+    yaml = _yaml()
+    document = yaml.load(text) or CommentedMap()
+    _mapping_at(document, ["modules"])["ref"] = DoubleQuotedScalarString(ref)
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def module_changes(project: Project, old: str | None, new: str) -> list[str]:
+    """The modules' diff between TARGET's pin and the new one, per file (git diff --stat)."""
+    graph = load_graph(project)
+    old_commit, new_commit = (module_pins.resolve(project, old) if old else None), module_pins.resolve(project, new)
+    if old_commit is None or new_commit is None:
+        return [f"{old or 'the working tree'} -> {new}: cannot compare (not both commits of this repository)"]
+    if old_commit == new_commit:
+        return []
+    return module_pins.changed_files(project, old_commit, new_commit, sorted({s.module_dir for s in graph.stacks.values()}))
+
+
 def _who(root: Path) -> str:
     name = revisions.git(root, "config", "user.name").stdout.strip()
     email = revisions.git(root, "config", "user.email").stdout.strip()
@@ -260,7 +295,8 @@ def _commit(root: Path) -> str:
     return commit[:12] + (" (with uncommitted changes)" if dirty else "")
 
 
-def record(project: Project, policy: Policy, options: PromoteOptions, changes: list, where: str, commit: str) -> str:
+def record(project: Project, policy: Policy, options: PromoteOptions, changes: list, where: str, commit: str,
+           module_diff: list[str] = ()) -> str:
     """Append one entry to the history file; returns the entry."""
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     lines = [
@@ -272,6 +308,8 @@ def record(project: Project, policy: Policy, options: PromoteOptions, changes: l
         "- what:",
     ]
     lines += [f"  - `{key}`: `{json.dumps(old)}` -> `{json.dumps(new)}`" for key, old, new in changes]
+    if module_diff:
+        lines += ["- the modules' changes this moves to TARGET (git diff --stat):", "", "  ```", *(f"  {line}" for line in module_diff), "  ```"]
     entry = "\n".join(lines) + "\n"
     history = policy.history
     if not history.is_file():
@@ -302,6 +340,13 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
     values, where = deployed(project, policy, options.source, options.provider)
     text = target_path.read_text(encoding="utf-8")
     new_text, changes = edit(text, policy, values, current)
+    module_diff = []
+    pin, current_pin = module_pin(project, options.source, options.provider), loader.load(options.target).config.modules.ref
+    # Only a TARGET that pins its modules gets its pin moved: one that follows the branch keeps doing so.
+    if pin is not None and current_pin is not None and module_pins.resolve(project, pin) != module_pins.resolve(project, current_pin):
+        new_text = set_pin(new_text, pin)
+        changes.append(("modules.ref", current_pin, pin))
+        module_diff = module_changes(project, current_pin, pin)
     diff = "".join(difflib.unified_diff(text.splitlines(True), new_text.splitlines(True), f"a/{target_file}", f"b/{target_file}"))
     written = False
     if not changes:
@@ -319,13 +364,13 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
         except InputError:
             target_path.write_text(text, encoding="utf-8")
             raise
-        entry = record(project, policy, options, changes, where, commit)
+        entry = record(project, policy, options, changes, where, commit, module_diff)
         written = True
         console.print(f"promoted {options.source} -> {options.target}; recorded in {project.display(policy.history)}:\n{entry}",
                       markup=False, highlight=False)
     if as_json:
         print(json.dumps({"command": "promote", "source": options.source, "target": options.target, "read_from": where,
-                          "changes": [{"key": k, "before": b, "after": a} for k, b, a in changes],
+                          "changes": [{"key": k, "before": b, "after": a} for k, b, a in changes], "module_changes": module_diff,
                           "diff": diff, "written": written, "dry_run": options.dry_run}, indent=2))
     elif diff and (options.dry_run or not changes):
         print(diff, end="")

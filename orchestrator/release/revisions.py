@@ -26,10 +26,14 @@ class RevisionProject(Project):
     """The project's files at a revision; runs (workdirs, local state) stay the real project's."""
 
     work_dir: Path = Path(".orchestrator")
+    prefix: str = ""  # where the project lies in the repository ("" at its top)
 
     @property
     def runs_dir(self) -> Path:
         return self.work_dir
+
+    def in_repository(self, path: Path) -> str:
+        return (Path(self.prefix) / Path(path).resolve().relative_to(self.root.resolve())).as_posix()
 
 
 def git(root: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess:
@@ -74,4 +78,4 @@ def at_revision(project: Project, commit: str) -> Iterator[RevisionProject]:
             else:  # pragma: no cover - older patch releases; git archive writes no absolute paths
                 tar.extractall(folder)
         inside = Path(folder) / os.path.relpath(project.root.resolve(), top)
-        yield RevisionProject(inside, project.runs_dir)
+        yield RevisionProject(inside, repository=top, work_dir=project.runs_dir, prefix=os.path.relpath(project.root.resolve(), top))

@@ -13,7 +13,7 @@ from orchestrator.config.exit_codes import CHECK_FAILED, FAILED, OK
 from orchestrator.config.graph import StackGraph, load_graph
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack, render_all
-from orchestrator.run import accounts, run_record, saved_plan, secrets
+from orchestrator.run import accounts, module_pins, run_record, saved_plan, secrets
 from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
 from orchestrator.run.outputs import OutputsReader
@@ -47,6 +47,7 @@ def prepare(project: Project, env_name: str, stacks: tuple[str, ...] = ()) -> Pr
         problems.extend(error.problems)
     if problems:
         raise InputError(problems)
+    graph = module_pins.pinned_graph(project, env, graph)
     names = graph.select(list(stacks))
     rendered = render_all(project, graph, env, names)
     problems = secrets.check(env.config, graph, rendered, project.display(env.files[-1]))
@@ -96,7 +97,8 @@ def run(project: Project, options: RunOptions, console: Console, quiet: bool = F
     # Plans share the environment and lock only their stacks; applies and destroys have it alone.
     with envlock.hold(runner.env_dir, options.env, options.command, options.lock_wait_seconds, prepared.names):
         results = runner.run(prepared.names)
-        run_record.save(runner.env_dir, options.command, results, {n: r.tfvars for n, r in prepared.rendered.items()})
+        run_record.save(runner.env_dir, options.command, results, {n: r.tfvars for n, r in prepared.rendered.items()},
+                        module_pins.commits(project, prepared.graph, prepared.names) if options.command == "apply" else None)
     if options.plan_file is not None and options.command == "apply" and exit_code("apply", results) == OK:
         saved_plan.discard(options.plan_file)
     return prepared, results

@@ -269,8 +269,8 @@ def _has_state(plan: dict) -> bool:
 
 
 # Configuration drift -------------------------------------------------------------------------
-def configuration_drift(entry: dict | None, tfvars: str) -> ConfigurationDrift:
-    """main's rendered inputs against those of the stack's last successful apply (``run_record``)."""
+def configuration_drift(entry: dict | None, tfvars: str, module_pin: str | None = None) -> ConfigurationDrift:
+    """main's rendered inputs, and its module pin, against those of the stack's last successful apply (``run_record``)."""
     if not entry:
         return ConfigurationDrift("unknown", "no record of an apply of this stack by the orchestrator here")
     applied = entry.get("inputs_sha256")
@@ -278,6 +278,9 @@ def configuration_drift(entry: dict | None, tfvars: str) -> ConfigurationDrift:
         return ConfigurationDrift("never-applied", "destroyed by the last run")
     if not applied:
         return ConfigurationDrift("unknown", "the record of the last apply holds no digest of its inputs")
+    if module_pin and entry.get("module_commit") and entry["module_commit"] != module_pin:
+        return ConfigurationDrift("changed", f"the module is pinned to {module_pin[:12]}; the apply at {entry.get('applied_at') or '?'} "
+                                             f"ran {entry['module_commit'][:12]}: plan to see the changes", ["modules.ref"])
     if applied == saved_plan.inputs_sha256(tfvars):
         return ConfigurationDrift("unchanged", f"main's inputs are those applied at {entry.get('applied_at') or '?'}")
     now = run_record.key_digests(tfvars)
@@ -503,7 +506,8 @@ def run(project: Project, options: DriftOptions, console: Console, quiet: bool =
                 drift.hints = accept_hints(result.name, raw, drift.resources, prepared.graph, stack.template.read_text(),
                                            project.display(stack.template), prepared.env.context())
         drift.configuration = (ConfigurationDrift("never-applied", "nothing in state") if drift.never_applied
-                               else configuration_drift(record.get(result.name), prepared.rendered[result.name].tfvars))
+                               else configuration_drift(record.get(result.name), prepared.rendered[result.name].tfvars,
+                                                        prepared.graph.stacks[result.name].module_commit))
         stacks.append(drift)
     by_name = {s.name: s for s in stacks}
     for drift in stacks:

@@ -3,7 +3,7 @@
     .orchestrator/<env>[.local]/last-run.json
         {"stacks": {"ecs": {"command": "apply", "status": "ok", "finished_at": 1764417600.0,
                             "inputs_sha256": "...", "inputs_by_key": {"desired_count": "..."},
-                            "applied_at": "2026-11-29T12:00:01Z"}, ...}}
+                            "applied_at": "2026-11-29T12:00:01Z", "module_commit": "<commit>"}, ...}}
 
 Every apply and destroy updates the entries of the stacks it ran (a partial run leaves the others).
 ``promote`` reads it: a release whose last apply failed somewhere is not promoted.
@@ -52,7 +52,8 @@ def key_digests(tfvars: str) -> dict[str, str]:
     return {key: hashlib.sha256(text.encode()).hexdigest() for key, text in found.items()}
 
 
-def save(env_dir: Path, command: str, results, inputs: dict[str, str] | None = None) -> None:
+def save(env_dir: Path, command: str, results, inputs: dict[str, str] | None = None,
+         module_commits: dict[str, str | None] | None = None) -> None:
     """Merge one run's per-stack outcome into the environment's record (apply and destroy only).
 
     ``inputs``: each stack's rendered tfvars as this run applied them; recorded (as digests) for the
@@ -68,9 +69,10 @@ def save(env_dir: Path, command: str, results, inputs: dict[str, str] | None = N
             entry["policy_accepted"] = {**result.policy_accepted, "checks": [f"{f.check_id} {f.resource}" for f in result.policy.failed]}
         if command == "apply" and inputs and result.name in inputs and result.status in ("ok", "no-changes"):
             entry.update(inputs_sha256=saved_plan.inputs_sha256(inputs[result.name]), inputs_by_key=key_digests(inputs[result.name]),
-                         applied_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.finished_at or time.time())))
+                         applied_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.finished_at or time.time())),
+                         module_commit=(module_commits or {}).get(result.name))
         elif command == "apply" and previous.get("inputs_sha256"):  # a failed apply: what was last applied in full stays
-            entry.update({k: previous[k] for k in ("inputs_sha256", "inputs_by_key", "applied_at") if k in previous})
+            entry.update({k: previous[k] for k in ("inputs_sha256", "inputs_by_key", "applied_at", "module_commit") if k in previous})
         stacks[result.name] = entry
     env_dir.mkdir(parents=True, exist_ok=True)
     temporary = path(env_dir).with_suffix(".tmp")

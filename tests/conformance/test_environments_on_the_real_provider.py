@@ -12,6 +12,9 @@ import pytest
 
 from conformance_support import needs_full
 from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.project import Project
+from orchestrator.terraform.target import Target
 
 ENVIRONMENTS = ["local", "dev", "staging", "prod"]
 
@@ -39,7 +42,8 @@ def test_environment_applies_replans_clean_and_destroys(project, env, moto_serve
     assert {s["status"] for s in stacks.values()} == {"ok"}, {n: s["error"] for n, s in stacks.items()}
     if env != "local":  # the production path: state in S3 on the local cloud, one object per stack, no local state
         assert not list(moto_server_work(moto_server).glob(f"{env}.moto/state/*.tfstate"))
-        s3 = moto_server.session("eu-west-1").client("s3", endpoint_url=moto_server.endpoint)
+        loaded = EnvironmentLoader(Project(project)).load(env)  # the bucket is in the environment's account there
+        s3 = moto_server.session(loaded.config.region, Target.of(loaded, "moto").role_arn).client("s3", endpoint_url=moto_server.endpoint)
         keys = {o["Key"] for b in s3.list_buckets()["Buckets"] for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", [])}
         assert {k.rsplit("/", 2)[1] for k in keys if k.endswith(".tfstate")} >= {env}, keys
         assert not [k for k in keys if k.endswith(".tflock")]

@@ -166,3 +166,22 @@ def test_promote_moves_the_digest_source_runs(repo):
     finally:
         dev.write_text(dev.read_text().replace(f'image_tag: "{DIGEST}"', 'image_tag: "2026.11.3"'))
         assert run_cli(repo, "apply", "dev", *LOCAL, "--auto-approve", "--stack", "ecs").code == 0
+
+
+def test_promote_moves_a_pinned_targets_module_pin_to_what_source_applied(repo):
+    """Last in this file: it adds a commit to the shared product."""
+    applied_at = git(repo, "rev-parse", "HEAD")  # dev's modules were applied from this commit
+    readme = repo / "terraform_modules" / "ecs" / "README.md"
+    readme.write_text(readme.read_text() + "\nA later edit of the module's docs.\n")
+    git(repo, "commit", "-q", "-am", "module docs")
+    later = git(repo, "rev-parse", "HEAD")
+    path = repo / "environments" / "staging.yaml"
+    path.write_text(path.read_text() + f"modules:\n  ref: {later}\n")  # staging pins a commit dev never ran
+    done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes", "--json")
+    assert done.code == 0, done.stderr[-3000:]
+    changes = {c["key"]: c for c in json.loads(done.stdout)["changes"]}
+    assert changes["modules.ref"]["before"] == later and changes["modules.ref"]["after"] == applied_at[:12]
+    assert any("terraform_modules/ecs/README.md" in line for line in json.loads(done.stdout)["module_changes"])
+    assert f'ref: "{applied_at[:12]}"' in staging(repo)
+    history = (repo / "environments" / "PROMOTIONS.md").read_text()
+    assert "the modules' changes this moves to TARGET" in history and "terraform_modules/ecs/README.md" in history

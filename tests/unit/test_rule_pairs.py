@@ -265,6 +265,7 @@ def test_every_rule_of_the_orchestrator_is_paired_or_has_no_module_side():
         "secrets": "checked against the modules' sensitive variables by secrets.check",
         "region": "the generated provider block",
         "log_kms_encryption": "a switch of the log groups' keys (any bool is valid on both sides)",
+        "modules": "which commit the modules come from (run/module_pins.py), not an input of a module",
     }
     assert set(Environment.model_fields) <= paired | set(without_module_side) | {"alb", "app", "network", "keepalive"}
     assert [rule.__name__ for rule in rules.RULES] == ["_network_rules", "_alb_rules", "_app_rules", "_api_rules", "_account_rules", "_keepalive_rules"]
