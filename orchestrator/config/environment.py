@@ -9,15 +9,15 @@ problem names the file that holds the key (or should), the key path, the line an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydantic
 
-from orchestrator.config import rules, validation
+from orchestrator.config import module_info, module_variables, rules, validation
 from orchestrator.config.errors import InputError, Problem, did_you_mean
 from orchestrator.config.project import Project
-from orchestrator.config.schema import Environment
+from orchestrator.config.schema import BUILT_IN_STACKS, Environment
 from orchestrator.config.yaml_source import Document, dotted, load
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
@@ -28,6 +28,8 @@ class LoadedEnvironment:
     name: str
     config: Environment
     files: tuple[Path, ...]
+    # sections of team-added stacks (validated from their modules' variables, defaults filled in)
+    stack_sections: dict = field(default_factory=dict)
 
     @property
     def base_name(self) -> str:
@@ -36,6 +38,7 @@ class LoadedEnvironment:
     def context(self) -> dict:
         """What templates see: the validated settings plus derived values."""
         values = self.config.model_dump(mode="json")
+        values.update(self.stack_sections)
         values.update(
             env=self.name,
             name=self.base_name,
@@ -118,11 +121,40 @@ class EnvironmentLoader:
             where, line = locate(key_path)
             return Problem(where, dotted(key_path), reason, line)
 
+        merged, stack_sections, stack_problems = self._team_stack_sections(merged)
         try:
             config = Environment.model_validate(merged)
         except pydantic.ValidationError as error:
-            raise InputError(validation.problems(error, Environment, locate)) from None
+            raise InputError([*validation.problems(error, Environment, locate),
+                              *(problem(key_path, reason) for key_path, reason in stack_problems)]) from None
+        if stack_problems:
+            raise InputError([problem(key_path, reason) for key_path, reason in stack_problems])
         findings = rules.check(config, name)
         if findings:
             raise InputError([problem(key_path, reason) for key_path, reason in findings])
-        return LoadedEnvironment(name, config, tuple(d.path for d in documents))
+        return LoadedEnvironment(name, config, tuple(d.path for d in documents), stack_sections)
+
+    def _team_stack_sections(self, merged: dict) -> tuple[dict, dict, list[tuple[tuple, str]]]:
+        """Split off the sections of stacks a team added (stacks.yaml entries the schema does not
+        know) and validate each from its module's variable declarations; unknown sections are left
+        for the schema to refuse, with the team stacks among its suggestions."""
+        from orchestrator.config.graph import load_graph
+
+        if not self.project.stacks_file.is_file():
+            return merged, {}, []
+        graph = load_graph(self.project)
+        team = [n for n in graph.stacks if n not in BUILT_IN_STACKS and n not in Environment.model_fields]
+        rest = {key: value for key, value in merged.items() if key not in team}
+        sections, found = {}, []
+        for stack_name in team:
+            stack = graph.stacks[stack_name]
+            variables = module_variables.from_declared(module_info.read(stack.module_dir).variable_specs())
+            fed = {item.variable for item in stack.inputs}
+            sections[stack_name], problems = module_variables.check_section(
+                merged.get(stack_name), variables, fed, (stack_name,))
+            found += problems
+        for key in rest:
+            if key not in Environment.model_fields and team:
+                found.append(((key,), f"unknown key{did_you_mean(str(key), [*Environment.model_fields, *team], 'valid keys')}"))
+        rest = {key: value for key, value in rest.items() if key in Environment.model_fields or not team}
+        return rest, sections, found

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class ModuleInfo:
     resources: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # providers with more than one configuration: `alias` in a provider block, or configuration_aliases
     aliased_providers: frozenset[str] = frozenset()
+    # each variable's type, default and validation blocks, as parsed (JSON: label -> body)
+    variable_specs_json: str = "{}"
+
+    def variable_specs(self) -> dict[str, dict]:
+        return json.loads(self.variable_specs_json)
 
 
 def _cache_dir() -> Path:
@@ -50,6 +55,7 @@ def parse(texts: dict[str, str]) -> dict[str, list[str]]:
 
     options = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
     variables, sensitive, outputs, providers, resources, aliased = set(), set(), set(), set(), {}, set()
+    specs = {}
     for name, text in sorted(texts.items()):
         try:
             document = hcl2.loads(text, serialization_options=options)
@@ -57,6 +63,7 @@ def parse(texts: dict[str, str]) -> dict[str, list[str]]:
             raise ValueError(f"{name}: not valid HCL: {error}") from None
         for label, body in _blocks(document, "variable").items():
             variables.add(label)
+            specs[label] = {key: body[key] for key in ("type", "default", "validation") if key in body}
             if body.get("sensitive") in (True, "true"):
                 sensitive.add(label)
         outputs.update(_blocks(document, "output"))
@@ -72,7 +79,7 @@ def parse(texts: dict[str, str]) -> dict[str, list[str]]:
         aliased.update(local for local, body in _blocks(document, "provider").items() if body.get("alias"))
     return {"variables": sorted(variables), "sensitive_variables": sorted(sensitive),
             "outputs": sorted(outputs), "providers": sorted(providers), "resources": resources,
-            "aliased_providers": sorted(aliased)}
+            "aliased_providers": sorted(aliased), "variable_specs": specs}
 
 
 @functools.lru_cache(maxsize=256)
@@ -101,6 +108,7 @@ def _read(path: Path, _stamp: tuple) -> ModuleInfo:
         frozenset(declared["sensitive_variables"]),
         tuple(sorted((address, tuple(ignored)) for address, ignored in declared["resources"].items())),
         frozenset(declared["aliased_providers"]),
+        json.dumps(declared["variable_specs"], sort_keys=True),
     )
 
 

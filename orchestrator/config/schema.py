@@ -259,6 +259,11 @@ class ModulePins(Section):
         default_factory=dict, description="A pin for one stack's module (stack -> git commit or tag), over `ref`.")
 
 
+# The seed's own stacks: their settings are the sections of Environment below (and rules.py). Any other
+# stack of stacks.yaml is one a team added: its section is validated from its module (module_variables).
+BUILT_IN_STACKS = frozenset({"network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"})
+
+
 class Environment(Section):
     """One environment: where it runs, who may touch it, and what it runs."""
 
