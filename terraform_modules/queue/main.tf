@@ -1,0 +1,113 @@
+# A work queue with a dead-letter queue, both encrypted with a customer managed KMS key, reachable
+# over TLS only, and the least-privilege IAM policy a consumer (the worker's task role) attaches.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  queue_name = "${var.name}-${var.queue_name}"
+  account    = data.aws_caller_identity.current.account_id
+  root       = "arn:${data.aws_partition.current.partition}:iam::${local.account}:root"
+}
+
+resource "aws_kms_key" "queue" {
+  description             = "${local.queue_name}: messages of the queue and its dead-letter queue"
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  enable_key_rotation     = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersTheKey"
+        Effect    = "Allow"
+        Principal = { AWS = local.root }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "SqsUsesTheKeyForThisAccount"
+        Effect    = "Allow"
+        Principal = { Service = "sqs.amazonaws.com" }
+        Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account } }
+      },
+    ]
+  })
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "queue" {
+  name          = "alias/${local.queue_name}"
+  target_key_id = aws_kms_key.queue.key_id
+}
+
+resource "aws_sqs_queue" "dead_letter" {
+  name                              = "${local.queue_name}-dlq"
+  kms_master_key_id                 = aws_kms_key.queue.arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = var.dead_letter_retention_seconds
+  tags                              = var.tags
+}
+
+resource "aws_sqs_queue" "this" {
+  name                              = local.queue_name
+  kms_master_key_id                 = aws_kms_key.queue.arn
+  kms_data_key_reuse_period_seconds = 300
+  visibility_timeout_seconds        = var.visibility_timeout_seconds
+  message_retention_seconds         = var.message_retention_seconds
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
+    maxReceiveCount     = var.max_receive_count
+  })
+  tags = var.tags
+}
+
+# Only this queue may move messages into the dead-letter queue.
+resource "aws_sqs_queue_redrive_allow_policy" "dead_letter" {
+  queue_url = aws_sqs_queue.dead_letter.id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.this.arn]
+  })
+}
+
+resource "aws_sqs_queue_policy" "this" {
+  for_each  = { queue = aws_sqs_queue.this, dead_letter = aws_sqs_queue.dead_letter }
+  queue_url = each.value.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "sqs:*"
+      Resource  = each.value.arn
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+}
+
+# What a consumer needs, and nothing more: receive, delete, extend visibility on this queue; decrypt.
+resource "aws_iam_policy" "consumer" {
+  name        = "${local.queue_name}-consumer"
+  description = "Consume ${local.queue_name}: receive and delete its messages, decrypt them."
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ConsumeTheQueue"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+        Resource = aws_sqs_queue.this.arn
+      },
+      {
+        Sid      = "DecryptItsMessages"
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = aws_kms_key.queue.arn
+      },
+    ]
+  })
+  tags = var.tags
+}
