@@ -37,11 +37,6 @@ resource "aws_kms_key" "queue" {
   tags = var.tags
 }
 
-resource "aws_kms_alias" "queue" {
-  name          = "alias/${local.queue_name}"
-  target_key_id = aws_kms_key.queue.key_id
-}
-
 resource "aws_sqs_queue" "dead_letter" {
   name                              = "${local.queue_name}-dlq"
   kms_master_key_id                 = aws_kms_key.queue.arn

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Prefix of every resource name of the queue stack (queue, dead-letter queue, KMS alias, IAM policy). Lowercase letters, digits and hyphens."
+  description = "Prefix of every resource name of the queue stack (queue, dead-letter queue, IAM policy). Lowercase letters, digits and hyphens."
   type        = string
 
   validation {
