@@ -231,6 +231,9 @@ def check_section(section, variables: dict[str, Variable], fed: set[str], path: 
     for key in section:
         if key in fed:
             problems.append(((*path, key), "is fed by an upstream output in stacks.yaml; remove it here"))
+        elif key in CONTEXT_VARIABLES and key in variables:
+            problems.append(((*path, key), "is set by the orchestrator for every stack (name: the environment's "
+                                           "resource prefix, tags: its tags); remove it here"))
         elif key not in settable:
             problems.append(((*path, key), f"unknown key{did_you_mean(str(key), sorted(settable), 'valid keys')}"))
     values = {}

@@ -1,0 +1,98 @@
+"""A stack a team adds itself: its section is validated from its module's variables (issue 24 part 2).
+
+The fixture project (which has no such stack) gets the queue example's module folder, template and
+stacks.yaml entry, and nothing else; no orchestrator code knows the stack.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from helpers import REPO
+
+from orchestrator.config.environment import EnvironmentLoader
+from orchestrator.config.errors import InputError
+from orchestrator.config.graph import load_graph
+from orchestrator.config.project import Project
+from orchestrator.config.render import render_stack
+
+QUEUE_ENTRY = "  queue:\n    module: queue\n"
+
+
+def add_queue_stack(root) -> None:
+    """Only what docs/how-to/add-a-stack.md tells a team to add: module folder, template, stacks.yaml entry."""
+    shutil.copytree(REPO / "terraform_modules" / "queue", root / "terraform_modules" / "queue")
+    shutil.copy(REPO / "environments" / "templates" / "queue.tfvars.j2", root / "environments" / "templates")
+    stacks = root / "stacks.yaml"
+    stacks.write_text(stacks.read_text().replace("stacks:\n", "stacks:\n" + QUEUE_ENTRY, 1))
+
+
+@pytest.fixture
+def with_queue(project):
+    add_queue_stack(project)
+    return project
+
+
+def load(root, body: str | None, env: str = "gamma"):
+    if body is not None:
+        (root / "environments" / f"{env}.yaml").write_text(body)
+    return EnvironmentLoader(Project(root)).load(env)
+
+
+def problems(root, body: str) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        load(root, body)
+    return [f"{p.file}:{p.line}: {p.key}: {p.reason}" for p in caught.value.problems]
+
+
+def test_the_section_takes_the_modules_defaults_and_renders(with_queue):
+    env = load(with_queue, "queue:\n  max_receive_count: 3\n")
+    section = env.context()["queue"]
+    assert section["max_receive_count"] == 3 and section["visibility_timeout_seconds"] == 60
+    rendered = render_stack(Project(with_queue), load_graph(Project(with_queue)), env, "queue")
+    assert "max_receive_count             = 3\n" in rendered.tfvars
+    assert 'queue_name                    = "jobs"\n' in rendered.tfvars
+
+
+def test_an_environment_without_the_section_gets_the_defaults(with_queue):
+    assert load(with_queue, "tags:\n  Team: x\n").context()["queue"]["queue_name"] == "jobs"
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("queue:\n  max_recieve_count: 3\n",
+     "environments/gamma.yaml:2: queue.max_recieve_count: unknown key; did you mean 'max_receive_count'?"),
+    ("queue:\n  max_receive_count: three\n",
+     "environments/gamma.yaml:2: queue.max_receive_count: must be a number (got string 'three')"),
+    ("queue:\n  visibility_timeout_seconds: 50000\n",
+     "environments/gamma.yaml:2: queue.visibility_timeout_seconds: visibility_timeout_seconds must be between 0 and 43200 (12 hours)."),
+    ("queue:\n  queue_name: Jobs\n",
+     "environments/gamma.yaml:2: queue.queue_name: queue_name must be 1-30 characters of lowercase letters, digits and hyphens, starting with a letter."),
+    ("queue:\n  name: other\n",
+     "environments/gamma.yaml:2: queue.name: is set by the orchestrator for every stack (name: the environment's "
+     "resource prefix, tags: its tags); remove it here"),
+    ("queu:\n  max_receive_count: 3\n",
+     "environments/gamma.yaml:1: queu: unknown key; did you mean 'queue'?"),
+    ("queue: [1]\n",
+     "environments/gamma.yaml:1: queue: must be a mapping of the module's variables (got list)"),
+])
+def test_mistakes_name_file_line_key_and_reason(with_queue, body, expected):
+    assert problems(with_queue, body) == [expected]
+
+
+def test_built_in_sections_keep_their_pydantic_rules_next_to_a_team_stack(with_queue):
+    found = problems(with_queue, "netwrok:\n  az_count: 2\nqueue:\n  max_receive_count: 0\n")
+    assert sorted(found) == ["environments/gamma.yaml:1: netwrok: unknown key; did you mean 'network'?",
+                             "environments/gamma.yaml:4: queue.max_receive_count: max_receive_count must be between 1 and 1000."]
+
+
+def test_without_a_team_stack_an_unknown_section_is_refused_as_before(project):
+    [found] = problems(project, "queue:\n  max_receive_count: 3\n")
+    assert found.startswith("environments/gamma.yaml:1: queue: unknown key; valid keys: project, region,")
+
+
+def test_variables_fed_by_an_upstream_are_not_environment_keys(with_queue):
+    stacks = with_queue / "stacks.yaml"
+    stacks.write_text(stacks.read_text().replace(QUEUE_ENTRY, QUEUE_ENTRY + "    inputs:\n      queue_name: network.id\n"))
+    assert problems(with_queue, "queue:\n  queue_name: jobs\n") == [
+        "environments/gamma.yaml:2: queue.queue_name: is fed by an upstream output in stacks.yaml; remove it here"]
