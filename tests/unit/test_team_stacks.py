@@ -6,27 +6,14 @@ stacks.yaml entry, and nothing else; no orchestrator code knows the stack.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from helpers import REPO
+from team_stacks_support import QUEUE_ENTRY, add_queue_stack
 
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.config.render import render_stack
-
-QUEUE_ENTRY = "  queue:\n    module: queue\n"
-
-
-def add_queue_stack(root) -> None:
-    """Only what docs/how-to/add-a-stack.md tells a team to add: module folder, template, stacks.yaml entry."""
-    shutil.copytree(REPO / "terraform_modules" / "queue", root / "terraform_modules" / "queue")
-    shutil.copy(REPO / "environments" / "templates" / "queue.tfvars.j2", root / "environments" / "templates")
-    stacks = root / "stacks.yaml"
-    stacks.write_text(stacks.read_text().replace("stacks:\n", "stacks:\n" + QUEUE_ENTRY, 1))
-
 
 @pytest.fixture
 def with_queue(project):
