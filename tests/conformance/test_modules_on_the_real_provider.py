@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
 from plan_inventory import REGION, ModulePlanner, case_problems, cases, modules  # noqa: E402
 
 from conformance_support import needs_full  # noqa: E402
-from orchestrator.terraform.workdir import MOTO_SERVICES  # noqa: E402
+from orchestrator.terraform.target import MOTO_SERVICES  # noqa: E402
 
 
 def real_provider_env(root: Path, mirror: Path, endpoint: str) -> dict[str, str]:
