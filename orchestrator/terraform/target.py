@@ -36,7 +36,7 @@ STATES = ("auto", "local", "s3")
 # The services the modules (and the orchestrator's secret resolution) call, by the AWS provider's
 # endpoint names: a moto rehearsal points every one of them at the moto server.
 MOTO_SERVICES = ("apigatewayv2", "appautoscaling", "cloudwatch", "ec2", "ecs", "elbv2", "events", "iam",
-                 "kms", "logs", "s3", "secretsmanager", "ssm", "sts")
+                 "kms", "logs", "s3", "secretsmanager", "sqs", "ssm", "sts")
 MOTO_ROLE = "orchestrator-rehearsal"  # assumed in the environment's account, so allowed_account_ids hold
 # What moto answers without (measured with bench/conformance.py): a rehearsal's override file makes
 # Terraform ignore exactly these attributes of these types, so a re-plan after apply is clean; the
