@@ -66,6 +66,7 @@ class StackPlan:
     never_applied: bool = False  # nothing in state: the plan creates the stack
     env_new: bool = False  # its environment comes up from nothing in this change (every stack never applied; pr_plan decides)
     creates: list[str] = field(default_factory=list)  # addresses the plan creates
+    module_ref: str | None = None  # the pin its module ran at ("v1.4 (0a1b2c3d4e5f)"); None: the working tree
 
     @property
     def title(self) -> str:
@@ -231,7 +232,7 @@ def header(plans: list[StackPlan], base: str, head: str, removed: list[str], may
             notes = [plan.reason] + ([":warning: placeholders"] if plan.placeholders else [])
             notes += [f":x: policy checks: {len(plan.policy.failed)} failed"] if plan.policy and not plan.policy.ok else []
             lines.append(f"1. {_project(plan)}: {changes_text(plan)} ({'; '.join(notes)})")
-        lines.append("")
+        lines += ["", _modules_ran(plans, head), ""]
     else:
         lines += ["No stack is affected by this change: nothing to plan.", ""]
     if may_be_affected:
@@ -260,8 +261,20 @@ def _block(body: str, language: str = "diff") -> list[str]:
     return ["<details><summary>Show Output</summary>", "", *fenced, "", "</details>"]
 
 
+def _modules_ran(plans: list[StackPlan], head: str) -> str:
+    """Which module version each environment ran: the head's working tree, or its pin(s)."""
+    refs: dict[str, list[str]] = {}
+    for plan in plans:
+        where = f"pinned at `{plan.module_ref}`" if plan.module_ref else f"the working tree of `{head}`"
+        if where not in refs.setdefault(plan.env, []):
+            refs[plan.env].append(where)
+    return "Modules: " + "; ".join(f"`{env}` {', '.join(where)}" for env, where in refs.items())
+
+
 def section(index: int, plan: StackPlan) -> str:
     lines = [f"### {index}. {_project(plan)}"]
+    if plan.module_ref:
+        lines += ["", f"Modules: pinned at `{plan.module_ref}`"]
     if plan.placeholders:
         lines += ["", _placeholder_note(plan)]
     if plan.destroys or plan.replaces:

@@ -208,7 +208,7 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
     run_options = RunOptions(command="plan", env=env, stacks=names, provider=options.provider,
                              parallelism=options.parallelism, plan_json=True, show_plan=True)
     try:
-        _, finished = core.run(project, run_options, console)
+        prepared, finished = core.run(project, run_options, console)
     except OrchestratorError as error:  # wrong account, no credentials, secrets not found, environment locked
         return [StackPlan(env, item.stack, item.reason, "failed", {"add": 0, "change": 0, "destroy": 0}, error=str(error),
                           new_env=item.new_env, may_be_affected=not item.direct) for item in items]
@@ -219,7 +219,8 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
         error = (pr_comment.diagnostics(Path(result.log)) if result.log and result.status == "failed" else "") or result.error
         plan = StackPlan(env, item.stack, item.reason, result.status, dict(result.changes),
                          placeholders=list(result.placeholders), error=error, new_env=item.new_env,
-                         may_be_affected=not item.direct, policy=result.policy)
+                         may_be_affected=not item.direct, policy=result.policy,
+                         module_ref=prepared.graph.stacks[item.stack].module_ref)
         if result.status in ("ok", "no-changes"):
             plan.plan_text = result.plan_text
             if result.plan_json:

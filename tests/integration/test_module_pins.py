@@ -94,8 +94,10 @@ def test_reviews_follow_the_pins(repo):
     assert "environments/beta.yaml" in pinned  # where the pin moves
 
     pin(repo, "beta", "HEAD")  # the pin moves in the change: pr-plan plans beta
-    moved = run_cli(repo, "pr-plan", "--base", "HEAD", "--json", timeout=900)
+    moved = run_cli(repo, "pr-plan", "--base", "HEAD", "--json", "--comment-file", str(repo / "comment.md"), timeout=900)
     assert moved.code == 3 and {s["env"] for s in moved.json["stacks"]} == {"beta"}, moved.stderr[-3000:]
+    head = git(repo, "rev-parse", "HEAD")
+    assert f"Modules: `beta` pinned at `HEAD ({head[:12]})`" in (repo / "comment.md").read_text()  # the ref it ran
 
 
 def test_moving_the_pin_as_promote_does_plans_exactly_the_module_change(repo):

@@ -219,3 +219,11 @@ def test_applied_environments_with_changes_come_first_and_never_applied_ones_are
     plans[0].status, plans[0].error = "failed", "Error: boom"
     [comment] = render(plans, "main", "feature")
     assert "New environment" not in comment and comment.index("`qa-network`") < comment.index("### 2.")
+
+
+def test_each_project_says_which_module_ref_it_ran():
+    plans = [stack("network", env="dev"), stack("network", env="prod", module_ref="v1.4 (0a1b2c3d4e5f)")]
+    [comment] = render(plans, "main", "feature")
+    assert "Modules: `dev` the working tree of `feature`; `prod` pinned at `v1.4 (0a1b2c3d4e5f)`" in comment
+    dev, prod = comment.split("\n### ")[1:3]
+    assert "Modules:" not in dev and "Modules: pinned at `v1.4 (0a1b2c3d4e5f)`" in prod
