@@ -16,6 +16,7 @@ from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.release import atlantis, promote
 from orchestrator.run import module_pins
+from unit.test_atlantis import matches
 
 pytestmark = [pytest.mark.terraform]
 
@@ -92,6 +93,13 @@ def test_reviews_follow_the_pins(repo):
     pinned = atlantis.watched(project, graph.stacks["network"], "beta", pinned=True)
     assert not any(p.startswith("terraform_modules/") or p.startswith("!terraform_modules/") for p in pinned)
     assert "environments/beta.yaml" in pinned  # where the pin moves
+    # Atlantis's autoplan, simulated from the when_modified rules atlantis.config writes for each project
+    # (the fixture's environments run the local provider, which atlantis.yaml leaves out), fires for what pr-plan planned
+    changed = git(repo, "diff", "--name-only", "HEAD~1", "HEAD").split()
+    rules = {f"{env}-{name}": atlantis.watched(project, stack, env, name in module_pins.pins(loader.load(env), graph))
+             for env in loader.names() for name, stack in graph.stacks.items()}
+    fired = {title for title, when_modified in rules.items() if any(matches(path, when_modified) for path in changed)}
+    assert fired == {f"{s['env']}-{s['name']}" for s in done.json["stacks"]}
 
     pin(repo, "beta", "HEAD")  # the pin moves in the change: pr-plan plans beta
     moved = run_cli(repo, "pr-plan", "--base", "HEAD", "--json", "--comment-file", str(repo / "comment.md"), timeout=900)
