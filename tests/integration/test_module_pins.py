@@ -14,7 +14,7 @@ from helpers import FIXTURE_PROJECT, by_name, run_cli
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
-from orchestrator.release import atlantis, promote
+from orchestrator.release import atlantis, github, promote
 from orchestrator.run import module_pins
 from unit.test_atlantis import matches
 
@@ -100,6 +100,10 @@ def test_reviews_follow_the_pins(repo):
              for env in loader.names() for name, stack in graph.stacks.items()}
     fired = {title for title, when_modified in rules.items() if any(matches(path, when_modified) for path in changed)}
     assert fired == {f"{s['env']}-{s['name']}" for s in done.json["stacks"]}
+    # the GitHub apply workflow's `paths` (what a push to main applies) agree: alpha's fires, beta's does not
+    pushed = {env for env in loader.names()
+              if any(matches(path, github._watched(project, github.CloudEnv(env, "p", "r", (), False))) for path in changed)}
+    assert pushed == {s["env"] for s in done.json["stacks"]}
 
     pin(repo, "beta", "HEAD")  # the pin moves in the change: pr-plan plans beta
     moved = run_cli(repo, "pr-plan", "--base", "HEAD", "--json", "--comment-file", str(repo / "comment.md"), timeout=900)
