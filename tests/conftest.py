@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURE_PROJECT, PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from helpers import FIXTURE_PROJECT, PROJECT_COPY_IGNORE, REPO, by_name, run_cli, started_kinds
 
 
 @pytest.fixture
@@ -42,3 +42,49 @@ def applied_local(tmp_path_factory) -> AppliedLocal:
     assert done.code == 0, done.stderr[-4000:]
     yield AppliedLocal(root, by_name(done.json))
     run_cli(root, "destroy", "local", "--auto-approve", timeout=900)
+
+
+# --- test tiers: a test marked by what it starts ---------------------------------------------------
+# pytest -m "not terraform and not moto and not slow" is the maintainer's fast loop; it only works if
+# every test that starts Terraform (or the CLI on a project) or a moto server says so. Every process a
+# test starts (setup and call) is classified; a kind the test is not marked with fails it.
+
+TIER_MARKERS = ("terraform", "moto")
+_started: dict[str, set[str]] = {}
+_current: list[str] = []
+
+
+def pytest_configure(config):
+    import subprocess
+
+    original = subprocess.Popen.__init__
+
+    def recording(self, args, *rest, **kwargs):
+        if _current:
+            _started.setdefault(_current[-1], set()).update(started_kinds(args))
+        original(self, args, *rest, **kwargs)
+
+    subprocess.Popen.__init__ = recording
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _current.append(item.nodeid)
+    try:
+        yield
+    finally:
+        _current.pop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call" or report.failed:
+        return
+    missing = sorted(_started.pop(item.nodeid, set()) - {m.name for m in item.iter_markers()})
+    if missing:
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} started {', '.join(missing)} without the marker: add "
+                           f"pytestmark = [{', '.join(f'pytest.mark.{m}' for m in missing)}] (or @pytest.mark.<kind> on the test); "
+                           "see docs/contributing/testing.md")

@@ -129,3 +129,18 @@ def processes_running(text: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def started_kinds(argv) -> set[str]:
+    """What a process started with ``argv`` is, by the tiers' markers (empty: nothing a tier counts)."""
+    words = [str(word) for word in (argv if isinstance(argv, (list, tuple)) else [argv])]
+    text = " ".join(words)
+    names = {Path(word).name for word in words[:1]}
+    kinds = set()
+    if words[1:3] == ["-m", "orchestrator"] and {"--version", "--help", "-h"} & set(words):
+        return kinds  # the command line itself, no project
+    if "orchestrator.local_cloud.moto_server" in text or "moto.server" in text or names & {"moto_server"}:
+        kinds.add("moto")
+    elif names & {"terraform", "tofu", "orchestrator-terraform", "terragrunt"} or words[1:3] == ["-m", "orchestrator"]:
+        kinds.add("terraform")
+    return kinds

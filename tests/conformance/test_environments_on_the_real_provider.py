@@ -16,6 +16,8 @@ from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.project import Project
 from orchestrator.terraform.target import Target
 
+pytestmark = [pytest.mark.terraform, pytest.mark.moto, pytest.mark.real_provider, pytest.mark.slow]
+
 ENVIRONMENTS = ["local", "dev", "staging", "prod"]
 
 

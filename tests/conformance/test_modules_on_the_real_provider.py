@@ -19,6 +19,8 @@ from plan_inventory import REGION, ModulePlanner, case_problems, cases, modules 
 from conformance_support import needs_full  # noqa: E402
 from orchestrator.terraform.target import MOTO_SERVICES  # noqa: E402
 
+pytestmark = [pytest.mark.terraform, pytest.mark.moto, pytest.mark.real_provider, pytest.mark.slow]
+
 
 def real_provider_env(root: Path, mirror: Path, endpoint: str) -> dict[str, str]:
     config = root / "real-provider.tfrc"

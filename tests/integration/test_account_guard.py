@@ -9,6 +9,8 @@ import pytest
 from helpers import REPO, run_cli
 from moto import server as moto_server
 
+pytestmark = [pytest.mark.terraform, pytest.mark.moto]
+
 
 @pytest.fixture
 def sts(monkeypatch):

@@ -24,6 +24,8 @@ from orchestrator.config.project import Project
 from orchestrator.release import atlantis
 from orchestrator.run import lock
 
+pytestmark = [pytest.mark.terraform]
+
 WORKFLOW = yaml.safe_load(atlantis.render(Project(REPO)))["workflows"]["orchestrator"]
 
 

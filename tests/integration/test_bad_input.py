@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import run_cli
 
+pytestmark = [pytest.mark.terraform]
+
 
 def edit(root, relative, transform):
     path = root / relative

@@ -12,6 +12,8 @@ from helpers import REPO, run_cli
 from orchestrator.config.project import Project
 from orchestrator.local_cloud import moto_server
 
+pytestmark = [pytest.mark.terraform, pytest.mark.moto]
+
 BUCKET = "shopfront-tfstate-222222222222"  # environments/staging.yaml
 ROLE = "arn:aws:iam::222222222222:role/orchestrator-rehearsal"
 

@@ -17,6 +17,8 @@ import pytest
 
 from helpers import REPO, PROJECT_COPY_IGNORE, run_cli
 
+pytestmark = [pytest.mark.terraform, pytest.mark.moto]
+
 INGRESS = json.dumps([{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"], "description": "console",
                        "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": False}])
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from helpers import by_name, cli_environment, run_cli, set_app_environment
 
+pytestmark = [pytest.mark.terraform]
+
 
 def start_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(

@@ -7,6 +7,8 @@ import shutil
 import pytest
 from helpers import PROJECT_COPY_IGNORE, REPO, run_cli
 
+pytestmark = [pytest.mark.terraform]
+
 ATLANTIS = ("atlantis-config",)
 WORKFLOWS = ("ci-config", "github")
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from helpers import planned_network_input, run_cli
 
+pytestmark = [pytest.mark.terraform]
+
 ENV = "environments/alpha.yaml"
 TEMPLATE = "environments/templates/step.tfvars.j2"
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+import pytest
+
 from helpers import by_name, load_bench, run_cli
 from orchestrator.terraform.engine import resolve_binary
+
+pytestmark = [pytest.mark.terraform]
 
 def log_of(root: Path, stack: str) -> Path:
     return root / ".orchestrator" / "alpha" / stack / "terraform.log"

@@ -21,6 +21,8 @@ import pytest
 from helpers import by_name, cli_environment, run_cli, set_app_environment
 from orchestrator.tools import pypi
 
+pytestmark = [pytest.mark.terraform]
+
 SLOW_CHECK = '''
 import os, pathlib, time
 from checkov.common.models.enums import CheckCategories, CheckResult

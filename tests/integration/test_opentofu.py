@@ -18,7 +18,8 @@ from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
 from orchestrator.tools import installed
 
 TOFU = installed("tofu")
-pytestmark = pytest.mark.skipif(TOFU is None, reason="tofu is not built here: python -m orchestrator tools build tofu")
+pytestmark = [pytest.mark.terraform,
+              pytest.mark.skipif(TOFU is None, reason="tofu is not built here: python -m orchestrator tools build tofu")]
 
 
 def engine() -> dict[str, str]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from helpers import by_name, run_cli
+
+pytestmark = [pytest.mark.terraform]
 
 SECRET = "planted-0utput-S3cret"
 

@@ -23,6 +23,8 @@ from helpers import PROJECT_COPY_IGNORE, REPO, by_name, cli_environment, edit_en
 from orchestrator.release import atlantis
 from orchestrator.tools import pypi
 
+pytestmark = [pytest.mark.terraform]
+
 CHECK = "CKV2_AWS_11"
 
 

@@ -16,6 +16,8 @@ import pytest
 from helpers import PROJECT_COPY_IGNORE, REPO, by_name, edit_environment, processes_running, run_cli
 from orchestrator.local_provider import LAUNCHER
 
+pytestmark = [pytest.mark.terraform]
+
 PROVIDER_COMMANDS = re.compile(r"^\$ (plan|apply|show|import|state) ", re.MULTILINE)
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from helpers import run_cli
 
+pytestmark = [pytest.mark.terraform]
+
 STACKS_YAML = """\
 stacks:
   network: {module: step, template: step.tfvars.j2}

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run_cli, set_app_environment
 
+pytestmark = [pytest.mark.terraform]
+
 LOCAL = ("--provider", "local")
 
 

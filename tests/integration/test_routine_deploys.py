@@ -14,6 +14,8 @@ import pytest
 
 from helpers import PROJECT_COPY_IGNORE, REPO, by_name, edit_environment, run_cli, state_of
 
+pytestmark = [pytest.mark.terraform]
+
 TASK_DEFINITION = "aws_ecs_task_definition.this"
 
 

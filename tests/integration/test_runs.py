@@ -6,7 +6,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from helpers import by_name, planned_network_input, run_cli, set_app_environment
+
+pytestmark = [pytest.mark.terraform]
 
 ORDER = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
 

@@ -11,6 +11,8 @@ from helpers import S3_STATE_BUCKET, by_name, fixture_with_s3_state, run_cli
 from orchestrator.config.project import Project
 from orchestrator.local_cloud import moto_server
 
+pytestmark = [pytest.mark.terraform, pytest.mark.moto]
+
 BUCKET = S3_STATE_BUCKET
 STACKS = ("network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive")
 

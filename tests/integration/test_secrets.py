@@ -7,7 +7,11 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from helpers import run_cli
+
+pytestmark = [pytest.mark.terraform]
 
 SECRET = "planted-S3cr3t-value-42"
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from helpers import REPO, run_cli
 
 from orchestrator.local_provider.store import Store
+
+pytestmark = [pytest.mark.terraform]
 
 
 def checks(run) -> dict:

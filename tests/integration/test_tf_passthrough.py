@@ -7,6 +7,8 @@ from helpers import run_cli
 
 from orchestrator.run import lock as envlock
 
+pytestmark = [pytest.mark.terraform]
+
 
 @pytest.fixture
 def applied(project):

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
 
+pytestmark = [pytest.mark.terraform]
+
 DIGEST = "sha256:" + "ab" * 32
 TOKEN = "kA-7f0-test-token-Zq"  # what KEEPALIVE_TOKEN holds: must never be printed or written
 CERTIFICATE = "arn:aws:acm:eu-west-1:111111111111:certificate/12345678-1234-1234-1234-123456789012"

@@ -5,6 +5,10 @@ The tests of this module share one workspace and run in order.
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = [pytest.mark.terraform]
+
 NEIGHBOURS = """
 data "aws_vpc" "default" {
   default = true

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = [pytest.mark.terraform]
+
 CASES = {
     "unknown resource type": (
         'resource "aws_no_such_thing" "x" {\n  name = "x"\n}\n',

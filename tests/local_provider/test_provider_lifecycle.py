@@ -13,9 +13,13 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from orchestrator.terraform.engine import resolve_binary
 from orchestrator.local_provider import CLOUD_DIR_ENV
 from orchestrator.local_provider.store import Store
+
+pytestmark = [pytest.mark.terraform]
 
 MAIN_TF = """
 data "aws_availability_zones" "available" {}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = [pytest.mark.terraform]
+
 
 def test_provider_meta_is_accepted_at_plan_and_apply(workspace):
     workspace.write(

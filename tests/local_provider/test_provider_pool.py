@@ -23,6 +23,8 @@ from orchestrator.local_provider import ACCOUNT_ENV, LAUNCHER, cli_environment, 
 from helpers import processes_running
 from tests.local_provider.conftest import PROVIDER_TF, VERSIONS_TF, terraform
 
+pytestmark = [pytest.mark.terraform]
+
 CALLER = """
 data "aws_caller_identity" "current" {}
 resource "aws_vpc" "this" {

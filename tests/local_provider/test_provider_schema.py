@@ -7,6 +7,8 @@ import json
 import pytest
 from schema_compare import reference_or_skip, schema_differences
 
+pytestmark = [pytest.mark.terraform]
+
 SOURCE = "registry.terraform.io/hashicorp/aws"
 
 

@@ -12,6 +12,8 @@ from orchestrator.local_provider.datasources import availability_zones, iam_poli
 from orchestrator.local_provider.provider import LocalAWS, normalize
 from orchestrator.local_provider.store import Store
 
+pytestmark = [pytest.mark.terraform]
+
 
 def test_unknowns_travel_as_msgpack_extension_0_and_refined_12_is_unknown_too():
     encoded = cty.encode({"id": cty.UNKNOWN, "tags": {"a": "b"}, "ports": [80]})

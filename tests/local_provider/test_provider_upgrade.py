@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+pytestmark = [pytest.mark.terraform]
+
 MAIN_TF = """
 resource "aws_cloudwatch_event_rule" "keepalive" {
   name                = "keepalive"

@@ -9,9 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from orchestrator.local_provider import CLOUD_DIR_ENV, PROVIDER_SOURCE, PROVIDER_VERSION, cli_environment, platform_dir
 from orchestrator.local_provider.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from orchestrator.local_provider.store import Store
+
+pytestmark = [pytest.mark.terraform]
 
 
 def _prepare(args) -> dict:

@@ -17,6 +17,8 @@ from schema_compare import catalog_block_json, schema_differences
 from orchestrator.local_provider import cli_environment
 from orchestrator.local_provider.catalog import load
 
+pytestmark = [pytest.mark.terraform]
+
 # (case, row prefix) -> why the stand-in differs; reviewed, not fixed (bench/provider_agreement.py lists them)
 KNOWN: dict[tuple[str, str], str] = {
     ("load_balancing", "create aws_lb.l unknown"): "enable_prefix_for_ipv6_source_nat is newer than 6.47.0",

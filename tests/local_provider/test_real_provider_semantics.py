@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = [pytest.mark.terraform]
+
 VPC = 'resource "aws_vpc" "v" {\n  cidr_block = "10.20.0.0/16"\n  assign_generated_ipv6_cidr_block = %s\n}\n'
 
 

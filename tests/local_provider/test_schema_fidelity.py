@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from schema_compare import catalog_block_json, reference_or_skip, schema_differences
 
 from orchestrator.local_provider.catalog import load
+
+pytestmark = [pytest.mark.terraform]
 
 
 def test_catalog_covers_every_reference_type():

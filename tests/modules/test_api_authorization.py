@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from plan_inventory import HERE, ModulePlanner, local_provider_env
 
+pytestmark = [pytest.mark.terraform]
+
 CATCH_ALL = ('aws_apigatewayv2_route.this["ANY /{proxy+}"]', 'aws_apigatewayv2_route.this["$default"]')
 
 

@@ -24,6 +24,8 @@ from plan_inventory import MODULES, REPO
 
 from orchestrator.tools import pypi
 
+pytestmark = [pytest.mark.terraform]
+
 # What checkov writes when a skip comment has no reason after the check id.
 NO_REASON = {"", "no comment provided"}
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.terraform]
+
 ENDPOINT_SERVICES = {"ecr.api", "ecr.dkr", "logs"}
 
 

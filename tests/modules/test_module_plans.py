@@ -25,6 +25,8 @@ from plan_inventory import (
     modules,
 )
 
+pytestmark = [pytest.mark.terraform]
+
 TERRAFORM = os.environ.get("TERRAFORM_BINARY", "terraform")
 
 

@@ -17,6 +17,8 @@ import tftest
 import yaml
 from plan_inventory import MODULES, REGION, STACKS_FILE, local_provider_env, modules
 
+pytestmark = [pytest.mark.terraform]
+
 _EXAMPLE = re.compile(r"```hcl\n(.*?)```", re.DOTALL)
 
 

@@ -25,6 +25,8 @@ from orchestrator.config.errors import InputError
 from orchestrator.config.project import Project
 from orchestrator.run.core import prepare
 
+pytestmark = [pytest.mark.terraform]
+
 ENV = "prop"
 
 

@@ -39,6 +39,7 @@ def copy(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.terraform
 def test_atlantis_accepts_the_generated_config(tmp_path):
     (tmp_path / "atlantis.yaml").write_text(generated(REPO))
     done = check(tmp_path)  # as the server reads it: the repository's atlantis.yaml
@@ -47,6 +48,7 @@ def test_atlantis_accepts_the_generated_config(tmp_path):
     assert committed.returncode == 0, committed.stdout
 
 
+@pytest.mark.terraform
 def test_an_added_environment_and_a_removed_stack_are_still_accepted(copy):
     shutil.copy(copy / "environments" / "staging.yaml", copy / "environments" / "qa.yaml")
     stacks = yaml.safe_load((copy / "stacks.yaml").read_text())

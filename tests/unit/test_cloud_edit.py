@@ -1,11 +1,14 @@
 """local-cloud list: what the built-in provider's store holds, each object by id and by the name people know it by."""
 
+import pytest
+
 from helpers import run_cli
 
 from orchestrator.config.project import Project
 from orchestrator.local_cloud import edits
 
 
+@pytest.mark.terraform
 def test_list_shows_each_objects_name_or_name_tag_beside_its_id(project):
     cloud = edits.store(Project(project), "alpha")
     cloud.put("aws_security_group", "sg-0b", {"id": "sg-0b", "name": "fx-alpha-tasks", "tags": {"Name": "tasks"}})

@@ -3,6 +3,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from orchestrator.terraform import engine
 
 
@@ -39,6 +41,7 @@ def test_no_cache_no_lock(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.terraform
 def test_terraform_bin_wins_then_path_then_bundled(tmp_path):
     own = tmp_path / "terraform"
     own.write_text("#!/bin/sh\necho mine\n")
@@ -72,6 +75,7 @@ def _fake(directory: Path, name: str, first_line: str) -> Path:
     return binary
 
 
+@pytest.mark.terraform
 def test_a_terraform_older_than_the_minimum_is_refused_when_named(tmp_path):
     import pytest
 
@@ -85,6 +89,7 @@ def test_a_terraform_older_than_the_minimum_is_refused_when_named(tmp_path):
     assert engine.resolve_binary({"TERRAFORM_BIN": str(new), "PATH": ""}).source == "TERRAFORM_BIN"
 
 
+@pytest.mark.terraform
 def test_an_old_terraform_on_path_is_passed_over_with_a_note(tmp_path):
     _fake(tmp_path / "a", "terraform", "Terraform v1.9.8")
     chosen = engine.resolve_binary({"PATH": str(tmp_path / "a")})

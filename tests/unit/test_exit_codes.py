@@ -38,6 +38,7 @@ def test_help_prints_the_table():
     assert "Stand up and look after an application's AWS stacks" in done.stdout and "--provider local rehearses" in done.stdout
 
 
+@pytest.mark.terraform
 def test_drift_on_a_broken_environment_file_is_bad_input_not_drift(project):
     (project / "environments" / "alpha.yaml").write_text("region: [not, a, region\n")
     done = run_cli(project, "drift", "alpha", "--json")

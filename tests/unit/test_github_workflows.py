@@ -49,6 +49,7 @@ def test_committed_workflows_are_in_sync_with_the_project():
             f"{name} drifted from stacks.yaml/environments/promotion.yaml: regenerate with `python -m orchestrator ci-config github`")
 
 
+@pytest.mark.terraform
 def test_ci_config_writes_the_files_and_removes_those_of_a_removed_environment(tmp_path):
     root = tmp_path / "project"
     shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)

@@ -23,6 +23,7 @@ def project(tmp_path, monkeypatch):
     return Project(REPO)
 
 
+@pytest.mark.moto
 def test_rehearsals_reach_s3_control_through_the_local_cloud_as_proxy(project):
     import boto3
 

@@ -79,6 +79,7 @@ def test_without_the_real_provider_moto_is_refused_with_the_build_command(projec
     assert "tools build terraform-provider-aws" in str(refused.value.problems[0])
 
 
+@pytest.mark.moto
 def test_the_local_cloud_lives_across_commands_until_down(project):
     assert moto_server.status(project) is None
     server = moto_server.up(project)
@@ -120,6 +121,7 @@ def _cbor_call(endpoint: str, operation: str, params: dict) -> tuple[int, dict]:
         return error.code, cbor2.loads(error.read())
 
 
+@pytest.mark.moto
 def test_the_local_cloud_answers_cloudwatch_in_the_sdks_cbor_protocol(project):
     """moto serves CloudWatch in query and JSON only; the provider's Go SDK speaks RPC v2 CBOR to it."""
     import datetime
@@ -144,6 +146,7 @@ def test_the_local_cloud_answers_cloudwatch_in_the_sdks_cbor_protocol(project):
         moto_server.down(project)
 
 
+@pytest.mark.moto
 def test_the_local_cloud_keeps_the_tags_of_autoscaling_targets(project):
     """moto answers ListTagsForResource of application-autoscaling "not implemented", which the real
     provider retries for minutes (prod's aws_appautoscaling_target never finished creating)."""
@@ -175,6 +178,7 @@ def test_the_local_cloud_keeps_the_tags_of_autoscaling_targets(project):
         moto_server.down(project)
 
 
+@pytest.mark.moto
 def test_the_local_cloud_lets_a_listener_use_a_certificate_of_its_account_it_does_not_hold(project):
     """moto's CreateListener refuses a certificate its own ACM does not hold (CertificateNotFound), and a
     rehearsal has no certificate of the real account: prod's HTTPS listener could not be created."""
@@ -210,6 +214,7 @@ def test_the_local_cloud_lets_a_listener_use_a_certificate_of_its_account_it_doe
         moto_server.down(project)
 
 
+@pytest.mark.moto
 def test_the_local_cloud_keeps_the_tags_a_bucket_is_created_with(project):
     """moto's CreateBucket ignored CreateBucketConfiguration/Tags (the provider's tag on create), so every
     re-plan of prod wanted to add the tags of the ALB's access-log bucket again."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from helpers import REPO
 from packaging.specifiers import SpecifierSet
 
@@ -59,6 +61,7 @@ def test_real_provider_workdirs_hold_the_lock_and_local_ones_do_not(tmp_path, mo
     assert real.path.is_relative_to(tmp_path) and local.path != real.path
 
 
+@pytest.mark.terraform
 def test_init_with_the_lock_refuses_a_package_it_does_not_name(tmp_path):
     """-lockfile=readonly is real: the local stand-in (same version, other checksum) is refused."""
     from orchestrator.local_provider import cli_environment

@@ -217,6 +217,7 @@ def verdicts(tmp_path_factory):
     return dict(zip([(pair.key, repr(example)) for pair, example in items], module_verdicts(items, tmp_path_factory.mktemp("console"))))
 
 
+@pytest.mark.terraform
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: f"{p.key}~{p.module}.{p.variable}")
 def test_orchestrator_and_module_agree(pair, verdicts):
     disagreements = []
