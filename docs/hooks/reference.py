@@ -132,7 +132,7 @@ def exit_codes_page(meanings: dict[int, str]) -> str:
 
 GENERATED = [
     ("atlantis.yaml", "python -m orchestrator atlantis-config --write", "stacks.yaml, environments/"),
-    (".github/workflows/*.yml", "python -m orchestrator ci-config github --write", "stacks.yaml, environments/, promotion.yaml"),
+    (".github/workflows/*.yml", "python -m orchestrator ci-config github", "stacks.yaml, environments/, promotion.yaml"),
     ("terraform_modules/*/README.md (Inputs/Outputs tables)", "python tests/modules/readme_tables.py", "variables.tf, outputs.tf"),
 ]
 

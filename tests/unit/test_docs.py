@@ -28,10 +28,18 @@ def test_the_site_builds_strict(tmp_path):
 
 
 def test_every_shell_block_is_tested_or_an_illustration():
+    """Every fence names its language (so a shell block cannot hide as a bare fence); every console,
+    sh, bash, shell or zsh block is preceded by <!-- tested-by: tests/FILE.py::TEST --> naming a test
+    that exists, or by <!-- illustration -->."""
     problems = []
     for page in sorted(DOCS.rglob("*.md")):
         lines = page.read_text().splitlines()
+        inside = False
         for number, line in enumerate(lines):
+            if line.strip().startswith("```"):
+                if not inside and line.strip() == "```":
+                    problems.append(f"{page.relative_to(REPO)}:{number + 1}: a fence without a language (text, sh, yaml, ...)")
+                inside = not inside
             if not SHELL_BLOCK.match(line):
                 continue
             marker = MARKER.match(lines[number - 1].strip()) if number else None
