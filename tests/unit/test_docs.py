@@ -110,3 +110,22 @@ def test_the_real_pages_hold_every_command_key_and_exit_code():
     assert "## Rules across keys" in environment
     assert all(meaning in reference.build("exit_codes_page") for meaning in exit_codes.MEANINGS.values())
     assert "```mermaid" in reference.build("stack_graph_page")
+
+
+def test_an_orphan_page_fails_the_strict_build(tmp_path):
+    import shutil
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort
+
+    docs = tmp_path / "docs"
+    shutil.copytree(DOCS, docs)
+    (docs / "orphan.md").write_text("# A page no nav entry names\n")
+    config = load_config(str(REPO / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(tmp_path / "site"), strict=True)
+    try:
+        build(config)
+    except Abort as aborted:
+        assert "strict mode" in str(aborted)
+    else:
+        raise AssertionError("a page left out of the nav built without an error")
