@@ -8,7 +8,9 @@ test can hand it one with an extra option or key and see the page change. The ho
 from __future__ import annotations
 
 import argparse
+import ast
 import inspect
+import textwrap
 
 from mkdocs.structure.files import File
 
@@ -82,15 +84,30 @@ def _type(spec: dict) -> str:
     return spec.get("type", "any")
 
 
+def _reason(node) -> str:
+    if isinstance(node, ast.Constant):
+        return str(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}" for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _reason(node.left) + _reason(node.right)
+    return ast.unparse(node)
+
+
 def _rules(rules_module) -> list[str]:
+    """Each rule function of ``rules_module`` (``*_rules``) and what it yields: key path and reason."""
     lines = []
     for name, function in inspect.getmembers(rules_module, inspect.isfunction):
-        if name.endswith("_rules") and function.__module__ == rules_module.__name__:
-            source = inspect.getsource(function)
-            reasons = [line.strip() for line in source.splitlines() if line.strip().startswith("yield ")]
-            lines.extend([f"### `{name.strip('_')}`", ""])
-            lines.extend(f"- `{_cell(reason[len('yield '):])}`" for reason in reasons)
-            lines.append("")
+        if not (name.endswith("_rules") and function.__module__ == rules_module.__name__):
+            continue
+        lines.extend([f"### `{name.strip('_')}`", ""])
+        for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(function)))):
+            if isinstance(node, ast.Yield) and isinstance(node.value, ast.Tuple) and len(node.value.elts) == 2:
+                path, reason = node.value.elts
+                keys = ".".join(e.value if isinstance(e, ast.Constant) else ast.unparse(e).upper()
+                                for e in getattr(path, "elts", [path]))
+                lines.append(f"- `{keys}`: {_cell(_reason(reason))}")
+        lines.append("")
     return lines
 
 
@@ -118,8 +135,8 @@ def environment_page(schema: dict, rules_module=None) -> str:
             section(name, spec)
     if rules_module is not None:
         lines.extend(["## Rules across keys", "",
-                      f"Checked by `validate` before any Terraform runs ({_cell((rules_module.__doc__ or '').strip().splitlines()[0])}). "
-                      "Each rule yields the key path and the reason below.", "", *_rules(rules_module)])
+                      f"Checked by `validate` before any Terraform runs (`{rules_module.__name__.replace('.', '/')}.py`); each "
+                      "rule reports a key path (KEY: any key of that map) and a reason.", "", *_rules(rules_module)])
     return "\n".join(lines)
 
 
