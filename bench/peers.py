@@ -370,7 +370,7 @@ def main() -> None:
 
     terragrunt = installed("terragrunt")
     if not terragrunt:
-        raise SystemExit("terragrunt is not built: python -m orchestrator tools build terragrunt (see README, Real tools)")
+        raise SystemExit("terragrunt is not built: python -m orchestrator tools build terragrunt (see docs/contributing/index.md, Real tools)")
     terraform = str(Path(engine.resolve_binary({"TERRAFORM_BIN": "bundled", "PATH": os.environ.get("PATH", "")}).path).resolve())
     temporary = None
     if args.keep:

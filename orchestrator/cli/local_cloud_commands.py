@@ -21,7 +21,7 @@ def register(commands, shared: Shared) -> None:
                                       help="the moto server that --provider moto runs against: up, down or status")
     local_cloud.add_argument("action", choices=("up", "down", "status", *USAGE),
                              help="up|down|status: the moto server; list|edit|delete ENV TYPE ID [KEY=VALUE ...]: "
-                                  "change the built-in provider's store out of band (README, Drift)")
+                                  "change the built-in provider's store out of band (docs/how-to/drift.md)")
     local_cloud.add_argument("args", nargs="*", metavar="ARG", help="list: ENV [TYPE]; edit: ENV TYPE ID KEY=VALUE ...; delete: ENV TYPE ID")
     local_cloud.set_defaults(handler=run)
 

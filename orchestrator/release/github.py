@@ -23,7 +23,7 @@ the committed files drift from them):
 
 Every action is pinned by commit SHA (the release in a comment). Credentials come only from GitHub's
 OIDC: per account a read-only role for plans, drift and promotion (``PLAN_ROLE``) and a role for
-applies (``APPLY_ROLE``) that trusts only the GitHub Environment of that account (README: GitHub Actions).
+applies (``APPLY_ROLE``) that trusts only the GitHub Environment of that account (docs/how-to/run-under-github-actions.md).
 Environments with ``provider: local`` are left out, as for Atlantis.
 """
 

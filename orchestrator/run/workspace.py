@@ -164,7 +164,7 @@ class Workspaces:
         found = real_provider_mirror() if real_provider_mirror else None
         if found is None:
             raise InputError([Problem("--provider", "moto", "needs the real AWS provider built from source: "
-                                      "python -m orchestrator tools build terraform-provider-aws (see README, Real tools)")])
+                                      "python -m orchestrator tools build terraform-provider-aws (see docs/contributing/index.md, Real tools)")])
         mirror, _version = found
         config = self.project.runs_dir / "local-cloud" / "real-provider.tfrc"
         config.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -2,8 +2,8 @@
 
 One new, never-applied environment holds every case at once (a plan of all six stacks is slow):
 HTTPS (the listener_protocol placeholder must follow the environment), NAT with an image from a
-public registry, a daily keep-alive, an image pinned by digest, and the README's own secrets
-example, copied from the README as written.
+public registry, a daily keep-alive, an image pinned by digest, and the docs' own secrets
+example, copied from docs/explanation/security-model.md as written.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ policy:
 
 
 def readme_secrets_example() -> str:
-    """The YAML block of the README's Secrets section, exactly as written."""
-    section = (REPO / "README.md").read_text().split("## Secrets", 1)[1].split("\n## ", 1)[0]
+    """The YAML block of the Secrets section (docs/explanation/security-model.md), exactly as written."""
+    section = (REPO / "docs" / "explanation" / "security-model.md").read_text().split("## Secrets", 1)[1].split("\n## ", 1)[0]
     (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if b.startswith("secrets:")]
     return block
 

@@ -6,7 +6,7 @@ The same scan a security reviewer runs::
 
 A check that does not apply to this architecture is skipped in the module's code with
 ``#checkov:skip=ID:reason``; the reason is what a reviewer reads, so an empty one fails here. The
-environments' rendered values are checked by the policy stage on every plan (README: Policy checks).
+environments' rendered values are checked by the policy stage on every plan (docs/explanation/security-model.md, Policy checks).
 
 checkov runs from its own environment in the tools cache (``python -m orchestrator tools build
 checkov``, or installed here on first use, like the policy stage does); without it and without PyPI

@@ -116,8 +116,8 @@ def test_standard_input_and_usage():
 
 
 def readme_server_config() -> str:
-    """The server-side repo config the README tells people to paste (policy checks on)."""
-    text = (REPO / "README.md").read_text()
+    """The server-side repo config docs/how-to/run-under-atlantis.md tells people to paste (policy checks on)."""
+    text = (REPO / "docs" / "how-to" / "run-under-atlantis.md").read_text()
     start = text.index("**Server-side repo config**")
     block = text[text.index("```yaml\n", start) + len("```yaml\n"):]
     return block[:block.index("```")]
@@ -126,7 +126,7 @@ def readme_server_config() -> str:
 def test_atlantis_accepts_the_readme_server_config_with_the_orchestrator_as_custom_policy_check(tmp_path):
     config = readme_server_config()
     parsed = yaml.safe_load(config)
-    # the README's block is what `atlantis-config --server-side` prints (and the end-to-end harness runs with)
+    # the docs' block is what `atlantis-config --server-side` prints (and the end-to-end harness runs with)
     from orchestrator.release import atlantis as generator
 
     assert parsed == generator.server_config("github.com/ORG/REPO", ["ana"])

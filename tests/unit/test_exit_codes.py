@@ -1,4 +1,4 @@
-"""One exit-status table: the README's is the code's, --help prints it, and the commands that report
+"""One exit-status table: the docs' (docs/reference/exit-codes.md, generated) is the code's, --help prints it, and the commands that report
 changes, drift or failed checks use 3, never 2 (bad input)."""
 
 from __future__ import annotations
@@ -16,17 +16,22 @@ from orchestrator.policy.checks import Finding, PolicyResult
 from orchestrator.release.pr_comment import StackPlan
 from orchestrator.release.pr_plan import Detection, PrPlanOutcome
 
-README = (REPO / "README.md").read_text()
+import importlib.util
+
+_spec = importlib.util.spec_from_file_location("docs_reference", REPO / "docs" / "hooks" / "reference.py")
+_reference = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_reference)
+EXIT_STATUS_PAGE = _reference.build("exit_codes_page")  # docs/reference/exit-codes.md, as the site builds it
+ATLANTIS_PAGE = (REPO / "docs" / "how-to" / "run-under-atlantis.md").read_text()
 
 
-def readme_table() -> dict[int, str]:
-    section = README[README.index("### Exit status"):]
-    section = section[:section.index("\n\n", section.index("| status | meaning |"))]
+def docs_table() -> dict[int, str]:
+    section = EXIT_STATUS_PAGE[EXIT_STATUS_PAGE.index("| status | meaning |"):]
     return {int(code): meaning for code, meaning in re.findall(r"^\| `(\d)` \| (.+) \|$", section, re.M)}
 
 
-def test_the_readme_table_is_the_codes_table():
-    assert readme_table() == exit_codes.MEANINGS
+def test_the_docs_table_is_the_codes_table():
+    assert docs_table() == exit_codes.MEANINGS
     assert (exit_codes.OK, exit_codes.FAILED, exit_codes.BAD_INPUT, exit_codes.CHANGES) == (0, 1, 2, 3)  # DESIGN's contract
 
 
@@ -61,23 +66,23 @@ def test_pr_plan_reports_changes_with_3_and_a_failed_policy_check_with_1(plans, 
     assert PrPlanOutcome("a", "b", Detection([], [], errors), plans).exit_code == code
 
 
-# --- the README's cron line for scheduled drift (no scheduler under Atlantis) ---------------------------
+# --- the cron line of docs/how-to/run-under-atlantis.md for scheduled drift (no scheduler under Atlantis) ---------------------------
 
-def readme_cron_command() -> str:
-    """The command of the README's crontab line, after its five time fields."""
-    line = next(line for line in README.splitlines() if line.startswith("17 5 * * *  cd /srv/shopfront"))
+def docs_cron_command() -> str:
+    """The command of the crontab line in docs/how-to/run-under-atlantis.md, after its five time fields."""
+    line = next(line for line in ATLANTIS_PAGE.splitlines() if line.startswith("17 5 * * *  cd /srv/shopfront"))
     return line.split(None, 5)[5]
 
 
 @pytest.mark.parametrize("code, mails", [(0, False), (3, False), (1, True), (2, True)])
-def test_the_readme_cron_line_mails_failures_never_drift(tmp_path: Path, code, mails):
+def test_the_docs_cron_line_mails_failures_never_drift(tmp_path: Path, code, mails):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     stubs = {"git": "exit 0", "python": f"exit {code}", "mail": f'cat > "{tmp_path}/mailed"'}
     for name, body in stubs.items():
         (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
         (bin_dir / name).chmod(0o755)
-    command = readme_cron_command().replace("/srv/shopfront", str(tmp_path)).replace("/var/tmp/", f"{tmp_path}/")
+    command = docs_cron_command().replace("/srv/shopfront", str(tmp_path)).replace("/var/tmp/", f"{tmp_path}/")
     done = subprocess.run(["sh", "-c", command], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr

@@ -48,7 +48,7 @@ def test_revisioned_types_are_types_the_modules_use():
     used = {address.split(".")[0] for path in sorted((REPO / "terraform_modules").iterdir()) if path.is_dir()
             for address, _ in module_info.read(path).resources}
     assert set(replacements.REVISIONED) <= used
-    assert set(replacements.REVISIONED) == {"aws_ecs_task_definition"}  # README: only it; a target group has an address
+    assert set(replacements.REVISIONED) == {"aws_ecs_task_definition"}  # docs/explanation/security-model.md: only it; a target group has an address
 
 
 def test_the_pr_comment_lists_new_revisions_apart_from_the_caution():
