@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, edit_environment, run_cli, state_of
+from helpers import PROJECT_COPY_IGNORE, REPO, by_name, edit_environment, run_cli
 from orchestrator.tools import pypi
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -66,21 +66,28 @@ def plan(root: Path, *extra: str, env: dict | None = None):
     return done
 
 
-def test_an_answer_is_reused_until_a_policy_input_module_or_state_changes(project):
+def edited(path: Path) -> None:
+    path.write_text(path.read_text() + "\n# edited\n")
+
+
+def apply_network(root: Path) -> None:
+    applied = run_cli(root, "apply", "local", "--stack", "network", "--auto-approve", timeout=600)
+    assert applied.code == 0, applied.stderr[-3000:]
+
+
+def test_an_answer_is_reused_until_a_policy_input_or_module_changes(project):
     plan(project)
     assert shown(project, "network")
     plan(project)
     assert not shown(project, "network"), "nothing changed: the answer is reused without show"
 
-    policy = project / "policies" / "checkov" / "internal_load_balancer.py"
-    policy.write_text(policy.read_text() + "\n# edited\n")
+    edited(project / "policies" / "checkov" / "internal_load_balancer.py")
     plan(project)
     assert shown(project, "network"), "a changed policy re-runs the checks"
     plan(project)
     assert not shown(project, "network")
 
-    module = next((project / "terraform_modules" / "network").glob("main.tf"))
-    module.write_text(module.read_text() + "\n# edited\n")
+    edited(project / "terraform_modules" / "network" / "main.tf")
     plan(project)
     assert shown(project, "network"), "a changed module re-runs the checks"
 
@@ -91,8 +98,7 @@ def test_an_answer_is_reused_until_a_policy_input_module_or_state_changes(projec
 
 def test_a_changed_state_re_runs_the_checks(project):
     plan(project)  # never applied: an answer kept for the empty state and these inputs, module and policies
-    applied = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", timeout=600)
-    assert applied.code == 0, applied.stderr[-3000:]
+    apply_network(project)
     # Forget one object (nothing depends on it): the plan adds it back, destroys nothing (so no other
     # reader asks for the plan JSON), with the same inputs, module and policies as the first plan.
     forgotten = run_cli(project, "state-rm", "local", "aws_default_security_group.this", "--stack", "network", timeout=600)
@@ -102,12 +108,10 @@ def test_a_changed_state_re_runs_the_checks(project):
 
 
 def test_a_plan_without_changes_reuses_its_last_answer_unless_the_policies_changed(project):
-    applied = run_cli(project, "apply", "local", "--stack", "network", "--auto-approve", timeout=600)
-    assert applied.code == 0, applied.stderr[-3000:]
+    apply_network(project)
     plan(project)
     assert not shown(project, "network"), "no changes, same policies: no show at all"
-    policy = project / "policies" / "checkov" / "internal_load_balancer.py"
-    policy.write_text(policy.read_text() + "\n# edited\n")
+    edited(project / "policies" / "checkov" / "internal_load_balancer.py")
     plan(project)
     assert shown(project, "network"), "the policies changed since its last check"
 
