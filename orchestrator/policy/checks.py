@@ -19,6 +19,7 @@ import os
 import subprocess
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +121,31 @@ def plan_digest(plan_json: Path) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
+def state_identity(plan_file: Path) -> dict:
+    """The serial and lineage of the state a saved plan was made against (the ``tfstate`` snapshot
+    inside the plan file: read from the zip, no Terraform process); {} when the plan carries none."""
+    try:
+        with zipfile.ZipFile(plan_file) as archive:
+            state = json.loads(archive.read("tfstate"))
+        return {"serial": state.get("serial"), "lineage": state.get("lineage")}
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return {}
+
+
+def module_digest(source: Path) -> str:
+    """The stack's Terraform files (for a pinned stack they come from the pin's commit)."""
+    return _digest_files(list(source.glob("*.tf")))
+
+
+def answer_key(state: dict, inputs: str, module: str, pin: str | None, destroy: bool, policies: str, checkov: str) -> str:
+    """What a check's answer depends on when the plan JSON is not read: the stack's state (serial,
+    lineage), its rendered inputs (a digest of the tfvars, upstream values and secrets), its module
+    files and pin, the policies and checkov's version. Same key, same plan, same answer."""
+    parts = {"state": state, "inputs": inputs, "module": module, "pin": pin or "", "destroy": destroy,
+             "policies": policies, "checkov": checkov}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
 class PolicyChecker:
     """One checkov worker for a run; ``check`` may be called from several stacks' threads."""
 
@@ -193,11 +219,59 @@ class PolicyChecker:
                 process.wait()
 
     # Checks -------------------------------------------------------------------------------------
-    def _cache_path(self, plan_json: Path, source: Path) -> Path:
-        sources = _digest_files([p for p in source.glob("*.tf")])
-        version = pypi.python_tool(TOOL).version  # pinned: the answer does not wait for the worker to say it
-        key = hashlib.sha256(f"{plan_digest(plan_json)}\0{sources}\0{self._policies}\0{version}".encode()).hexdigest()
+    @property
+    def policies(self) -> str:
+        return self._policies
+
+    @staticmethod
+    def version() -> str:
+        return pypi.python_tool(TOOL).version  # pinned: the answer does not wait for the worker to say it
+
+    @staticmethod
+    def _stored(key: str) -> Path:
         return layout.cache_root().parent / "policy" / key[:2] / f"{key}.json"
+
+    @staticmethod
+    def _store(path: Path, answer: dict) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{threading.get_ident()}")
+        temporary.write_text(json.dumps(answer))
+        temporary.replace(path)
+
+    def _cache_path(self, plan_json: Path, source: Path) -> Path:
+        sources = module_digest(source)
+        key = hashlib.sha256(f"{plan_digest(plan_json)}\0{sources}\0{self._policies}\0{self.version()}".encode()).hexdigest()
+        return self._stored(key)
+
+    def reused(self, key: str) -> PolicyResult | None:
+        """The answer stored under ``answer_key`` (no ``show``, no checkov), or None."""
+        try:
+            answer = json.loads(self._stored(f"k{key}").read_text())
+        except (OSError, ValueError):
+            return None
+        result = evaluate(answer, self.accept)
+        result.cached = True
+        return result
+
+    def last(self, record: Path) -> PolicyResult | None:
+        """The stack's last answer (``record``, in its working directory) when the policies and checkov
+        are those of this run: a plan with no changes is checked again only when they changed."""
+        try:
+            saved = json.loads(record.read_text())
+        except (OSError, ValueError):
+            return None
+        if (saved.get("policies"), saved.get("checkov")) != (self._policies, self.version()):
+            return None
+        result = evaluate(saved["answer"], self.accept)
+        result.cached = True
+        return result
+
+    def remember(self, key: str | None, record: Path | None, answer: dict) -> None:
+        """Keep an answer under its ``answer_key`` and as the stack's last answer."""
+        if key is not None:
+            self._store(self._stored(f"k{key}"), answer)
+        if record is not None:
+            self._store(record, {"policies": self._policies, "checkov": self.version(), "answer": answer})
 
     def raw(self, plan_json: Path, source: Path) -> tuple[dict, bool]:
         """checkov's answer for one plan (cached), and whether it came from the cache."""
@@ -221,15 +295,14 @@ class PolicyChecker:
         answer = json.loads(line)
         if answer.get("error"):
             raise PolicyError(f"checkov failed on {plan_json}: {answer['error']}")
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_name(f".{cache.name}.{threading.get_ident()}")
-        temporary.write_text(json.dumps(answer))
-        temporary.replace(cache)
+        self._store(cache, answer)
         return answer, False
 
-    def check(self, plan_json: Path, source: Path) -> PolicyResult:
+    def check(self, plan_json: Path, source: Path, key: str | None = None, record: Path | None = None) -> PolicyResult:
+        """Check a plan JSON; the answer is also kept under ``key`` and as the stack's last (``record``)."""
         started = time.monotonic()
         answer, cached = self.raw(plan_json, source)
+        self.remember(key, record, answer)
         result = evaluate(answer, self.accept)
         result.seconds, result.cached = time.monotonic() - started, cached
         return result

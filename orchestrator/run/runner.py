@@ -25,7 +25,8 @@ from orchestrator.config.graph import StackGraph
 from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack
 from orchestrator.local_cloud import moto_server
-from orchestrator.run import policy_gate, replacements, saved_plan, scheduler, secrets
+from orchestrator.policy import checks as policy_checks
+from orchestrator.run import module_pins, policy_gate, replacements, saved_plan, scheduler, secrets
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
 from orchestrator.run.types import (
@@ -61,6 +62,12 @@ class Runner:
         self.secret_values: dict[str, dict[str, str]] = {}
         self.stop = threading.Event()
         self.policy = policy_gate.checker(project, env, options.command, progress.note)
+        self.pins = module_pins.pins(env, graph)
+        self.shown: dict[str, tuple[Path, int]] = {}  # stack -> the plan file (and its mtime) shown as plan.json
+        # Commands that apply nothing check aside: the answers are awaited only before the report.
+        self.aside_errors: dict[str, str] = {}
+        self.aside_checked: set[str] = set()
+        self.checks_aside: list | None = [] if options.command in ("plan",) else None
         self.acceptance = policy_gate.acceptance(env, options.accept_policy_failures, project.display(env.files[-1]))
 
     def resolve_secrets(self) -> None:
@@ -138,20 +145,66 @@ class Runner:
         if self.options.show_plan:
             shown = self.workspaces.check(terraform.show(directory.plan_file), name)
             result.plan_text = secrets.MASK.apply(shown.stdout)
-        if self.options.plan_json or self.options.plan_file or self.policy is not None or (result.changes["destroy"] and not destroy):
+        needs_json = self.options.plan_json or self.options.plan_file or (result.changes["destroy"] and not destroy)
+        if needs_json:
             self.write_plan_json(name, directory.plan_file)
-        if not destroy:
-            self.check_policies(name)
+        if not destroy and self.policy is not None:
+            key = self.answer_key(name, directory, upstream, destroy)
+            checked = lambda: self.check_policies(name, key, changed=outcome.returncode == 2)  # noqa: E731
+            if self.checks_aside is not None:
+                self.checks_aside.append((name, threading.Thread(target=self._aside, args=(name, checked), name=f"check-{name}")))
+                self.checks_aside[-1][1].start()
+            else:
+                checked()
         return outcome.returncode == 2
 
-    def check_policies(self, name: str) -> None:
-        """The policy checks of the stack's plan JSON (when the run checks policies)."""
+    def answer_key(self, name: str, directory: workdir.Workdir, upstream: dict, destroy: bool) -> str:
+        """What the stack's check answer depends on, read without ``terraform show`` (see policy.checks.answer_key)."""
+        inputs = saved_plan.fingerprint({"tfvars": self.rendered[name].tfvars, "upstream": upstream,
+                                         "secrets": self.workspaces[name].secret_environ, "provider": self.options.provider})
+        return policy_checks.answer_key(
+            policy_checks.state_identity(directory.plan_file), inputs, policy_checks.module_digest(directory.path),
+            self.pins.get(name), destroy, self.policy.policies, self.policy.version())
+
+    def _aside(self, name: str, checked) -> None:
+        """A plan-only run's checks of one stack, beside the other stacks' plans; a failure fails the stack."""
+        try:
+            checked()
+        except StackFailure as failure:
+            self.aside_errors[name] = str(failure)
+        except Exception as error:  # noqa: BLE001 - a bug must still leave a readable summary
+            self.aside_errors[name] = f"internal error: {error!r}"
+
+    def wait_for_checks(self) -> None:
+        """Every answer before the run reports (plan-only runs check aside)."""
+        for name, thread in self.checks_aside or []:
+            thread.join()
+            result = self.results[name]
+            if name in self.aside_errors and result.status != "failed":
+                result.status, result.error = "failed", self.aside_errors[name]
+                self.progress.update(name, result.status, result)
+            elif name in self.aside_checked:  # its line said "checking": say how it ended
+                self.progress.update(name, result.status, result)
+
+    def check_policies(self, name: str, key: str | None = None, changed: bool = True) -> None:
+        """The policy checks of the stack's plan (when the run checks policies). With ``key``
+        (``answer_key``), an answer kept under it is reused without ``show``; a plan without changes
+        reuses the stack's last answer unless the policies or checkov changed since."""
         if self.policy is None:
             return
-        self.progress.update(name, "checking")
         directory = self.workspaces[name].workdir
+        record = directory.path / "policy-answer.json"
+        if key is not None:
+            reused = (None if changed else self.policy.last(record)) or self.policy.reused(key)
+            if reused is not None:
+                self.results[name].policy = reused
+                return
+        self.progress.update(name, "checking")
+        self.aside_checked.add(name)
         try:
-            self.results[name].policy = self.policy.check(directory.plan_json, directory.path)
+            if key is not None:  # the plan this run made (a saved plan's JSON is written by its caller)
+                self.write_plan_json(name, directory.plan_file)
+            self.results[name].policy = self.policy.check(directory.plan_json, directory.path, key, record)
         except policy_gate.PolicyError as error:
             self.halt_if_interrupted("during its policy checks")  # the worker was stopped by the signal
             raise StackFailure(str(error)) from None
@@ -236,13 +289,17 @@ class Runner:
         self.check_policies(name)
 
     def write_plan_json(self, name: str, plan_file: Path) -> None:
-        """`terraform show -json` of a saved plan, masked, as the stack's plan.json (policy checks read it)."""
+        """`terraform show -json` of a saved plan, masked, as the stack's plan.json (policy checks read it):
+        once per plan file and run, whoever asks (checks, the comment, the destroy gate, ``--json``)."""
         space = self.workspaces[name]
+        if self.shown.get(name) == (plan_file, plan_file.stat().st_mtime_ns):
+            return
         shown = self.workspaces.check(self.workspaces.terraform(name).show_json(plan_file), name)
         masked = secrets.mask_plan(json.loads(shown.stdout), space.sensitive_inputs | set(self.secret_values.get(name, {})))
         space.workdir.write_json(space.workdir.plan_json, masked, redact=secrets.MASK.apply)
         self.results[name].plan_json = str(space.workdir.plan_json)
         self.results[name].deletions = replacements.deletions(masked)
+        self.shown[name] = (plan_file, plan_file.stat().st_mtime_ns)
 
     def replan_reviewed(self, name: str, plan_file: Path, meta: dict) -> bool:
         """A reviewed plan made with placeholders (a new environment under Atlantis: its stacks were all
@@ -396,6 +453,7 @@ class Runner:
                 order,
                 self.stop,
             )
+            self.wait_for_checks()
         finally:
             if ahead is not None:
                 ahead.join()  # no init may outlive the run (and its environment lock)
