@@ -122,12 +122,15 @@ def plan_digest(plan_json: Path) -> str:
 
 
 def state_identity(plan_file: Path) -> dict:
-    """The serial and lineage of the state a saved plan was made against (the ``tfstate`` snapshot
-    inside the plan file: read from the zip, no Terraform process); {} when the plan carries none."""
+    """The state a saved plan was made against: the ``tfstate`` snapshot inside the plan file (read
+    from the zip, no Terraform process), which is the state as refreshed for this plan. Serial and
+    lineage say which state; the digest of its resources says what the refresh found, so a change
+    made outside Terraform (a rule opened in the console) is checked again. {} when the plan carries none."""
     try:
         with zipfile.ZipFile(plan_file) as archive:
             state = json.loads(archive.read("tfstate"))
-        return {"serial": state.get("serial"), "lineage": state.get("lineage")}
+        found = hashlib.sha256(json.dumps(state.get("resources", []), sort_keys=True).encode()).hexdigest()
+        return {"serial": state.get("serial"), "lineage": state.get("lineage"), "resources": found}
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return {}
 
