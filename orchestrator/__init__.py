@@ -1,3 +1,3 @@
 """Terraform orchestrator: environments in YAML, stacks in a DAG, Terraform underneath."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
