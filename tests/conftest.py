@@ -50,6 +50,7 @@ def applied_local(tmp_path_factory) -> AppliedLocal:
 # test starts (setup and call) is classified; a kind the test is not marked with fails it.
 
 TIER_MARKERS = ("terraform", "moto")
+TIERS = {"terraform", "moto", "real_provider", "atlantis", "slow"}
 _started: dict[str, set[str]] = {}
 _current: list[str] = []
 
@@ -80,6 +81,8 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    if call.when == "setup":  # the tiers in a JUnit report (--junitxml), for bench/suite_tiers.py
+        item.user_properties.append(("markers", " ".join(sorted({m.name for m in item.iter_markers()} & TIERS))))
     if call.when != "call" or report.failed:
         return
     missing = sorted(_started.pop(item.nodeid, set()) - {m.name for m in item.iter_markers()})
