@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FIXTURE_PROJECT, PROJECT_COPY_IGNORE, REPO, by_name, run_cli, started_kinds
+from helpers import FIXTURE_PROJECT, by_name, copy_project, run_cli, started_kinds
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def applied_local(tmp_path_factory) -> AppliedLocal:
     A test that changes it must put back what it changed. Destroyed when the session ends.
     """
     root = tmp_path_factory.mktemp("applied-local") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     done = run_cli(root, "apply", "local", "--auto-approve", "--json", timeout=900)
     assert done.code == 0, done.stderr[-4000:]
     yield AppliedLocal(root, by_name(done.json))

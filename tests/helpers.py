@@ -21,6 +21,29 @@ PROJECT_COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", ".orchestrator", "__pycache__", "*.egg-info", ".terraform", "*.tfstate*", ".pytest_cache")
 
 
+def copy_project(dest: Path, source: Path = REPO) -> Path:
+    """A private copy of the project's working tree, with its git history (staging and prod pin their
+    modules to a commit of it: `modules.ref`). The copy borrows the history's objects (git alternates),
+    so it costs no copy of them; its HEAD is the project's, and what the working tree changed shows as
+    uncommitted there, as in the developer's own clone."""
+    shutil.copytree(source, dest, ignore=PROJECT_COPY_IGNORE)
+    link_history(dest, source)
+    return dest
+
+
+def link_history(dest: Path, source: Path = REPO) -> None:
+    head = subprocess.run(["git", "-C", str(source), "rev-parse", "--verify", "--quiet", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return  # not a clone (an unpacked archive): pinned environments say they need one
+    objects = subprocess.run(["git", "-C", str(source), "rev-parse", "--path-format=absolute", "--git-common-dir"],
+                             capture_output=True, text=True, check=True).stdout.strip() + "/objects"
+    git = ["git", "-C", str(dest)]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    (dest / ".git" / "objects" / "info" / "alternates").write_text(objects + "\n")
+    subprocess.run([*git, "update-ref", "refs/heads/main", head.stdout.strip()], check=True)
+    subprocess.run([*git, "reset", "-q"], check=True)  # the index is HEAD's; the working tree stays the copy
+
+
 @dataclass
 class CliRun:
     code: int

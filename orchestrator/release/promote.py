@@ -252,7 +252,7 @@ def module_pin(project: Project, source: str, provider: str) -> str | None:
         return env.config.modules.ref
     record = run_record.load(Target.of(env, provider).env_dir(project))
     applied = {entry.get("module_commit") for entry in record.values() if entry.get("command") == "apply"}
-    return next(iter(applied))[:12] if len(applied) == 1 and None not in applied else None
+    return next(iter(applied)) if len(applied) == 1 and None not in applied else None  # the full hash: a shallow clone fetches only that
 
 
 def set_pin(text: str, ref: str) -> str:
@@ -342,11 +342,13 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
     new_text, changes = edit(text, policy, values, current)
     module_diff = []
     pin, current_pin = module_pin(project, options.source, options.provider), loader.load(options.target).config.modules.ref
-    # Only a TARGET that pins its modules gets its pin moved: one that follows the branch keeps doing so.
+    # Only a TARGET that pins its modules gets its pin moved (one that follows the branch keeps doing so),
+    # and only when the modules differ between the two commits: another commit of the same modules moves nothing.
     if pin is not None and current_pin is not None and module_pins.resolve(project, pin) != module_pins.resolve(project, current_pin):
-        new_text = set_pin(new_text, pin)
-        changes.append(("modules.ref", current_pin, pin))
         module_diff = module_changes(project, current_pin, pin)
+        if module_diff:
+            new_text = set_pin(new_text, pin)
+            changes.append(("modules.ref", current_pin, pin))
     diff = "".join(difflib.unified_diff(text.splitlines(True), new_text.splitlines(True), f"a/{target_file}", f"b/{target_file}"))
     written = False
     if not changes:

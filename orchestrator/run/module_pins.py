@@ -17,6 +17,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -29,7 +30,12 @@ from orchestrator.config.project import Project
 
 
 def _git(repository: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", str(repository), *args], capture_output=True, text=text)
+    # never a credential prompt in the middle of a run: a fetch that needs one fails and says so
+    environ = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        return subprocess.run(["git", "-C", str(repository), *args], capture_output=True, text=text, env=environ, timeout=300)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(args, 1, "" if text else b"", f"git {args[0]} took more than 300 s" if text else b"")
 
 
 def repository_of(project: Project) -> Path | None:
@@ -63,10 +69,9 @@ def pinned_graph(project: Project, env: LoadedEnvironment, graph: StackGraph) ->
     for name, ref in wanted.items():
         key = f"modules.stacks.{name}" if env.config.modules.stacks.get(name) else "modules.ref"
         if ref not in commits:
-            done = _git(repository, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-            commits[ref] = done.stdout.strip() if done.returncode == 0 else None
+            commits[ref], missing = _commit_of(repository, ref)
             if commits[ref] is None:
-                problems.append(Problem(where, key, f"{ref!r} is not a commit or tag of the repository at {repository}"))
+                problems.append(Problem(where, key, missing))
         commit = commits[ref]
         if commit is None:
             continue
@@ -87,6 +92,39 @@ def pinned_graph(project: Project, env: LoadedEnvironment, graph: StackGraph) ->
     if problems:
         raise InputError(problems)
     return StackGraph(stacks, dict(graph.highlights))
+
+
+def _commit_of(repository: Path, ref: str) -> tuple[str | None, str]:
+    """The commit ``ref`` names, fetched from the remote when this clone lacks it; or why not.
+
+    Clones made for CI and pull-request automation are shallow and single-branch (Atlantis's default
+    checkout is ``git clone --depth=1 --single-branch``): a pinned commit or tag is usually not in them.
+    It is fetched from ``origin``, that one commit only (``--depth=1``), and kept for the next run.
+    """
+    kept = f"refs/pins/{ref}"  # where a ref fetched before is kept (a tag fetched alone makes no tag)
+    found = _verify(repository, ref) or _verify(repository, kept)
+    if found:
+        return found, ""
+    remote = _git(repository, "remote", "get-url", "origin")
+    if remote.returncode != 0:
+        return None, f"{ref!r} is not a commit or tag of the repository at {repository} (and it has no remote 'origin' to fetch it from)"
+    shallow = _git(repository, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    print(f"fetching modules at {ref} from origin ({'a shallow' if shallow else 'this'} clone lacks that commit)", file=sys.stderr)
+    fetched = _git(repository, "fetch", "--quiet", "--no-tags", "--depth=1", "origin", ref)
+    found = _verify(repository, ref) or (_verify(repository, "FETCH_HEAD") if fetched.returncode == 0 else None)
+    if found:
+        _git(repository, "update-ref", kept, found)
+        return found, ""
+    why = (fetched.stderr.strip().splitlines() or ["no such ref"])[-1]
+    if all(c in "0123456789abcdef" for c in ref) and len(ref) < 40:
+        why += " (an abbreviated commit cannot be fetched: write its full 40-character hash)"
+    return None, (f"{ref!r} is not a commit or tag of the repository at {repository}, nor could it be fetched "
+                  f"from origin: {why}")
+
+
+def _verify(repository: Path, ref: str) -> str | None:
+    done = _git(repository, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def commits(project: Project, graph: StackGraph, names: list[str]) -> dict[str, str | None]:
@@ -116,8 +154,7 @@ def changed_files(project: Project, old: str, new: str, module_dirs: list[Path])
 
 def resolve(project: Project, ref: str) -> str | None:
     repository = repository_of(project)
-    done = _git(repository, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}") if repository else None
-    return done.stdout.strip() if done is not None and done.returncode == 0 else None
+    return _commit_of(repository, ref)[0] if repository else None
 
 
 def _materialise(project: Project, repository: Path, commit: str, relative: str) -> Path | None:

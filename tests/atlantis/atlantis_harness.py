@@ -15,7 +15,6 @@ import ctypes
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +24,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from helpers import copy_project
 
 PASSWORD = "harness-Passw0rd"
 USERS = ("author", "reviewer", "atlantis")
@@ -241,16 +242,19 @@ ROOT_PATH = {work}/log
             raise AssertionError(f"git {' '.join(args)}: {done.stdout}{done.stderr}")
         return done.stdout
 
-    def create_repository(self, project: Path, ignore=None) -> None:
+    def create_repository(self, project: Path) -> None:
         """The project's files on main, the reviewer and the bot as collaborators, the webhook to Atlantis."""
         author = self.api("author")
         author.call("POST", "/user/repos", {"name": REPO_NAME, "default_branch": "main", "private": False})
         for user in ("reviewer", "atlantis"):
             author.call("PUT", f"/repos/author/{REPO_NAME}/collaborators/{user}", {"permission": "write"})
-        shutil.copytree(project, self.clone, ignore=ignore)
-        self.git("init", "-q", "-b", "main")
+        # The project's history with its working tree committed on top: staging and prod pin their modules
+        # to a commit of it, which Atlantis's shallow checkout then fetches from this server.
+        copy_project(self.clone, project)
+        if not (self.clone / ".git").exists():
+            self.git("init", "-q", "-b", "main")
         self.git("add", "-A")
-        self.git("commit", "-q", "-m", "the project")
+        self.git("commit", "-q", "--allow-empty", "-m", "the project")
         self.git("remote", "add", "origin", f"http://author:{PASSWORD}@127.0.0.1:{self.gitea_port}/author/{REPO_NAME}.git")
         self.git("push", "-q", "origin", "main")
 

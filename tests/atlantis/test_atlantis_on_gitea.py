@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from atlantis_harness import Harness, python_bin
-from helpers import PROJECT_COPY_IGNORE, REPO
+from helpers import REPO
 from orchestrator.release import atlantis as atlantis_config
 from orchestrator.tools import layout
 from orchestrator.tools.catalog import tool
@@ -54,7 +54,7 @@ def harness(tmp_path_factory):
     h = Harness(root, layout.installed("gitea"), source, layout.installed("atlantis"))
     try:
         h.start_gitea()
-        h.create_repository(REPO, PROJECT_COPY_IGNORE)
+        h.create_repository(REPO)
         yield h
     finally:
         h.close()

@@ -6,12 +6,11 @@ validate, plan, apply, re-plan (no changes), status and destroy of local, dev, s
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
 from conformance_support import needs_full
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from helpers import by_name, copy_project, run_cli
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.project import Project
 from orchestrator.terraform.target import Target
@@ -24,7 +23,7 @@ ENVIRONMENTS = ["local", "dev", "staging", "prod"]
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, moto_server):
     root = tmp_path_factory.mktemp("moto-rehearsal") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     return root
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO, PROJECT_COPY_IGNORE, run_cli
+from helpers import REPO, copy_project, run_cli
 
 pytestmark = [pytest.mark.terraform, pytest.mark.moto]
 
@@ -27,7 +26,7 @@ INGRESS = json.dumps([{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_
 def applied(tmp_path_factory) -> Path:
     """The `local` environment applied in a private copy (this module changes its cloud)."""
     root = tmp_path_factory.mktemp("drift") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     done = run_cli(root, "apply", "local", "--auto-approve", timeout=900)
     assert done.code == 0, done.stderr[-4000:]
     yield root
@@ -196,7 +195,7 @@ def moto_applied(tmp_path_factory):
         pytest.skip("the real hashicorp/aws provider is not built here: python -m orchestrator tools build terraform-provider-aws")
     base = tmp_path_factory.mktemp("drift-moto")
     root, work = base / "project", base / "work"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     environ = {"ORCHESTRATOR_WORK_DIR": str(work)}
     project = Project(root)
     with pytest.MonkeyPatch.context() as patch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers import PROJECT_COPY_IGNORE, REPO, run_cli
+from helpers import copy_project, run_cli
 
 pytestmark = [pytest.mark.terraform]
 
@@ -16,7 +16,7 @@ WORKFLOWS = ("ci-config", "github")
 @pytest.fixture
 def root(tmp_path):
     copy = tmp_path / "project"
-    shutil.copytree(REPO, copy, ignore=PROJECT_COPY_IGNORE)
+    copy_project(copy)
     return copy
 
 

@@ -117,7 +117,7 @@ def test_moving_the_pin_as_promote_does_plans_exactly_the_module_change(repo):
     assert alpha_applied.code == 0
     project = Project(repo)
     head = git(repo, "rev-parse", "HEAD")
-    assert promote.module_pin(project, "alpha", "auto") == head[:12]  # the commit alpha last applied, module clean
+    assert promote.module_pin(project, "alpha", "auto") == head  # the commit alpha last applied, module clean
     beta_file = repo / "environments" / "beta.yaml"
     moved = promote.set_pin(beta_file.read_text(), head[:12])
     assert "# An environment that needs approval to apply." in moved  # comments kept
@@ -149,3 +149,29 @@ def test_bad_pins_are_refused_before_terraform_naming_the_ref(repo):
     undeclared = run_cli(repo, "validate", "beta")
     assert undeclared.code == 2 and "edition: module 'step' at v1 (" in undeclared.stderr and "declares no such variable" in undeclared.stderr
     assert run_cli(repo, "validate", "alpha").code == 0  # the working tree's module declares it
+
+
+def test_a_shallow_clone_fetches_the_pinned_commit_from_origin(repo, tmp_path):
+    """What Atlantis and CI check out is `git clone --depth=1 --single-branch`: the pin is not in it."""
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth=1", "--single-branch", "--no-tags", f"file://{repo}", str(clone)], check=True)
+    assert git(clone, "rev-parse", "--is-shallow-repository") == "true"
+    assert subprocess.run(["git", "-C", str(clone), "rev-parse", "--verify", "--quiet", "v1^{commit}"]).returncode != 0
+
+    done = run_cli(clone, "plan", "beta", "--json", timeout=900)
+    assert done.code == 0, done.stderr[-3000:]
+    assert "fetching modules at v1 from origin (a shallow clone lacks that commit)" in done.stderr
+    planned = {name: stack["plan_json"] for name, stack in by_name(done.json).items()}
+    assert all("edited" not in Path(p).read_text() for p in planned.values())  # v1's module, not the branch's
+
+    again = run_cli(clone, "validate", "beta")
+    assert again.code == 0 and "fetching" not in again.stderr, again.stderr  # fetched once, kept
+
+
+def test_a_pin_neither_here_nor_on_origin_is_refused_naming_it(repo, tmp_path):
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{repo}", str(clone)], check=True)
+    pin(clone, "beta", "v9")
+    done = run_cli(clone, "validate", "beta")
+    assert done.code == 2, done.stderr
+    assert "modules.ref" in done.stderr and "'v9' is not a commit or tag" in done.stderr and "nor could it be fetched from origin" in done.stderr

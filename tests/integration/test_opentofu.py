@@ -9,12 +9,11 @@ both names; its plan JSON goes through the same policy checks.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from helpers import by_name, copy_project, run_cli
 from orchestrator.tools import installed
 
 TOFU = installed("tofu")
@@ -28,7 +27,7 @@ def engine() -> dict[str, str]:
 
 def test_the_local_environment_applies_replans_clean_and_destroys_on_opentofu(tmp_path):
     root = tmp_path / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     applied = run_cli(root, "apply", "local", "--auto-approve", "--json", env=engine(), timeout=900)
     assert applied.code == 0, applied.stderr[-4000:]
     stacks = by_name(applied.json)

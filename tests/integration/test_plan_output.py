@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import pty
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from helpers import PROJECT_COPY_IGNORE, REPO, cli_environment, run_cli
+from helpers import cli_environment, copy_project, run_cli
 
 pytestmark = [pytest.mark.terraform]
 
@@ -19,7 +18,7 @@ pytestmark = [pytest.mark.terraform]
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("plan-output") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     return root
 
 

@@ -8,14 +8,12 @@ The ordering tests add a slow probe policy that writes when checkov starts and e
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, edit_environment, run_cli
+from helpers import by_name, copy_project, edit_environment, run_cli
 from orchestrator.tools import pypi
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -51,7 +49,7 @@ def project(tmp_path) -> Path:
     except pypi.InstallError as error:
         pytest.skip(f"checkov cannot be installed here: {error}")
     root = tmp_path / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     return root
 
 

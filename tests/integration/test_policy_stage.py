@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, cli_environment, edit_environment, run_cli, state_of
+from helpers import by_name, cli_environment, copy_project, edit_environment, run_cli, state_of
 from orchestrator.release import atlantis
 from orchestrator.tools import pypi
 
@@ -35,7 +34,7 @@ def project(tmp_path_factory) -> Path:
     except pypi.InstallError as error:
         pytest.skip(f"checkov cannot be installed here: {error}")
     root = tmp_path_factory.mktemp("policy") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     edit_environment(root, lambda c: c.setdefault("network", {}).update(flow_logs={"enabled": False}))
     edit_environment(root, lambda c: c.setdefault("policy", {}).setdefault("accept", {}).pop(CHECK, None))
     return root

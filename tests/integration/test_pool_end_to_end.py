@@ -8,12 +8,11 @@ when the run ends; and the answers are the same with the pool off (`ORCHESTRATOR
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, edit_environment, processes_running, run_cli
+from helpers import by_name, copy_project, edit_environment, processes_running, run_cli
 from orchestrator.local_provider import LAUNCHER
 
 pytestmark = [pytest.mark.terraform]
@@ -24,7 +23,7 @@ PROVIDER_COMMANDS = re.compile(r"^\$ (plan|apply|show|import|state) ", re.MULTIL
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("pool") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     # The policy stage has its own tests; this one is about the provider.
     edit_environment(root, lambda config: config.update(policy={"checks": False}))
     return root

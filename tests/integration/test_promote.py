@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import REPO, run_cli, set_app_environment
+from helpers import REPO, link_history, run_cli, set_app_environment
 
 pytestmark = [pytest.mark.terraform]
 
@@ -35,7 +36,7 @@ def product(tmp_path_factory) -> Path:
     assert "    LOG_LEVEL: debug\n" in text
     dev.write_text(text.replace("    LOG_LEVEL: debug\n", '    LOG_LEVEL: debug\n    FEATURE_SEARCH: "on"\n'))
     (root / ".gitignore").write_text(".orchestrator/\n")
-    git(root, "init", "-q")
+    link_history(root)  # on top of the project's history: staging and prod pin their modules to a commit of it
     git(root, "config", "user.name", "Release Manager")
     git(root, "config", "user.email", "rm@example.com")
     git(root, "add", "-A")
@@ -96,6 +97,7 @@ def test_dry_run_and_no_terminal_write_nothing(repo):
     assert dry.code == 0, dry.stderr
     document = dry.json
     assert document["written"] is False and document["dry_run"] is True
+    # dev applied the same modules at another commit than staging pins: the pin does not move
     assert {c["key"] for c in document["changes"]} == {"app.image_tag", "app.environment"}
     assert '+  image_tag: "2026.11.3"' in document["diff"]
     asked = run_cli(repo, "promote", "dev", "staging", *LOCAL)  # stdin is not a terminal
@@ -178,12 +180,12 @@ def test_promote_moves_a_pinned_targets_module_pin_to_what_source_applied(repo):
     git(repo, "commit", "-q", "-am", "module docs")
     later = git(repo, "rev-parse", "HEAD")
     path = repo / "environments" / "staging.yaml"
-    path.write_text(path.read_text() + f"modules:\n  ref: {later}\n")  # staging pins a commit dev never ran
+    path.write_text(re.sub(r'(?m)^  ref: "[0-9a-f]{40}"$', f"  ref: {later}", path.read_text()))  # a commit dev never ran
     done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes", "--json")
     assert done.code == 0, done.stderr[-3000:]
     changes = {c["key"]: c for c in json.loads(done.stdout)["changes"]}
-    assert changes["modules.ref"]["before"] == later and changes["modules.ref"]["after"] == applied_at[:12]
+    assert changes["modules.ref"]["before"] == later and changes["modules.ref"]["after"] == applied_at
     assert any("terraform_modules/ecs/README.md" in line for line in json.loads(done.stdout)["module_changes"])
-    assert f'ref: "{applied_at[:12]}"' in staging(repo)
+    assert f'ref: "{applied_at}"' in staging(repo)
     history = (repo / "environments" / "PROMOTIONS.md").read_text()
     assert "the modules' changes this moves to TARGET" in history and "terraform_modules/ecs/README.md" in history

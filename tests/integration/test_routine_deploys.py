@@ -7,12 +7,11 @@ network, alb and ecs stacks applied (policy checks off: the policy stage has its
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, edit_environment, run_cli, state_of
+from helpers import by_name, copy_project, edit_environment, run_cli, state_of
 
 pytestmark = [pytest.mark.terraform]
 
@@ -22,7 +21,7 @@ TASK_DEFINITION = "aws_ecs_task_definition.this"
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("deploys") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     edit_environment(root, lambda config: config.update(policy={"checks": False}))
     done = run_cli(root, "apply", "local", "--stack", "network", "--stack", "alb", "--stack", "ecs", "--auto-approve", "--json",
                    timeout=900)

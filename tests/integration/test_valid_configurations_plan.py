@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from helpers import REPO, by_name, copy_project, run_cli
 
 pytestmark = [pytest.mark.terraform]
 
@@ -55,7 +54,7 @@ def readme_secrets_example() -> str:
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory):
     root = tmp_path_factory.mktemp("issue13") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     (root / "environments" / "fresh.yaml").write_text(ENVIRONMENT + readme_secrets_example())
     env = {"KEEPALIVE_TOKEN": TOKEN}
     validated = run_cli(root, "validate", "fresh", env=env)

@@ -16,7 +16,7 @@ import shutil
 import pytest
 import yaml
 from environment_strategies import ISSUE_CASES, environments, examples
-from helpers import PROJECT_COPY_IGNORE, REPO, by_name, run_cli
+from helpers import by_name, copy_project, run_cli
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +33,7 @@ ENV = "prop"
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
     root = tmp_path_factory.mktemp("property") / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     return root
 
 

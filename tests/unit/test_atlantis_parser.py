@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import PROJECT_COPY_IGNORE, REPO, run_cli
+from helpers import REPO, copy_project, run_cli
 
 from orchestrator import tools
 
@@ -35,7 +35,7 @@ def generated(root: Path) -> str:
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
     root = tmp_path / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     return root
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import PROJECT_COPY_IGNORE, REPO, run_cli
+from helpers import REPO, copy_project, run_cli
 
 from orchestrator import tools
 from orchestrator.config.environment import EnvironmentLoader
@@ -52,7 +52,7 @@ def test_committed_workflows_are_in_sync_with_the_project():
 @pytest.mark.terraform
 def test_ci_config_writes_the_files_and_removes_those_of_a_removed_environment(tmp_path):
     root = tmp_path / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     shutil.copy(root / "environments" / "staging.yaml", root / "environments" / "qa.yaml")
     done = run_cli(root, "ci-config", "github", "--root", str(root))
     assert done.code == 0, done.stderr
@@ -323,7 +323,7 @@ def test_no_comment_when_nothing_in_the_environment_is_affected(fake_gh):
 
 def test_secret_references_from_the_environment_come_from_githubs_secrets(tmp_path):
     root = tmp_path / "project"
-    shutil.copytree(REPO, root, ignore=PROJECT_COPY_IGNORE)
+    copy_project(root)
     staging = root / "environments" / "staging.yaml"
     staging.write_text(staging.read_text() + "secrets:\n  keepalive.connection_api_key_value: {env: KEEPALIVE_TOKEN}\n"
                        "  ecs.db_password: {ssm: /shopfront/staging/db-password}\n")
