@@ -29,6 +29,8 @@ def register(commands, shared: Shared) -> None:
     promote_parser.add_argument("target", metavar="TARGET", help="next environment in the chain; its YAML is edited")
     promote_parser.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     promote_parser.add_argument("--yes", action="store_true", help="write without asking")
+    promote_parser.add_argument("--plan", action="store_true",
+                                help="then plan TARGET as written and record what it would change, per stack (on --provider)")
     promote_parser.set_defaults(handler=promote)
 
 
@@ -42,5 +44,5 @@ def review(args: argparse.Namespace, console: Console) -> int:
 def promote(args: argparse.Namespace, console: Console) -> int:
     from orchestrator.release import promote as release_promote
 
-    options = release_promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes)
+    options = release_promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes, args.plan)
     return release_promote.run(project(args), options, console, as_json=args.json)

@@ -42,7 +42,7 @@ from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.secrets import MASK
-from orchestrator.run.types import StackFailure
+from orchestrator.run.types import RunOptions, StackFailure
 from orchestrator.run.workspace import Workspaces
 from orchestrator.terraform.target import Target
 
@@ -60,6 +60,7 @@ class PromoteOptions:
     provider: str = "auto"
     dry_run: bool = False
     yes: bool = False
+    plan: bool = False  # plan TARGET as written and put what it would change in the record
 
 
 @dataclass(frozen=True)
@@ -295,8 +296,28 @@ def _commit(root: Path) -> str:
     return commit[:12] + (" (with uncommitted changes)" if dirty else "")
 
 
+def planned(project: Project, options: PromoteOptions, console: Console) -> list[str]:
+    """What applying the promoted TARGET would change, one line per stack (its plan, on ``--provider``)."""
+    run_options = RunOptions(command="plan", env=options.target, provider=options.provider)
+    try:
+        _prepared, results = core.run(project, run_options, console, quiet=True)
+    except OrchestratorError as error:
+        return [f"the plan failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}"]
+    lines = []
+    for result in results:
+        counts = result.changes
+        if result.status == "no-changes":
+            lines.append(f"`{result.name}`: no changes")
+        elif result.status == "ok":
+            lines.append(f"`{result.name}`: {counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy")
+        else:
+            first = next((line for line in result.error.splitlines() if line.strip()), result.status)
+            lines.append(f"`{result.name}`: {result.status}: {first}")
+    return lines
+
+
 def record(project: Project, policy: Policy, options: PromoteOptions, changes: list, where: str, commit: str,
-           module_diff: list[str] = ()) -> str:
+           module_diff: list[str] = (), plan: list[str] = ()) -> str:
     """Append one entry to the history file; returns the entry."""
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     lines = [
@@ -310,6 +331,9 @@ def record(project: Project, policy: Policy, options: PromoteOptions, changes: l
     lines += [f"  - `{key}`: `{json.dumps(old)}` -> `{json.dumps(new)}`" for key, old, new in changes]
     if module_diff:
         lines += ["- the modules' changes this moves to TARGET (git diff --stat):", "", "  ```", *(f"  {line}" for line in module_diff), "  ```"]
+    if plan:
+        lines += [f"- the plan this causes in {options.target} (`plan {options.target} --provider {options.provider}`):",
+                  *(f"  - {line}" for line in plan)]
     entry = "\n".join(lines) + "\n"
     history = policy.history
     if not history.is_file():
@@ -340,7 +364,9 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
     values, where = deployed(project, policy, options.source, options.provider)
     text = target_path.read_text(encoding="utf-8")
     new_text, changes = edit(text, policy, values, current)
-    module_diff = []
+    module_diff, plan = [], []
+    if options.plan and options.dry_run:
+        raise InputError([Problem("<command line>", "--plan", "plans TARGET as promote writes it; with --dry-run nothing is written")])
     pin, current_pin = module_pin(project, options.source, options.provider), loader.load(options.target).config.modules.ref
     # Only a TARGET that pins its modules gets its pin moved (one that follows the branch keeps doing so),
     # and only when the modules differ between the two commits: another commit of the same modules moves nothing.
@@ -366,14 +392,16 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
         except InputError:
             target_path.write_text(text, encoding="utf-8")
             raise
-        entry = record(project, policy, options, changes, where, commit, module_diff)
+        plan = planned(project, options, console) if options.plan else []
+        entry = record(project, policy, options, changes, where, commit, module_diff, plan)
         written = True
         console.print(f"promoted {options.source} -> {options.target}; recorded in {project.display(policy.history)}:\n{entry}",
                       markup=False, highlight=False)
     if as_json:
         print(json.dumps({"command": "promote", "source": options.source, "target": options.target, "read_from": where,
                           "changes": [{"key": k, "before": b, "after": a} for k, b, a in changes], "module_changes": module_diff,
-                          "diff": diff, "written": written, "dry_run": options.dry_run}, indent=2))
+                          "diff": diff, "written": written, "dry_run": options.dry_run,
+                          "plan": plan if written else []}, indent=2))
     elif diff and (options.dry_run or not changes):
         print(diff, end="")
     return OK

@@ -19,7 +19,8 @@ from rich.table import Table
 
 from orchestrator.config import exit_codes
 from orchestrator.config.project import Project
-from orchestrator.run import core
+from orchestrator.config.graph import StackGraph
+from orchestrator.run import core, run_record
 from orchestrator.local_cloud import moto_server
 from orchestrator.run.types import RunOptions, StackResult
 from orchestrator.status.sources import AwsSource, LocalSource, Source, SourceError
@@ -75,6 +76,32 @@ def _stacks_check(results: list[StackResult]) -> Check:
     if never:
         return Check("stacks", BROKEN, f"never applied (no outputs in state): {', '.join(never)}")
     return Check("stacks", OK, f"all {len(results)} applied")
+
+
+def _modules_check(graph: StackGraph, record: dict[str, dict]) -> Check:
+    """Which commit each stack's module was last applied from (the run record), against the pin (modules.ref)."""
+    def short(commit: str | None) -> str:
+        return commit[:12] if commit else "uncommitted changes"
+
+    def refs(names) -> str:
+        labels = {graph.stacks[n].module_ref or "" for n in names}
+        return ", ".join(sorted(short(r) if len(r) == 40 else r for r in labels))
+
+    applied = {name: record.get(name, {}).get("module_commit") for name in graph.stacks if record.get(name, {}).get("command") == "apply"}
+    pinned = {name: stack.module_commit for name, stack in graph.stacks.items() if stack.module_commit}
+    behind = sorted(name for name, commit in pinned.items() if name in applied and applied[name] != commit)
+    if behind:
+        groups: dict[str, list[str]] = {}
+        for name in behind:
+            groups.setdefault(short(applied[name]), []).append(name)
+        ran = "; ".join(f"{'every stack' if len(names) == len(graph.stacks) else ', '.join(names)} at {commit}"
+                        for commit, names in groups.items())
+        return Check("modules", WARNING, f"pinned at {refs(behind)}, but last applied {ran}: an apply moves them to the pin")
+    commits = sorted({short(c) for c in applied.values()})
+    ran = f"last applied from {', '.join(commits)}" if commits else "never applied"
+    if pinned:
+        return Check("modules", OK, f"pinned at {refs(pinned)}; {ran}")
+    return Check("modules", OK, f"follow the working tree; {ran}")
 
 
 def _alb_scheme(source: Source, arn: str) -> Check:
@@ -236,7 +263,8 @@ def run(project: Project, env_name: str, provider: str, console: Console, as_jso
     source = source_for(project, Target.of(prepared.env, provider, state))
     outputs = {r.name: r.outputs for r in results}
     unreadable = frozenset(r.name for r in results if r.status != "ok")
-    checks = [_stacks_check(results), *evaluate(outputs, source, unreadable)]
+    record = run_record.load(Target.of(prepared.env, provider, state).env_dir(project))
+    checks = [_stacks_check(results), _modules_check(prepared.graph, record), *evaluate(outputs, source, unreadable)]
     endpoint = outputs.get("api_gateway", {}).get("api_endpoint")
     doc = document(env_name, source, checks, results, endpoint)
     show(console, doc)

@@ -4,6 +4,7 @@ plans exactly that change there; bad pins are refused before Terraform runs, nam
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -175,3 +176,20 @@ def test_a_pin_neither_here_nor_on_origin_is_refused_naming_it(repo, tmp_path):
     done = run_cli(clone, "validate", "beta")
     assert done.code == 2, done.stderr
     assert "modules.ref" in done.stderr and "'v9' is not a commit or tag" in done.stderr and "nor could it be fetched from origin" in done.stderr
+
+
+def _modules_check(root: Path, env: str) -> dict:
+    done = run_cli(root, "status", env, "--json", timeout=600)
+    return next(c for c in json.loads(done.stdout[done.stdout.index("{"):])["checks"] if c["name"] == "modules")
+
+
+def test_status_reads_the_commit_each_stack_was_applied_from_against_the_pin(repo):
+    v1 = git(repo, "rev-parse", "v1")
+    applied = _modules_check(repo, "beta")
+    assert applied["status"] == "ok" and applied["detail"] == f"pinned at v1 ({v1[:12]}); last applied from {v1[:12]}"
+    assert _modules_check(repo, "alpha")["detail"].startswith("follow the working tree; last applied from ")
+
+    pin(repo, "beta", git(repo, "rev-parse", "HEAD"))  # the pin moved (as promote does); not applied yet
+    moved = _modules_check(repo, "beta")
+    assert moved["status"] == "warning" and f"but last applied every stack at {v1[:12]}" in moved["detail"], moved
+    assert "an apply moves them to the pin" in moved["detail"]

@@ -181,11 +181,18 @@ def test_promote_moves_a_pinned_targets_module_pin_to_what_source_applied(repo):
     later = git(repo, "rev-parse", "HEAD")
     path = repo / "environments" / "staging.yaml"
     path.write_text(re.sub(r'(?m)^  ref: "[0-9a-f]{40}"$', f"  ref: {later}", path.read_text()))  # a commit dev never ran
-    done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes", "--json")
+    refused = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--dry-run", "--plan")
+    assert refused.code == 2 and "--plan: plans TARGET as promote writes it" in refused.stderr, refused.stderr
+    done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--yes", "--json", "--plan", timeout=900)
     assert done.code == 0, done.stderr[-3000:]
+    # the plan the promotion causes, per stack (staging was never applied here: everything is created)
+    plan = json.loads(done.stdout)["plan"]
+    assert [line.split("`")[1] for line in plan] == ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"], plan
+    assert all(" to add, 0 to change, 0 to destroy" in line for line in plan), plan
     changes = {c["key"]: c for c in json.loads(done.stdout)["changes"]}
     assert changes["modules.ref"]["before"] == later and changes["modules.ref"]["after"] == applied_at
     assert any("terraform_modules/ecs/README.md" in line for line in json.loads(done.stdout)["module_changes"])
     assert f'ref: "{applied_at}"' in staging(repo)
     history = (repo / "environments" / "PROMOTIONS.md").read_text()
     assert "the modules' changes this moves to TARGET" in history and "terraform_modules/ecs/README.md" in history
+    assert "- the plan this causes in staging (`plan staging --provider local`):\n  - `network`: " in history

@@ -24,7 +24,7 @@ def test_status_local_healthy_then_broken(applied_local):
     assert document["source"] == "local provider"
     assert document["endpoint"].startswith("https://") and document["endpoint"].endswith(".amazonaws.com")
     assert {name: c["status"] for name, c in checks(healthy).items()} == {
-        "stacks": "ok", "alb_scheme": "ok", "vpc_link": "ok", "ecs_service": "ok", "target_health": "ok", "api": "ok", "keepalive": "ok"}
+        "stacks": "ok", "modules": "ok", "alb_scheme": "ok", "vpc_link": "ok", "ecs_service": "ok", "target_health": "ok", "api": "ok", "keepalive": "ok"}
     assert "local provider" in checks(healthy)["ecs_service"]["detail"]
     assert "status local (local provider)" in healthy.stderr and "path healthy" in healthy.stderr
 
@@ -53,6 +53,7 @@ def test_status_of_a_never_applied_rehearsal_and_of_an_unknown_environment(tmp_p
     assert never.json["source"] == "local provider" and never.json["healthy"] is False
     assert checks(never)["stacks"]["detail"].startswith("never applied (no outputs in state): network, alb")
     assert "was never applied" in checks(never)["vpc_link"]["detail"]
+    assert checks(never)["modules"]["detail"].startswith("pinned at ") and checks(never)["modules"]["detail"].endswith("; never applied")
 
     unknown = run_cli(REPO, "status", "nosuchenv", "--json", env=work)
     assert unknown.code == 2
