@@ -129,6 +129,8 @@ def test_a_new_environment_is_planned_whole_and_brought_up_in_order_by_bare_appl
     assert sorted(projects_in(plan)) == sorted(f"staging-{s}" for s in STACKS)  # staging only: dev and prod untouched
     assert "Plan Error" not in plan and "is currently locked by another command" not in plan, plan[:6000]
     assert "6 projects, 6 with changes, 0 with no changes, 0 failed" in plan
+    # staging pins its modules to a commit; Atlantis's checkout (--depth=1) lacks it and fetched it from Gitea
+    assert "fetching modules at " in plan and "from origin (a shallow clone lacks that commit)" in plan
 
     [answer] = apply_until_done(h, number)  # one bare apply: the groups in DAG order
     assert "Apply Error" not in answer and "Apply Failed" not in answer, answer[:6000]
