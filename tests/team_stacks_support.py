@@ -9,9 +9,11 @@ from helpers import REPO
 QUEUE_ENTRY = "  queue:\n    module: queue\n"
 
 
-def add_queue_stack(root) -> None:
-    """Only what docs/how-to/add-a-stack.md tells a team to add: module folder, template, stacks.yaml entry."""
+def add_queue_stack(root, optional: bool = False) -> None:
+    """Only what docs/how-to/add-a-stack.md tells a team to add: module folder, template, stacks.yaml entry
+    (``optional``: it runs only in the environments that set a ``queue:`` section)."""
     shutil.copytree(REPO / "terraform_modules" / "queue", root / "terraform_modules" / "queue")
     shutil.copy(REPO / "environments" / "templates" / "queue.tfvars.j2", root / "environments" / "templates")
     stacks = root / "stacks.yaml"
-    stacks.write_text(stacks.read_text().replace("stacks:\n", "stacks:\n" + QUEUE_ENTRY, 1))
+    entry = QUEUE_ENTRY + ("    optional: true\n" if optional else "")
+    stacks.write_text(stacks.read_text().replace("stacks:\n", "stacks:\n" + entry, 1))

@@ -30,6 +30,8 @@ class LoadedEnvironment:
     files: tuple[Path, ...]
     # sections of team-added stacks (validated from their modules' variables, defaults filled in)
     stack_sections: dict = field(default_factory=dict)
+    # optional stacks (stacks.yaml `optional: true`) this environment does not set: it does not run them
+    absent_stacks: frozenset = frozenset()
 
     @property
     def base_name(self) -> str:
@@ -121,7 +123,7 @@ class EnvironmentLoader:
             where, line = locate(key_path)
             return Problem(where, dotted(key_path), reason, line)
 
-        merged, stack_sections, stack_problems = self._team_stack_sections(merged)
+        merged, stack_sections, absent, stack_problems = self._team_stack_sections(merged)
         try:
             config = Environment.model_validate(merged)
         except pydantic.ValidationError as error:
@@ -132,22 +134,29 @@ class EnvironmentLoader:
         findings = rules.check(config, name)
         if findings:
             raise InputError([problem(key_path, reason) for key_path, reason in findings])
-        return LoadedEnvironment(name, config, tuple(d.path for d in documents), stack_sections)
+        return LoadedEnvironment(name, config, tuple(d.path for d in documents), stack_sections, absent)
 
-    def _team_stack_sections(self, merged: dict) -> tuple[dict, dict, list[tuple[tuple, str]]]:
+    def _team_stack_sections(self, merged: dict) -> tuple[dict, dict, frozenset, list[tuple[tuple, str]]]:
         """Split off the sections of stacks a team added (stacks.yaml entries the schema does not
         know) and validate each from its module's variable declarations; unknown sections are left
-        for the schema to refuse, with the team stacks among its suggestions."""
+        for the schema to refuse, with the team stacks among its suggestions. An optional stack
+        without a section is absent here (and one that needs it, too, is refused)."""
         from orchestrator.config.graph import load_graph
 
         if not self.project.stacks_file.is_file():
-            return merged, {}, []
+            return merged, {}, frozenset(), []
         graph = load_graph(self.project)
         team = [n for n in graph.stacks if n not in BUILT_IN_STACKS and n not in Environment.model_fields]
         rest = {key: value for key, value in merged.items() if key not in team}
+        absent = frozenset(n for n in team if graph.stacks[n].optional and n not in merged)
         sections, found = {}, []
         for stack_name in team:
             stack = graph.stacks[stack_name]
+            if stack_name in absent:
+                continue
+            for upstream in sorted(stack.upstreams & absent):
+                found.append(((stack_name,), f"stack {stack_name!r} takes from the optional stack {upstream!r}, which this "
+                                             f"environment does not set: add a {upstream!r} section too, or remove this one"))
             variables = module_variables.from_declared(module_info.read(stack.module_dir).variable_specs())
             fed = {item.variable for item in stack.inputs}
             sections[stack_name], problems = module_variables.check_section(
@@ -157,4 +166,4 @@ class EnvironmentLoader:
             if key not in Environment.model_fields and team:
                 found.append(((key,), f"unknown key{did_you_mean(str(key), [*Environment.model_fields, *team], 'valid keys')}"))
         rest = {key: value for key, value in rest.items() if key in Environment.model_fields or not team}
-        return rest, sections, found
+        return rest, sections, absent, found

@@ -18,6 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from orchestrator.config import module_info
 from orchestrator.config.errors import InputError, Problem, did_you_mean
 from orchestrator.config.project import Project
+from orchestrator.config.schema import BUILT_IN_STACKS
 from orchestrator.config.yaml_source import load
 
 _NO_PLACEHOLDER = object()
@@ -67,6 +68,7 @@ class Stack:
     depends_on: frozenset[str] = frozenset()
     module_ref: str | None = None  # the pin whose module_dir this is ("v1.4 (0a1b2c3d4e5f)"); None: the working tree
     module_commit: str | None = None  # the pin's full commit
+    optional: bool = False  # runs only in the environments that set its section (a team stack)
 
     @property
     def module_label(self) -> str:
@@ -116,6 +118,13 @@ class StackGraph:
                     found.add(parent)
                     todo.append(parent)
         return found
+
+    def without(self, absent: set[str]) -> "StackGraph":
+        """The graph of an environment that does not run ``absent`` (optional stacks it does not set)."""
+        if not absent:
+            return self
+        return StackGraph({n: s for n, s in self.stacks.items() if n not in absent},
+                          {label: ref for label, ref in self.highlights.items() if ref[0] not in absent})
 
     def select(self, names: list[str] | None) -> list[str]:
         """The chosen stacks in dependency order; unknown names are input errors."""
@@ -181,8 +190,13 @@ def load_graph(project: Project) -> StackGraph:
         if not isinstance(spec, dict):
             problem(key, "must be a mapping with at least 'module'")
             continue
-        for extra in sorted(set(spec) - {"module", "template", "inputs", "depends_on"}):
-            problem((*key, extra), "unknown key; valid: module, template, inputs, depends_on")
+        for extra in sorted(set(spec) - {"module", "template", "inputs", "depends_on", "optional"}):
+            problem((*key, extra), "unknown key; valid: module, template, inputs, depends_on, optional")
+        optional = spec.get("optional", False)
+        if not isinstance(optional, bool):
+            problem((*key, "optional"), "must be true or false")
+        elif optional and name in BUILT_IN_STACKS:
+            problem((*key, "optional"), f"the seed's stack {name!r} runs in every environment; only a stack a team adds can be optional")
         module = spec.get("module")
         module_dir = project.modules_dir / str(module)
         if not isinstance(module, str) or "/" in module or module.startswith(".") or not module_dir.is_dir() or not project.contains(module_dir):
@@ -217,7 +231,7 @@ def load_graph(project: Project) -> StackGraph:
         if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
             problem((*key, "depends_on"), "must be a list of stack names")
             depends_on = []
-        stacks[name] = Stack(name, module, module_dir, template, tuple(inputs), frozenset(depends_on))
+        stacks[name] = Stack(name, module, module_dir, template, tuple(inputs), frozenset(depends_on), optional=optional is True)
 
     for name, stack in stacks.items():
         for item in stack.inputs:
@@ -229,6 +243,9 @@ def load_graph(project: Project) -> StackGraph:
                 problem(key, f"stack {item.stack!r} (module {stacks[item.stack].module}) has no output {item.output!r}{did_you_mean(item.output, known, 'outputs')}")
         for upstream in stack.depends_on - set(declared):
             problem(("stacks", name, "depends_on"), f"unknown stack {upstream!r}{did_you_mean(upstream, declared, 'stacks')}")
+        for upstream in sorted(u for u in stack.upstreams if u in stacks and stacks[u].optional and not stack.optional):
+            problem(("stacks", name), f"runs in every environment but takes from {upstream!r}, which is optional: "
+                                      f"make {name!r} optional too (it then runs where both are set)")
     highlights = {}
     raw_highlights = document.data.get("highlights") or {}
     if not isinstance(raw_highlights, dict):

@@ -137,9 +137,10 @@ def config(project: Project) -> dict:
         loaded = loader.load(env)
         if loaded.config.provider == "local":
             continue
-        pinned = module_pins.pins(loaded, graph)
-        for name in graph.order:
-            stack = graph.stacks[name]
+        env_graph = graph.without(loaded.absent_stacks)
+        pinned = module_pins.pins(loaded, env_graph)
+        for name in env_graph.order:
+            stack = env_graph.stacks[name]
             entry = {
                 "name": f"{env}-{name}",
                 "dir": ".",

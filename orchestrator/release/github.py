@@ -309,8 +309,9 @@ def _watched(project: Project, env: CloudEnv) -> list[str]:
     """What an apply of this environment reads (a push that changes none of it applies nothing): the
     modules of the stacks that follow the working tree (a pinned one is read from its pin, in the
     environment file)."""
-    graph = load_graph(project)
-    pinned = module_pins.pins(EnvironmentLoader(project).load(env.name), graph)
+    loaded = EnvironmentLoader(project).load(env.name)
+    graph = load_graph(project).without(loaded.absent_stacks)
+    pinned = module_pins.pins(loaded, graph)
     if pinned:
         modules = [f"{project.display(graph.stacks[n].module_dir)}/**" for n in graph.order if n not in pinned]
     else:
@@ -333,7 +334,7 @@ def apply_file(env: str) -> str:
 
 
 def apply_workflow(project: Project, env: CloudEnv) -> dict:
-    graph = load_graph(project)
+    graph = load_graph(project).without(EnvironmentLoader(project).load(env.name).absent_stacks)
     artifact = f"plans-{env.name}"
     jobs = {
         "reviewed": _job(

@@ -165,9 +165,9 @@ def detect(base: dict[str, EnvSnapshot], head: dict[str, EnvSnapshot], head_proj
             removed.extend(f"{env}/{name}" for name in before.parts if name not in now.parts)
         dependents: dict[str, set[str]] = {}
         for name in changed:
-            for child in graph.descendants(name) - set(changed):
+            for child in (graph.descendants(name) & set(now.parts)) - set(changed):  # what this environment runs
                 dependents.setdefault(child, set()).add(name)
-        for name in graph.order:
+        for name in (n for n in graph.order if n in now.parts):
             if name in changed:
                 affected.append(Affected(env, name, changed[name], True, before is None))
             elif name in dependents:
@@ -227,7 +227,7 @@ def _plan_env(project: Project, env: str, items: list[Affected], options: PrPlan
                 plan_facts(plan, json.loads(Path(result.plan_json).read_text()))
         plans.append(plan)
     # Brought up from nothing: no planned stack has state, and the change adds the environment or plans all of it.
-    everything = set(names) == set(load_graph(project).stacks)
+    everything = set(names) == set(prepared.graph.stacks)
     if all(p.never_applied for p in plans) and (everything or any(item.new_env for item in items)):
         for plan in plans:
             plan.env_new = True

@@ -47,7 +47,11 @@ def prepare(project: Project, env_name: str, stacks: tuple[str, ...] = ()) -> Pr
         problems.extend(error.problems)
     if problems:
         raise InputError(problems)
-    graph = module_pins.pinned_graph(project, env, graph)
+    absent = [name for name in stacks if name in env.absent_stacks]
+    if absent:
+        raise InputError([Problem("<command line>", "--stack", f"{env.name} does not run the optional stack {name!r}: "
+                                  f"{project.display(env.files[-1])} sets no {name!r} section") for name in absent])
+    graph = module_pins.pinned_graph(project, env, graph.without(env.absent_stacks))
     names = graph.select(list(stacks))
     rendered = render_all(project, graph, env, names)
     problems = secrets.check(env.config, graph, rendered, project.display(env.files[-1]))

@@ -36,6 +36,20 @@ def test_the_queue_example_applies_and_replans_clean_in_a_project_without_it(pro
     assert [(s["name"], s["status"]) for s in again.json["stacks"]] == [("queue", "no-changes")]
 
 
+def test_an_optional_team_stack_runs_only_where_its_section_is_set(project):
+    add_queue_stack(project, optional=True)
+    env_file = project / "environments" / "alpha.yaml"
+    env_file.write_text(env_file.read_text() + "queue:\n  max_receive_count: 3\n")
+    with_section = run_cli(project, "plan", "alpha", "--json")
+    assert with_section.code == 0, with_section.stderr[-3000:]
+    assert "queue" in {s["name"] for s in with_section.json["stacks"]}
+    without = run_cli(project, "plan", "beta", "--json")
+    assert without.code == 0, without.stderr[-3000:]
+    assert {s["name"] for s in without.json["stacks"]} == {"network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"}
+    refused = run_cli(project, "plan", "beta", "--stack", "queue")
+    assert refused.code == 2 and "beta does not run the optional stack 'queue': environments/beta.yaml sets no 'queue' section" in refused.stderr, refused.stderr
+
+
 def test_the_example_in_this_repository_touches_no_python():
     """The queue stack's own files are a module folder, a template, stacks.yaml and environment sections."""
     files = subprocess.run(["git", "-C", str(REPO), "ls-files", "terraform_modules/queue", "environments/templates/queue.tfvars.j2"],

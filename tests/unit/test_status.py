@@ -331,6 +331,7 @@ def test_run_reads_outputs_through_the_core_and_exits_by_health(moto_world, monk
     """The whole command on the boto3 path, with the core's `output` run stood in for by moto's ids."""
     from types import SimpleNamespace
 
+    from orchestrator.config.graph import StackGraph
     from orchestrator.config.project import Project
 
     seen = {}
@@ -339,7 +340,7 @@ def test_run_reads_outputs_through_the_core_and_exits_by_health(moto_world, monk
         seen["options"] = options
         env = SimpleNamespace(name="dev", config=SimpleNamespace(provider="aws", region=REGION, backend=SimpleNamespace(type="s3")))
         results = [StackResult(name, status="ok", outputs=values) for name, values in outputs.items()]
-        return SimpleNamespace(env=env), [StackResult("network", status="ok", outputs={"vpc_id": "vpc-1"}), *results]
+        return SimpleNamespace(env=env, graph=StackGraph({})), [StackResult("network", status="ok", outputs={"vpc_id": "vpc-1"}), *results]
 
     monkeypatch.setattr(status.core, "run", fake_core_run)
     console = Console(file=io.StringIO(), width=200)

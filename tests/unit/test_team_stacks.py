@@ -14,6 +14,8 @@ from orchestrator.config.errors import InputError
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
 from orchestrator.config.render import render_stack
+from orchestrator.release import atlantis, github
+from orchestrator.run.core import prepare
 
 @pytest.fixture
 def with_queue(project):
@@ -83,3 +85,51 @@ def test_variables_fed_by_an_upstream_are_not_environment_keys(with_queue):
     stacks.write_text(stacks.read_text().replace(QUEUE_ENTRY, QUEUE_ENTRY + "    inputs:\n      queue_name: network.id\n"))
     assert problems(with_queue, "queue:\n  queue_name: jobs\n") == [
         "environments/gamma.yaml:2: queue.queue_name: is fed by an upstream output in stacks.yaml; remove it here"]
+
+
+# --- optional stacks: `optional: true` runs a team stack only where the environment sets its section ---
+
+@pytest.fixture
+def with_optional_queue(project):
+    add_queue_stack(project, optional=True)
+    env = project / "environments" / "alpha.yaml"
+    env.write_text(env.read_text() + "queue:\n  max_receive_count: 3\n")
+    for cloud in ("alpha", "beta"):  # cloud environments, so that the generated Atlantis and GitHub files list them
+        path = project / "environments" / f"{cloud}.yaml"
+        path.write_text(path.read_text() + "provider: aws\nallowed_account_ids: ['123456789012']\n")
+    return project
+
+
+def test_an_optional_stack_runs_only_where_its_section_is_set(with_optional_queue):
+    project = Project(with_optional_queue)
+    assert "queue" in prepare(project, "alpha").graph.stacks
+    beta = prepare(project, "beta")
+    assert "queue" not in beta.graph.stacks and "queue" not in beta.rendered
+    assert EnvironmentLoader(project).load("beta").absent_stacks == {"queue"}
+
+
+def test_generated_files_list_an_optional_stack_only_where_it_runs(with_optional_queue):
+    project = Project(with_optional_queue)
+    names = {entry["name"] for entry in atlantis.config(project)["projects"]}
+    assert "alpha-queue" in names and "beta-queue" not in names and "beta-network" in names
+    jobs = {env.name: set(github.apply_workflow(project, env)["jobs"]) for env in github.cloud_environments(project)}
+    assert any("queue" in job for job in jobs["alpha"]) and not any("queue" in job for job in jobs["beta"]), jobs
+
+
+def test_a_stack_in_every_environment_may_not_take_from_an_optional_one(with_optional_queue):
+    stacks = with_optional_queue / "stacks.yaml"
+    stacks.write_text(stacks.read_text().replace("  keepalive:\n", "  keepalive:\n    depends_on: [queue]\n", 1))
+    with pytest.raises(InputError) as caught:
+        load_graph(Project(with_optional_queue))
+    assert [p.reason for p in caught.value.problems] == [
+        "runs in every environment but takes from 'queue', which is optional: make 'keepalive' optional too "
+        "(it then runs where both are set)"]
+
+
+def test_only_a_team_stack_can_be_optional(project):
+    stacks = project / "stacks.yaml"
+    stacks.write_text(stacks.read_text().replace("  network:\n    module: step\n", "  network:\n    module: step\n    optional: true\n", 1))
+    with pytest.raises(InputError) as caught:
+        load_graph(Project(project))
+    assert "only a stack a team adds can be optional" in caught.value.problems[0].reason
+    assert caught.value.problems[0].key == "stacks.network.optional"
