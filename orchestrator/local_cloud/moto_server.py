@@ -182,16 +182,18 @@ def down(project: Project) -> Server | None:
 
 def serve(port: int) -> None:
     """The server process: moto on 127.0.0.1:PORT until SIGTERM (moto_cbor, moto_tags, moto_certificates, moto_bucket_tags,
-    moto_secure_transport bridge moto's gaps)."""
+    moto_secure_transport, moto_sqs_attributes bridge moto's gaps)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from orchestrator.local_cloud import moto_bucket_tags, moto_cbor, moto_certificates, moto_secure_transport, moto_tags
+    from orchestrator.local_cloud import (moto_bucket_tags, moto_cbor, moto_certificates, moto_secure_transport,
+                                          moto_sqs_attributes, moto_tags)
 
     moto_tags.install()
     moto_certificates.install()
     moto_bucket_tags.install()
     moto_secure_transport.install()
+    moto_sqs_attributes.install()
     app = moto_cbor.middleware(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", port, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
