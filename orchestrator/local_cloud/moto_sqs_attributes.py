@@ -9,11 +9,17 @@
   redrive allow policy was set, the dead-letter queue's ``aws_sqs_queue_policy`` was gone and the
   next plan created it again.
 
-This answers the first and keeps the second, in the local cloud's server process only; the modules
-are not changed.
+- ``RedrivePolicy`` reads back as ``json.dumps`` writes it, with spaces after ``:`` and ``,``; AWS
+  answers compact JSON, as Terraform's ``jsonencode`` writes it, and the provider showed the
+  difference as an update ("whitespace changes") on every re-plan.
+
+This answers the first, keeps the second and compacts the third, in the local cloud's server process
+only; the modules are not changed.
 """
 
 from __future__ import annotations
+
+import json
 
 ALLOW = "RedriveAllowPolicy"
 
@@ -28,6 +34,8 @@ def install() -> None:
 
     def _attributes(self) -> dict:
         found = attributes(self)
+        if found.get("RedrivePolicy"):
+            found["RedrivePolicy"] = json.dumps(json.loads(found["RedrivePolicy"]), separators=(",", ":"))
         if getattr(self, "redrive_allow_policy", None):
             found[ALLOW] = self.redrive_allow_policy
         return found

@@ -1,6 +1,7 @@
 """What runs of the conformance matrix by default, and what only when asked for."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -13,3 +14,8 @@ FULL = os.environ.get("ORCHESTRATOR_CONFORMANCE") == "all"
 def needs_full(what: str) -> None:
     if not FULL:
         pytest.skip(f"{what}: part of the full conformance matrix, run with ORCHESTRATOR_CONFORMANCE=all (about an hour)")
+
+
+def moto_server_work(server) -> Path:
+    """The working directory the session's server is recorded in (so commands find it running)."""
+    return Path(server.log).parent.parent

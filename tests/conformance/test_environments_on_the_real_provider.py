@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance_support import needs_full
+from conformance_support import moto_server_work, needs_full
 from helpers import by_name, copy_project, run_cli
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.project import Project
@@ -56,10 +56,3 @@ def test_environment_applies_replans_clean_and_destroys(project, env, moto_serve
     assert status.json["source"].startswith("moto at "), status.stderr
     destroyed = run_cli(project, "destroy", env, "--provider", "moto", "--auto-approve", "--json", env=work, timeout=1800)
     assert destroyed.code == 0, destroyed.stderr[-3000:]
-
-
-def moto_server_work(server):
-    """The working directory the session's server is recorded in (so commands find it running)."""
-    from pathlib import Path
-
-    return Path(server.log).parent.parent

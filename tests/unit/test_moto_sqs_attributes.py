@@ -1,5 +1,6 @@
 """The local cloud's SQS bridge (orchestrator/local_cloud/moto_sqs_attributes.py), on moto in-process:
-RedriveAllowPolicy reads back as written, and a SetQueueAttributes call without Policy keeps it."""
+RedriveAllowPolicy reads back as written, a SetQueueAttributes call without Policy keeps it, and
+RedrivePolicy reads back compact."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def test_redrive_allow_policy_reads_back_and_policy_survives_other_attributes():
         everything = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         assert named == {"RedriveAllowPolicy": ALLOW}
         assert everything["RedriveAllowPolicy"] == ALLOW and json.loads(everything["Policy"]) == json.loads(POLICY)
+
+        source = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+        redrive = {"deadLetterTargetArn": everything["QueueArn"], "maxReceiveCount": 3}
+        sqs.set_queue_attributes(QueueUrl=source, Attributes={"RedrivePolicy": json.dumps(redrive)})
+        answered = sqs.get_queue_attributes(QueueUrl=source, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+        assert answered == json.dumps(redrive, separators=(",", ":"))  # compact, as AWS and jsonencode write it
 
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedriveAllowPolicy": ""})  # what a destroy sends
         assert "RedriveAllowPolicy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
