@@ -1,4 +1,4 @@
-"""Two SQS queue attributes moto 5 gets wrong, which the queue stack (a team-added example) meets.
+"""Three SQS queue attributes moto 5 gets wrong, which the queue stack (a team-added example) meets.
 
 - ``RedriveAllowPolicy``: moto stores it on ``SetQueueAttributes`` but never answers it, and refuses
   it by name in ``GetQueueAttributes`` (``InvalidAttributeName``). The real provider's
@@ -8,7 +8,6 @@
   assigns ``attributes.get("Policy")``). AWS changes only the attributes a call names, so after the
   redrive allow policy was set, the dead-letter queue's ``aws_sqs_queue_policy`` was gone and the
   next plan created it again.
-
 - ``RedrivePolicy`` reads back as ``json.dumps`` writes it, with spaces after ``:`` and ``,``; AWS
   answers compact JSON, as Terraform's ``jsonencode`` writes it, and the provider showed the
   difference as an update ("whitespace changes") on every re-plan.

@@ -354,6 +354,8 @@ def _confirm(console: Console, options: PromoteOptions, target_file: str) -> Non
 
 
 def run(project: Project, options: PromoteOptions, console: Console, as_json: bool = False) -> int:
+    if options.plan and options.dry_run:
+        raise InputError([Problem("<command line>", "--plan", "plans TARGET as promote writes it; with --dry-run nothing is written")])
     policy = load_policy(project)
     check_chain(policy, options.source, options.target)
     loader = EnvironmentLoader(project)
@@ -365,8 +367,6 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
     text = target_path.read_text(encoding="utf-8")
     new_text, changes = edit(text, policy, values, current)
     module_diff, plan = [], []
-    if options.plan and options.dry_run:
-        raise InputError([Problem("<command line>", "--plan", "plans TARGET as promote writes it; with --dry-run nothing is written")])
     pin, current_pin = module_pin(project, options.source, options.provider), loader.load(options.target).config.modules.ref
     # Only a TARGET that pins its modules gets its pin moved (one that follows the branch keeps doing so),
     # and only when the modules differ between the two commits: another commit of the same modules moves nothing.
