@@ -260,10 +260,11 @@ def run(project: Project, env_name: str, provider: str, console: Console, as_jso
     """Read outputs from state, look at the live objects, print; 0 healthy, 1 broken."""
     quiet = Console(stderr=True, quiet=True)  # the output run's progress is noise here; failures become checks
     prepared, results = core.run(project, RunOptions(command="output", env=env_name, provider=provider, parallelism=parallelism, state=state), quiet)
-    source = source_for(project, Target.of(prepared.env, provider, state))
+    target = Target.of(prepared.env, provider, state)
+    source = source_for(project, target)
     outputs = {r.name: r.outputs for r in results}
     unreadable = frozenset(r.name for r in results if r.status != "ok")
-    record = run_record.load(Target.of(prepared.env, provider, state).env_dir(project))
+    record = run_record.load(target.env_dir(project))
     checks = [_stacks_check(results), _modules_check(prepared.graph, record), *evaluate(outputs, source, unreadable)]
     endpoint = outputs.get("api_gateway", {}).get("api_endpoint")
     doc = document(env_name, source, checks, results, endpoint)
