@@ -166,4 +166,12 @@ def started_kinds(argv) -> set[str]:
         kinds.add("moto")
     elif names & {"terraform", "tofu", "orchestrator-terraform", "terragrunt"} or words[1:3] == ["-m", "orchestrator"]:
         kinds.add("terraform")
+    cli = words[1:3] == ["-m", "orchestrator"]
+    if cli and "--provider moto" in text and not TERRAFORM_FREE_COMMANDS & set(words[3:4]):
+        kinds.add("real_provider")  # Terraform with the real hashicorp/aws provider, against moto
     return kinds
+
+
+# Commands that run no Terraform whatever --provider says (bootstrap, for one, talks to moto through boto3).
+TERRAFORM_FREE_COMMANDS = {"render", "validate", "graph", "schema", "bootstrap", "local-cloud", "tools", "atlantis-config",
+                           "ci-config", "state-history"}

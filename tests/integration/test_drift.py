@@ -209,6 +209,8 @@ def moto_applied(tmp_path_factory):
             moto_server.down(project)
 
 
+@pytest.mark.real_provider
+@pytest.mark.slow  # staging applied on the real provider: about 5 min (297 s on 2026-12-05)
 def test_console_changes_on_moto_are_reported(moto_applied):
     from orchestrator.status.sources import AwsSource
     from orchestrator.local_cloud.moto_server import CREDENTIALS

@@ -17,7 +17,8 @@ from schema_compare import catalog_block_json, schema_differences
 from orchestrator.local_provider import cli_environment
 from orchestrator.local_provider.catalog import load
 
-pytestmark = [pytest.mark.terraform]
+# the real provider against moto, about 10 min in all (625 s on 2026-12-05)
+pytestmark = [pytest.mark.terraform, pytest.mark.real_provider, pytest.mark.slow]
 
 # (case, row prefix) -> why the stand-in differs; reviewed, not fixed (bench/provider_agreement.py lists them)
 KNOWN: dict[tuple[str, str], str] = {

@@ -17,6 +17,9 @@ def test_processes_are_classified_by_what_they_start():
     assert started_kinds([sys.executable, "-m", "orchestrator.local_cloud.moto_server", "serve", "1234"]) == {"moto"}
     assert started_kinds(["git", "status"]) == set() and started_kinds("echo hi") == set()
     assert started_kinds([sys.executable, "-m", "orchestrator", "--version"]) == set()  # no project, no Terraform
+    real = [sys.executable, "-m", "orchestrator", "apply", "dev", "--provider", "moto"]
+    assert started_kinds(real) == {"terraform", "real_provider"}  # --provider moto runs the real provider
+    assert started_kinds([sys.executable, "-m", "orchestrator", "bootstrap", "dev", "--provider", "moto"]) == {"terraform"}
 
 
 def test_a_test_that_starts_terraform_unmarked_fails_and_marked_passes(pytester, monkeypatch):
