@@ -267,14 +267,26 @@ def set_pin(text: str, ref: str) -> str:
 
 
 def module_changes(project: Project, old: str | None, new: str) -> list[str]:
-    """The modules' diff between TARGET's pin and the new one, per file (git diff --stat)."""
+    """The modules' diff between TARGET's pin and the new one, per file (git diff --stat), each file
+    under the stacks that run its module: ``ecs: terraform_modules/ecs/main.tf | 2 +-``."""
     graph = load_graph(project)
     old_commit, new_commit = (module_pins.resolve(project, old) if old else None), module_pins.resolve(project, new)
     if old_commit is None or new_commit is None:
         return [f"{old or 'the working tree'} -> {new}: cannot compare (not both commits of this repository)"]
     if old_commit == new_commit:
         return []
-    return module_pins.changed_files(project, old_commit, new_commit, sorted({s.module_dir for s in graph.stacks.values()}))
+    lines = module_pins.changed_files(project, old_commit, new_commit, sorted({s.module_dir for s in graph.stacks.values()}))
+    modules = project.display(project.modules_dir) + "/"
+    stacks_of: dict[str, list[str]] = {}
+    for name in graph.order:
+        stacks_of.setdefault(graph.stacks[name].module, []).append(name)
+
+    def labelled(line: str) -> str:
+        path = line.split("|", 1)[0].strip()
+        module = path.removeprefix(modules).split("/", 1)[0] if path.startswith(modules) else None
+        return f"{', '.join(stacks_of[module])}: {line}" if module in stacks_of else line
+
+    return [labelled(line) for line in lines]
 
 
 def _who(root: Path) -> str:

@@ -191,7 +191,7 @@ def test_promote_moves_a_pinned_targets_module_pin_to_what_source_applied(repo):
     assert all(" to add, 0 to change, 0 to destroy" in line for line in plan), plan
     changes = {c["key"]: c for c in json.loads(done.stdout)["changes"]}
     assert changes["modules.ref"]["before"] == later and changes["modules.ref"]["after"] == applied_at
-    assert any("terraform_modules/ecs/README.md" in line for line in json.loads(done.stdout)["module_changes"])
+    assert any(line.startswith("ecs: terraform_modules/ecs/README.md") for line in json.loads(done.stdout)["module_changes"])
     assert f'ref: "{applied_at}"' in staging(repo)
     history = (repo / "environments" / "PROMOTIONS.md").read_text()
     assert "the modules' changes this moves to TARGET" in history and "terraform_modules/ecs/README.md" in history
