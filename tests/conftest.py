@@ -49,8 +49,7 @@ def applied_local(tmp_path_factory) -> AppliedLocal:
 # every test that starts Terraform (or the CLI on a project) or a moto server says so. Every process a
 # test starts (setup and call) is classified; a kind the test is not marked with fails it.
 
-TIER_MARKERS = ("terraform", "moto", "real_provider")  # what started_kinds detects (helpers.py)
-TIERS = {"terraform", "moto", "real_provider", "atlantis", "slow"}
+TIERS = {"terraform", "moto", "real_provider", "atlantis", "slow"}  # the markers of pyproject.toml; started_kinds detects the first three
 _started: dict[str, set[str]] = {}
 _current: list[str] = []
 
