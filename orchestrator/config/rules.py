@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterator
 
-from orchestrator.config.schema import Environment
+from orchestrator.config.schema import Container, Environment
 
 Finding = tuple[tuple, str]
 
@@ -150,48 +150,77 @@ def _alb_rules(env: Environment) -> Iterator[Finding]:
         yield ("alb", "health_check", "timeout_seconds"), "must be shorter than interval_seconds"
 
 
-def _app_rules(env: Environment) -> Iterator[Finding]:
-    app = env.app
+def _container_rules(env: Environment, at: tuple, app: Container) -> Iterator[Finding]:
+    """The rules of one container: the main service's (at ``("app",)``) or one of ``services``."""
     valid = FARGATE_MEMORY[app.cpu]
     if app.memory not in valid:
         shown = ", ".join(map(str, valid[:4])) + (f" ... {valid[-1]}" if len(valid) > 4 else "")
-        yield ("app", "memory"), f"{app.memory} MiB is not a Fargate size for cpu {app.cpu} (valid: {shown})"
+        yield (*at, "memory"), f"{app.memory} MiB is not a Fargate size for cpu {app.cpu} (valid: {shown})"
     scaling = app.autoscaling
     if scaling.enabled:
         if scaling.min_capacity > scaling.max_capacity:
-            yield ("app", "autoscaling", "min_capacity"), "is greater than max_capacity"
+            yield (*at, "autoscaling", "min_capacity"), "is greater than max_capacity"
         elif not scaling.min_capacity <= app.desired_count <= scaling.max_capacity:
-            yield ("app", "desired_count"), (
+            yield (*at, "desired_count"), (
                 f"{app.desired_count} is outside autoscaling's {scaling.min_capacity}..{scaling.max_capacity}"
             )
     ecr = re.fullmatch(ECR_IMAGE, app.image)
     if not env.network.nat_gateway and ecr is None:
-        yield ("app", "image"), (
+        yield (*at, "image"), (
             f"without a NAT gateway, tasks pull images only through the VPC endpoints of {env.region}'s "
             f"private ECR (<account>.dkr.ecr.{env.region}.amazonaws.com/<repository>); {app.image!r} "
             "would fail with CannotPullContainerError (or turn on network.nat_gateway)"
         )
     elif not env.network.nat_gateway and ecr.group(2) != env.region:
-        yield ("app", "image"), (
+        yield (*at, "image"), (
             f"is in the ECR of {ecr.group(2)}, but without a NAT gateway tasks reach only the ECR of "
             f"{env.region}: replicate the image to {env.region} (or turn on network.nat_gateway)"
         )
     volumes = [re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") for path in app.writable_paths]
     for index, path in enumerate(app.writable_paths):
         if path in ("/proc", "/sys", "/dev"):
-            yield ("app", "writable_paths", index), f"{path} belongs to the kernel and the runtime, not to the application"
+            yield (*at, "writable_paths", index), f"{path} belongs to the kernel and the runtime, not to the application"
         elif volumes.index(volumes[index]) != index:
-            yield ("app", "writable_paths", index), (
+            yield (*at, "writable_paths", index), (
                 f"{path} becomes the same task volume ({volumes[index]}) as {app.writable_paths[volumes.index(volumes[index])]}"
             )
     for name, arn in app.secrets.items():
         service, region = arn.split(":")[2], arn.split(":")[3]
         if (service == "ssm") != (":parameter/" in arn):
-            yield ("app", "secrets", name), f"{arn!r} is neither an SSM parameter nor a Secrets Manager secret ARN"
+            yield (*at, "secrets", name), f"{arn!r} is neither an SSM parameter nor a Secrets Manager secret ARN"
         elif region != env.region and not env.network.nat_gateway:
-            yield ("app", "secrets", name), f"is in {region}; without NAT, tasks reach only the {service} endpoint of {env.region}"
+            yield (*at, "secrets", name), f"is in {region}; without NAT, tasks reach only the {service} endpoint of {env.region}"
         if name in app.environment:
-            yield ("app", "secrets", name), "is also a plain variable in app.environment"
+            yield (*at, "secrets", name), f"is also a plain variable in {'.'.join(map(str, at))}.environment"
+
+
+def _app_rules(env: Environment) -> Iterator[Finding]:
+    yield from _container_rules(env, ("app",), env.app)
+    for name, service in env.services.items():
+        yield from _container_rules(env, ("services", name), service)
+
+
+def _service_rules(env: Environment, env_name: str) -> Iterator[Finding]:
+    """More services: names AWS accepts, and routes that do not shadow one another."""
+    priorities: dict[int, str] = {}
+    routes: dict[tuple, str] = {}
+    for name, service in env.services.items():
+        full = f"{base_name(env, env_name)}-{name}"
+        if len(full) > AWS_NAME_LIMIT:
+            yield ("services", name), (
+                f"its target group and service are named {full!r} ({len(full)} characters); AWS limits target "
+                f"group names to {AWS_NAME_LIMIT}: shorten the service's name"
+            )
+        if service.route is None:
+            continue
+        priority = service.route.priority
+        if priority in priorities:
+            yield ("services", name, "route", "priority"), f"{priority} is also services.{priorities[priority]}'s: each listener rule needs its own"
+        priorities.setdefault(priority, name)
+        route = ("path_prefix", service.route.path_prefix) if service.route.path_prefix else ("host", service.route.host)
+        if route in routes:
+            yield ("services", name, "route", route[0]), f"{route[1]!r} is also services.{routes[route]}'s route"
+        routes.setdefault(route, name)
 
 
 def _name_rules(env: Environment, env_name: str) -> Iterator[Finding]:
@@ -295,4 +324,5 @@ RULES = (_network_rules, _alb_rules, _app_rules, _api_rules, _account_rules, _ke
 def check(env: Environment, env_name: str) -> list[Finding]:
     findings = [finding for rule in RULES for finding in rule(env)]
     findings.extend(_name_rules(env, env_name))
+    findings.extend(_service_rules(env, env_name))
     return findings

@@ -137,8 +137,9 @@ class Autoscaling(Section):
     cpu_target_percent: int = Field(60, ge=10, le=95)
 
 
-class App(Section):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")] = "app"
+class Container(Section):
+    """What the main service (``app``) and each of ``services`` run: image, size, count, environment."""
+
     image: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+/[a-z0-9._/-]+)?$", max_length=255)] = Field(
         ..., description="Container image repository, without tag or digest; private ECR of the region unless NAT is on."
     )
@@ -175,11 +176,48 @@ class App(Section):
             part = "digest" if found["digest"] else "tag"
             raise PydanticCustomError(
                 "image_reference",
-                "image '{image}' holds its {part}: the repository goes in app.image, the {part} in app.image_tag "
+                "image '{image}' holds its {part}: the repository goes in image, the {part} in image_tag "
                 '(image: {repository}, image_tag: "{value}"); promote moves image_tag',
                 {"image": image, "part": part, "repository": found["repository"], "value": found[part]},
             )
         return data
+
+
+class App(Container):
+    """The main service: the ALB listener's default route, so every path no service claims."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")] = "app"
+
+
+class Route(Section):
+    """Where the internal ALB's one listener sends a service's requests: a path prefix or a host."""
+
+    path_prefix: Annotated[str, StringConstraints(pattern=r"^(/[A-Za-z0-9._~-]+)+$", max_length=120)] | None = Field(
+        None, description="Requests for this path and below it (/orders: /orders and /orders/*); no trailing slash."
+    )
+    host: Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")] | None = Field(
+        None, description="Requests whose Host header is this name."
+    )
+    priority: int = Field(..., ge=1, le=50000, description="The listener rule's priority: lower is evaluated first; unique.")
+
+    @model_validator(mode="after")
+    def _path_or_host(self):
+        if (self.path_prefix is None) == (self.host is None):
+            raise ValueError("give exactly one of path_prefix and host")
+        return self
+
+
+class Service(Container):
+    """A service beside the main one: routed by path or host through the same listener, or a worker."""
+
+    desired_count: int = Field(1, ge=0, le=1000)
+    route: Route | None = Field(
+        None, description="Its rule on the ALB's listener; absent: a worker, which nothing reaches (no ingress)."
+    )
+    health_check: HealthCheck = HealthCheck()
+
+
+ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
 
 
 class ApiAuthorization(Section):
@@ -287,6 +325,10 @@ class Environment(Section):
     network: Network
     alb: Alb = Alb()
     app: App
+    services: dict[ServiceName, Service] = Field(
+        default_factory=dict,
+        description="More services beside app, in the same cluster and behind the same VPC link: name -> service.",
+    )
     api: Api = Api()
     keepalive: Keepalive = Keepalive()
     policy: Policy = Policy()

@@ -67,6 +67,14 @@ locals {
 locals {
   log_group_name     = "/ecs/${local.cluster_name}/${var.name}"
   log_kms_key_create = var.log_kms_key_arn == null && var.log_kms_key_create
+
+  # The key encrypts the main log group and those of var.services: one ARN alone (as the key policy
+  # has always read without more services), or the list of them.
+  log_kms_key_log_group_arns = [
+    for group in concat([local.log_group_name], [for name in sort(keys(var.services)) : local.service_log_group_names[name]]) :
+    "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${group}"
+  ]
+  log_kms_key_log_groups = jsondecode(length(local.log_kms_key_log_group_arns) == 1 ? jsonencode(local.log_kms_key_log_group_arns[0]) : jsonencode(local.log_kms_key_log_group_arns))
 }
 
 # A customer managed key for the container log group alone, rotated every year. Its key policy
@@ -96,7 +104,7 @@ resource "aws_kms_key" "logs" {
         Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         Resource  = "*"
         Condition = {
-          ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}" }
+          ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_kms_key_log_groups }
         }
       },
     ]

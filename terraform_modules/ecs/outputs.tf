@@ -62,3 +62,25 @@ output "container_image" {
   description = "Full image reference (repository:tag) of the application container in the task definition."
   value       = var.container_image
 }
+
+output "services" {
+  description = "The services of var.services: name => the ECS service's name, its task definition, security group, task role (name and ARN: stacks of what the service uses attach their policies to it), log group, and for a routed service its target group and listener rule (null for a worker)."
+  value = {
+    for name in keys(var.services) : name => {
+      service_name        = local.service_services[name].name
+      task_definition_arn = aws_ecs_task_definition.service[name].arn
+      security_group_id   = aws_security_group.service[name].id
+      task_role_name      = aws_iam_role.service_task[name].name
+      task_role_arn       = aws_iam_role.service_task[name].arn
+      log_group_name      = aws_cloudwatch_log_group.service[name].name
+      target_group_arn    = try(aws_lb_target_group.service[name].arn, null)
+      listener_rule_arn   = try(aws_lb_listener_rule.service[name].arn, null)
+      container_image     = var.services[name].image
+    }
+  }
+}
+
+output "service_task_role_names" {
+  description = "Task role name of each service of var.services (name => role name), for the stacks that grant a service access to what they own."
+  value       = { for name in keys(var.services) : name => aws_iam_role.service_task[name].name }
+}

@@ -354,3 +354,94 @@ variable "autoscaling" {
     error_message = "autoscaling.cpu_target_percent (and memory_target_percent when set) must be between 1 and 100."
   }
 }
+
+# --- more services in the same cluster ------------------------------------------------------------
+
+variable "services" {
+  description = "Services beside the main one, in the same cluster and private subnets, each with its own image, size, count, environment and secrets, security group, roles and log group: name => settings. A service with a route gets a target group and a rule on the ALB's listener (a path prefix, or a host, at the rule's priority), so the HTTP API's VPC link reaches it through the one listener; a service without a route is a worker that nothing can reach (no ingress at all)."
+  type = map(object({
+    image                    = string
+    port                     = optional(number, 8080)
+    protocol                 = optional(string, "HTTP")
+    cpu                      = optional(number, 256)
+    memory                   = optional(number, 512)
+    desired_count            = optional(number, 1)
+    environment              = optional(map(string), {})
+    secrets                  = optional(map(string), {})
+    command                  = optional(list(string))
+    readonly_root_filesystem = optional(bool, true)
+    writable_paths           = optional(list(string), ["/tmp"])
+    route = optional(object({
+      path_prefix = optional(string)
+      host        = optional(string)
+      priority    = number
+    }))
+    health_check = optional(object({
+      path                = optional(string, "/")
+      matcher             = optional(string, "200-399")
+      interval            = optional(number, 30)
+      timeout             = optional(number, 5)
+      healthy_threshold   = optional(number, 3)
+      unhealthy_threshold = optional(number, 3)
+    }), {})
+    autoscaling = optional(object({
+      enabled            = optional(bool, false)
+      min_capacity       = optional(number, 1)
+      max_capacity       = optional(number, 4)
+      cpu_target_percent = optional(number, 60)
+    }), {})
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name, service in var.services : can(regex("^[a-z][a-z0-9-]{0,19}$", name))])
+    error_message = "services' names must be 1-20 lowercase letters, digits and hyphens, starting with a letter."
+  }
+
+  validation {
+    condition = alltrue([for service in var.services : service.route == null || try(
+      (service.route.path_prefix == null) != (service.route.host == null) && service.route.priority >= 1 && service.route.priority <= 50000 && floor(service.route.priority) == service.route.priority,
+    false)])
+    error_message = "A service's route needs exactly one of path_prefix and host, and an integer priority between 1 and 50000."
+  }
+
+  validation {
+    condition     = alltrue([for service in var.services : service.route == null || try(service.route.path_prefix == null || can(regex("^(/[A-Za-z0-9._~-]+)+$", service.route.path_prefix)), false)])
+    error_message = "A route's path_prefix is an absolute path without a trailing slash or wildcards, such as /orders or /api/v2."
+  }
+
+  validation {
+    condition     = length(distinct([for service in var.services : service.route.priority if service.route != null])) == length([for service in var.services : service.route.priority if service.route != null])
+    error_message = "Two services' routes have the same priority: each rule of the listener needs its own."
+  }
+
+  validation {
+    condition     = alltrue([for service in var.services : length(trimspace(service.image)) > 0 && !can(regex("\\s", service.image))])
+    error_message = "A service's image must be a non-empty image reference without spaces."
+  }
+
+  validation {
+    condition     = alltrue([for service in var.services : service.port >= 1 && service.port <= 65535 && contains(["HTTP", "HTTPS"], service.protocol) && service.desired_count >= 0])
+    error_message = "A service's port must be between 1 and 65535, its protocol (from the ALB to its tasks) HTTP or HTTPS, and its desired_count at least 0."
+  }
+
+  validation {
+    condition = alltrue([for service in var.services : alltrue([
+      for name, arn in service.secrets :
+      can(regex("^[A-Za-z_][A-Za-z0-9_]*$", name)) && can(regex("^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+|secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+)$", arn))
+    ])])
+    error_message = "A service's secrets map environment variable names to ARNs of SSM parameters or Secrets Manager secrets."
+  }
+
+  validation {
+    condition     = alltrue([for service in var.services : alltrue([for path in service.writable_paths : can(regex("^(/[A-Za-z0-9._-]+)+$", path)) && !contains(["/", "/proc", "/sys", "/dev"], path)])])
+    error_message = "A service's writable_paths must be absolute directory paths such as /tmp, not /, /proc, /sys or /dev."
+  }
+
+  validation {
+    condition = alltrue([for service in var.services : service.autoscaling.min_capacity >= 0 && service.autoscaling.min_capacity <= service.autoscaling.max_capacity && (
+      !service.autoscaling.enabled || (service.desired_count >= service.autoscaling.min_capacity && service.desired_count <= service.autoscaling.max_capacity)
+    )])
+    error_message = "A service's autoscaling needs 0 <= min_capacity <= max_capacity, and with autoscaling on its desired_count between them."
+  }
+}

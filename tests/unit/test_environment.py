@@ -26,10 +26,10 @@ def test_a_digest_or_tag_written_into_image_is_one_problem_saying_where_it_goes(
     repository, digest = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fx/app", "sha256:" + "ab" * 32
     problem = only(project, f"app:\n  image: {repository}@{digest}\n")
     assert (problem.key, problem.reason) == ("app", (
-        f"image '{repository}@{digest}' holds its digest: the repository goes in app.image, the digest in app.image_tag "
+        f"image '{repository}@{digest}' holds its digest: the repository goes in image, the digest in image_tag "
         f'(image: {repository}, image_tag: "{digest}"); promote moves image_tag'))
     tagged = only(project, "app:\n  image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/fx/app:2.1\n")
-    assert f'holds its tag: the repository goes in app.image, the tag in app.image_tag (image: {repository}, image_tag: "2.1")' in tagged.reason
+    assert f'holds its tag: the repository goes in image, the tag in image_tag (image: {repository}, image_tag: "2.1")' in tagged.reason
     (project / "environments" / "gamma.yaml").write_text(f'app:\n  image: {repository}\n  image_tag: "{digest}"\n')
     assert EnvironmentLoader(Project(project)).load("gamma").config.app.image_tag == digest
 

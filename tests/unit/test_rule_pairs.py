@@ -84,6 +84,28 @@ def _hc(**changes):
     return {"health_check": {**HEALTH, **changes}}
 
 
+SERVICE = {"image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/shop/orders", "image_tag": "1.0"}
+
+
+def _services(**routes):
+    """The ecs module's `services` as the template renders them: name -> (path_prefix, host, priority) or None."""
+    rendered = {}
+    for name, route in routes.items():
+        rendered[name] = {
+            "image": f"{SERVICE['image']}:1.0", "port": 8080, "protocol": "HTTP", "cpu": 256, "memory": 512, "desired_count": 1,
+            "environment": {}, "secrets": {}, "command": None, "readonly_root_filesystem": True, "writable_paths": ["/tmp"],
+            "route": None if route is None else dict(zip(("path_prefix", "host", "priority"), route)),
+            "health_check": HEALTH, "autoscaling": {k: SCALING[k] for k in ("min_capacity", "max_capacity", "cpu_target_percent")} | {"enabled": False},
+        }
+    return {"services": rendered}
+
+
+def _service_patch(**routes):
+    return {"services": {name: {**SERVICE, "route": None if route is None else {
+        key: value for key, value in zip(("path_prefix", "host", "priority"), route) if value is not None}}
+        for name, route in routes.items()}}
+
+
 PAIRS = [
     Pair("alb.health_check.matcher", "alb", "health_check", lambda v: {"alb": {"health_check": {"matcher": v}}},
          lambda v: _hc(matcher=v),
@@ -173,6 +195,17 @@ PAIRS = [
          lambda v: {"jwt_issuer": v, "authorization_type": "JWT"},
          ("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123", "https://login.example.com",
           "https://idp.example.com:8443/realms/shop/", "http://login.example.com", "https://", "https://a b.com", "login.example.com")),
+    Pair("services.orders.route.path_prefix", "ecs", "services", lambda v: _service_patch(orders=(v, None, 10)),
+         lambda v: _services(orders=(v, None, 10)),
+         ("/orders", "/api/v2", "/a.b~c_d-e", "orders", "/orders/", "/", "/or ders", "/orders/*", "//x")),
+    Pair("services.orders.route.priority", "ecs", "services", lambda v: _service_patch(orders=("/orders", None, v)),
+         lambda v: _services(orders=("/orders", None, v)), (1, 10, 50000, 0, 50001, -3)),
+    Pair("services.orders.route", "ecs", "services", lambda v: _service_patch(orders=(*v, 10)),
+         lambda v: _services(orders=(*v, 10)),
+         (("/orders", None), (None, "orders.example.com"), ("/orders", "orders.example.com"), (None, None))),
+    Pair("services.admin.route.priority", "ecs", "services",
+         lambda v: _service_patch(orders=("/orders", None, 10), admin=("/admin", None, v)),
+         lambda v: _services(orders=("/orders", None, 10), admin=("/admin", None, v)), (11, 20, 10)),
     Pair("app.writable_paths", "ecs", "container_writable_paths", lambda v: {"app": {"writable_paths": v}},
          lambda v: {"container_writable_paths": v},
          (["/tmp"], ["/tmp", "/var/cache/nginx"], [], ["/"], ["/proc"], ["tmp"], ["/a b"], ["/tmp", "/tmp"],
@@ -267,6 +300,7 @@ def test_every_rule_of_the_orchestrator_is_paired_or_has_no_module_side():
         "region": "the generated provider block",
         "log_kms_encryption": "a switch of the log groups' keys (any bool is valid on both sides)",
         "modules": "which commit the modules come from (run/module_pins.py), not an input of a module",
+        "services": "each service is an app (the app rules run for it) plus the route pairs above",
     }
     assert set(Environment.model_fields) <= paired | set(without_module_side) | {"alb", "app", "network", "keepalive"}
     assert [rule.__name__ for rule in rules.RULES] == ["_network_rules", "_alb_rules", "_app_rules", "_api_rules", "_account_rules", "_keepalive_rules"]
