@@ -106,3 +106,20 @@ resource "aws_iam_policy" "consumer" {
   })
   tags = var.tags
 }
+
+# The consumers: services of the ecs stack whose task role gets the consumer policy. The role
+# names come from the ecs stack's output (an input in stacks.yaml, which also applies ecs first);
+# before ecs was ever applied, the plan names the role as the ecs module does.
+resource "aws_iam_role_policy_attachment" "consumer" {
+  for_each = toset(var.consumer_services)
+
+  role       = lookup(var.service_task_role_names, each.key, "${var.name}-${each.key}-task")
+  policy_arn = aws_iam_policy.consumer.arn
+
+  lifecycle {
+    precondition {
+      condition     = length(var.service_task_role_names) == 0 || contains(keys(var.service_task_role_names), each.key)
+      error_message = "consumer_services names ${each.key}, which is not one of the ecs stack's services (${join(", ", keys(var.service_task_role_names))})."
+    }
+  }
+}

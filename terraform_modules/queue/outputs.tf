@@ -32,3 +32,8 @@ output "consumer_policy_arn" {
   description = "ARN of the IAM policy a consumer's role attaches (e.g. the worker's ECS task role): receive, delete and change visibility of messages of the queue, decrypt them."
   value       = aws_iam_policy.consumer.arn
 }
+
+output "consumer_role_names" {
+  description = "The task roles the consumer policy is attached to (consumer service => role name)."
+  value       = { for name, attachment in aws_iam_role_policy_attachment.consumer : name => attachment.role }
+}

@@ -79,3 +79,20 @@ variable "kms_deletion_window_in_days" {
     error_message = "kms_deletion_window_in_days must be between 7 and 30."
   }
 }
+
+variable "consumer_services" {
+  description = "Services of the ecs stack (its `services`) that consume the queue: their task roles get the consumer policy."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.consumer_services : can(regex("^[a-z][a-z0-9-]{0,19}$", name))]) && length(distinct(var.consumer_services)) == length(var.consumer_services)
+    error_message = "consumer_services must be distinct service names: 1-20 lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "service_task_role_names" {
+  description = "Task role name of each service of the ecs stack (its service_task_role_names output): service => role name. Empty: the roles are named as the ecs module names them."
+  type        = map(string)
+  default     = {}
+}
