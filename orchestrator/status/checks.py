@@ -215,6 +215,29 @@ def evaluate(outputs: dict[str, dict], source: Source, unreadable: frozenset[str
     return checks
 
 
+def _route_of(route: dict | None) -> str:
+    if not route:
+        return "no route (a worker: nothing reaches it)"
+    return f"path {route['path_prefix']}" if route.get("path_prefix") else f"host {route['host']}"
+
+
+def service_checks(outputs: dict[str, dict], source: Source) -> list[Check]:
+    """One check per service of the ecs stack's ``services``: its route, its tasks, its targets' health."""
+    ecs = outputs.get("ecs", {})
+    checks = []
+    for name, service in sorted((ecs.get("services") or {}).items()):
+        try:
+            parts = [_ecs_service(source, ecs.get("cluster_arn"), service["service_name"])]
+            if service.get("target_group_arn"):
+                parts.append(_target_health(source, service["target_group_arn"]))
+        except SourceError as error:
+            parts = [Check(name, BROKEN, f"could not read: {error}")]
+        worst = next(status for status in (BROKEN, WARNING, OK) if status in {part.status for part in parts} or status == OK)
+        detail = "; ".join([_route_of(service.get("route"))] + [part.detail for part in parts])
+        checks.append(Check(f"service:{name}", worst, detail))
+    return checks
+
+
 def source_for(project: Project, target: Target) -> Source:
     """Where the live objects are read: the built-in provider's store, moto (as the rehearsal's provider sees it), or AWS."""
     env = target.env
@@ -265,7 +288,8 @@ def run(project: Project, env_name: str, provider: str, console: Console, as_jso
     outputs = {r.name: r.outputs for r in results}
     unreadable = frozenset(r.name for r in results if r.status != "ok")
     record = run_record.load(target.env_dir(project))
-    checks = [_stacks_check(results), _modules_check(prepared.graph, record), *evaluate(outputs, source, unreadable)]
+    checks = [_stacks_check(results), _modules_check(prepared.graph, record), *evaluate(outputs, source, unreadable),
+              *service_checks(outputs, source)]
     endpoint = outputs.get("api_gateway", {}).get("api_endpoint")
     doc = document(env_name, source, checks, results, endpoint)
     show(console, doc)

@@ -64,7 +64,7 @@ output "container_image" {
 }
 
 output "services" {
-  description = "The services of var.services: name => the ECS service's name, its task definition, security group, task role (name and ARN: stacks of what the service uses attach their policies to it), log group, and for a routed service its target group and listener rule (null for a worker)."
+  description = "The services of var.services: name => the ECS service's name, its task definition, security group, task role (name and ARN: stacks of what the service uses attach their policies to it), log group, image, and for a routed service its route, target group and listener rule (null for a worker)."
   value = {
     for name in keys(var.services) : name => {
       service_name        = local.service_services[name].name
@@ -76,6 +76,7 @@ output "services" {
       target_group_arn    = try(aws_lb_target_group.service[name].arn, null)
       listener_rule_arn   = try(aws_lb_listener_rule.service[name].arn, null)
       container_image     = var.services[name].image
+      route               = var.services[name].route
     }
   }
 }
