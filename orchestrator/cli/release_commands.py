@@ -31,6 +31,8 @@ def register(commands, shared: Shared) -> None:
     promote_parser.add_argument("--yes", action="store_true", help="write without asking")
     promote_parser.add_argument("--plan", action="store_true",
                                 help="then plan TARGET as written and record what it would change, per stack (on --provider)")
+    promote_parser.add_argument("--service", metavar="NAME",
+                                help="promote this service of `services` alone (its image_tag and environment): not the app, not the modules' pin")
     promote_parser.set_defaults(handler=promote)
 
 
@@ -44,5 +46,5 @@ def review(args: argparse.Namespace, console: Console) -> int:
 def promote(args: argparse.Namespace, console: Console) -> int:
     from orchestrator.release import promote as release_promote
 
-    options = release_promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes, args.plan)
+    options = release_promote.PromoteOptions(args.source, args.target, args.provider, args.dry_run, args.yes, args.plan, args.service)
     return release_promote.run(project(args), options, console, as_json=args.json)

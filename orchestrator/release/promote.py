@@ -13,6 +13,7 @@ Exit status: 0 promoted (or nothing to promote, or a dry run); 1 refused because
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import getpass
 import io
@@ -61,6 +62,7 @@ class PromoteOptions:
     dry_run: bool = False
     yes: bool = False
     plan: bool = False  # plan TARGET as written and put what it would change in the record
+    service: str | None = None  # promote this one service of `services` alone (no app, no module pin)
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,14 @@ def _task_definition_container(outputs: dict, state: dict) -> dict:
         module = modules.pop()
         modules.extend(module.get("child_modules", []))
         found += [r for r in module.get("resources", []) if r.get("type") == "aws_ecs_task_definition"]
-    for resource in found:
-        containers = json.loads(resource.get("values", {}).get("container_definitions") or "[]")
-        for container in containers:
-            if container.get("name") == outputs.get("container_name") or len(containers) == 1:
-                return container
+    if outputs.get("task_definition_address"):  # a service of `services`: its own task definition
+        found = [r for r in found if r.get("address") == outputs["task_definition_address"]]
+    containers = [json.loads(r.get("values", {}).get("container_definitions") or "[]") for r in found]
+    for container in (c for task in containers for c in task):
+        if container.get("name") == outputs.get("container_name"):
+            return container
+    if len(containers) == 1 and len(containers[0]) == 1:  # one task definition of one container: the app's
+        return containers[0][0]
     raise PromotionRefused("no task definition with the application container in the state")
 
 
@@ -167,8 +172,29 @@ def check_chain(policy: Policy, source: str, target: str) -> None:
         raise InputError([Problem("<command line>", "TARGET", f"{source} -> {target} {what} of the chain {chain}{hint}")])
 
 
-def deployed(project: Project, policy: Policy, source: str, provider: str) -> tuple[dict, str]:
-    """The promotable values SOURCE runs, read from its state; and where they were read (with the image it runs)."""
+def promotables(policy: Policy, units: list[str]) -> tuple[Promotable, ...]:
+    """promotion.yaml's keys (written for ``app``) for each unit: ``app`` or ``services.NAME``."""
+    return tuple(dataclasses.replace(p, key=f"{unit}.{p.key.split('.', 1)[1]}") for unit in units for p in policy.promotable)
+
+
+def _unit_outputs(outputs: dict, unit: str) -> dict:
+    """The outputs a reader sees for a unit: the stack's for ``app``, one service's for ``services.NAME``."""
+    if unit == "app":
+        return outputs
+    name = unit.split(".", 1)[1]
+    service = (outputs.get("services") or {}).get(name) or {}
+    return {"container_image": service.get("container_image"), "container_name": name,
+            "task_definition_address": f'aws_ecs_task_definition.service["{name}"]'}
+
+
+def deployed_services(outputs: dict) -> set[str]:
+    return set(outputs.get("services") or {})
+
+
+def deployed(project: Project, policy: Policy, source: str, provider: str, units=None) -> tuple[dict, str]:
+    """The promotable values SOURCE runs, read from its state; and where they were read (with the image it runs).
+
+    ``units``: a function of SOURCE's outputs that says which units to read (default: the app alone)."""
     prepared = core.prepare(project, source)
     core.guard_account(project, prepared, provider, changes=False)
     stack = policy.stack
@@ -190,9 +216,12 @@ def deployed(project: Project, policy: Policy, source: str, provider: str) -> tu
     if not outputs or shown.returncode != 0:
         raise PromotionRefused(f"{source} was never applied (no outputs of stack {stack!r} in the {where}): nothing to promote")
     state = json.loads(shown.stdout or "{}")
-    if outputs.get("container_image"):
-        where += f", running {outputs['container_image']}"
-    return {p.key: READERS[p.read][1](outputs, state) for p in policy.promotable}, where
+    chosen = units(outputs) if units else ["app"]
+    images = [_unit_outputs(outputs, unit).get("container_image") for unit in chosen]
+    if any(images):
+        where += ", running " + ", ".join(image for image in images if image)
+    return {p.key: READERS[p.read][1](_unit_outputs(outputs, p.key.rsplit(".", 1)[0]), state)
+            for p in promotables(policy, chosen)}, where
 
 
 def _yaml() -> YAML:
@@ -215,12 +244,12 @@ def _scalar(value):
     return DoubleQuotedScalarString(value) if isinstance(value, str) else value
 
 
-def edit(text: str, policy: Policy, values: dict, current: dict) -> tuple[str, list[tuple[str, object, object]]]:
+def edit(text: str, items: tuple[Promotable, ...], values: dict, current: dict) -> tuple[str, list[tuple[str, object, object]]]:
     """TARGET's YAML with the promoted values; and what changed (key, before, after)."""
     yaml = _yaml()
     document = yaml.load(text) or CommentedMap()
     changes = []
-    for item in policy.promotable:
+    for item in items:
         *parents, leaf = item.key.split(".")
         parent = _mapping_at(document, parents)
         new, old = values[item.key], current.get(item.key)
@@ -359,6 +388,12 @@ def record(project: Project, policy: Policy, options: PromoteOptions, changes: l
     return entry
 
 
+def _at(config: dict, key: str):
+    for part in key.split("."):
+        config = config.get(part) if isinstance(config, dict) else None
+    return config
+
+
 def _confirm(console: Console, options: PromoteOptions, target_file: str) -> None:
     if not options.yes:
         confirm(console, f"Write {target_file}?", "--yes",
@@ -374,15 +409,33 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
     target_path = loader.env_file(options.target)
     target_file = project.display(target_path)
     target_config = loader.load(options.target).config.model_dump(mode="json")
-    current = {p.key: target_config.get("app", {}).get(p.key.split(".", 1)[1]) for p in policy.promotable}
-    values, where = deployed(project, policy, options.source, options.provider)
+    target_services = set(target_config.get("services") or {})
+    if options.service is not None and options.service not in target_services:
+        raise InputError([Problem(target_file, "services", f"{options.target} has no service {options.service!r} "
+                                  f"(it has: {', '.join(sorted(target_services)) or 'none'}); promote moves releases, "
+                                  "not services: add it to the file first")])
+
+    def units(outputs: dict) -> list[str]:
+        running = deployed_services(outputs)
+        if options.service is not None:
+            if options.service not in running:
+                raise PromotionRefused(f"{options.source} runs no service {options.service!r} (it runs: "
+                                       f"{', '.join(sorted(running)) or 'none'}): nothing to promote")
+            return [f"services.{options.service}"]
+        # the app, and every service that both run (a service only one of them has is not a release)
+        return ["app", *(f"services.{name}" for name in sorted(running & target_services))]
+
+    values, where = deployed(project, policy, options.source, options.provider, units)
+    items = promotables(policy, sorted({key.rsplit(".", 1)[0] for key in values}, key=lambda unit: (unit != "app", unit)))
+    current = {item.key: _at(target_config, item.key) for item in items}
     text = target_path.read_text(encoding="utf-8")
-    new_text, changes = edit(text, policy, values, current)
+    new_text, changes = edit(text, items, values, current)
     module_diff, plan = [], []
     pin, current_pin = module_pin(project, options.source, options.provider), loader.load(options.target).config.modules.ref
     # Only a TARGET that pins its modules gets its pin moved (one that follows the branch keeps doing so),
     # and only when the modules differ between the two commits: another commit of the same modules moves nothing.
-    if pin is not None and current_pin is not None and module_pins.resolve(project, pin) != module_pins.resolve(project, current_pin):
+    # A promotion of one service moves that service's release alone.
+    if options.service is None and pin is not None and current_pin is not None and module_pins.resolve(project, pin) != module_pins.resolve(project, current_pin):
         module_diff = module_changes(project, current_pin, pin)
         if module_diff:
             new_text = set_pin(new_text, pin)

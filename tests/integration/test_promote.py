@@ -187,7 +187,7 @@ def test_promote_moves_a_pinned_targets_module_pin_to_what_source_applied(repo):
     assert done.code == 0, done.stderr[-3000:]
     # the plan the promotion causes, per stack (staging was never applied here: everything is created)
     plan = json.loads(done.stdout)["plan"]
-    assert [line.split("`")[1] for line in plan] == ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"], plan
+    assert [line.split("`")[1] for line in plan] == ["network", "alb", "ecs", "vpc_link", "api_gateway", "queue", "keepalive"], plan
     assert all(" to add, 0 to change, 0 to destroy" in line for line in plan), plan
     changes = {c["key"]: c for c in json.loads(done.stdout)["changes"]}
     assert changes["modules.ref"]["before"] == later and changes["modules.ref"]["after"] == applied_at
@@ -196,3 +196,36 @@ def test_promote_moves_a_pinned_targets_module_pin_to_what_source_applied(repo):
     history = (repo / "environments" / "PROMOTIONS.md").read_text()
     assert "the modules' changes this moves to TARGET" in history and "terraform_modules/ecs/README.md" in history
     assert "- the plan this causes in staging (`plan staging --provider local`):\n  - `network`: " in history
+
+
+def test_promote_one_service_moves_its_release_alone(repo):
+    path = repo / "environments" / "staging.yaml"
+    path.write_text(staging(repo).replace('    image_tag: "1.4.0"', '    image_tag: "1.3.2"'))  # staging's worker is behind
+    before = staging(repo)
+
+    done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--service", "worker", "--yes", "--json")
+    assert done.code == 0, done.stderr
+    assert [c["key"] for c in done.json["changes"]] == ["services.worker.image_tag"]  # not the app, not the pin
+    after = staging(repo)
+    assert [line for line in before.splitlines() if line not in after.splitlines()] == ['    image_tag: "1.3.2"']
+    assert [line for line in after.splitlines() if line not in before.splitlines()] == ['    image_tag: "1.4.0"']
+    assert "      QUEUE_NAME: shopfront-staging-jobs\n" in after  # a per-environment setting (promotion.yaml's keep)
+    history = (repo / "environments" / "PROMOTIONS.md").read_text()
+    assert '`services.worker.image_tag`: `"1.3.2"` -> `"1.4.0"`' in history
+    assert "running 111111111111.dkr.ecr.eu-west-1.amazonaws.com/shopfront/worker:1.4.0" in history
+
+
+def test_promote_moves_the_app_and_every_service_both_run(repo):
+    path = repo / "environments" / "staging.yaml"
+    path.write_text(staging(repo).replace('    image_tag: "1.4.0"', '    image_tag: "1.3.2"'))
+    done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--dry-run", "--json")
+    assert done.code == 0, done.stderr
+    assert [c["key"] for c in done.json["changes"]] == ["app.image_tag", "app.environment", "services.worker.image_tag"]
+
+
+def test_promote_of_a_service_the_target_lacks_is_refused(repo):
+    before = staging(repo)
+    done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--service", "billing", "--yes")
+    assert done.code == 2
+    assert "staging has no service 'billing' (it has: worker)" in done.stderr
+    assert staging(repo) == before
