@@ -37,3 +37,8 @@ output "consumer_role_names" {
   description = "The task roles the consumer policy is attached to (consumer service => role name)."
   value       = { for name, attachment in aws_iam_role_policy_attachment.consumer : name => attachment.role }
 }
+
+output "visibility_timeout_seconds" {
+  description = "The queue's visibility timeout as applied: what `promote` reads to move it with the worker's release (promotion.yaml)."
+  value       = aws_sqs_queue.this.visibility_timeout_seconds
+}
