@@ -91,13 +91,14 @@ def _stack_section(drift: StackDrift) -> list[str]:
     if drift.resources:
         lines += ["| resource | attribute | old | new |", "|---|---|---|---|"]
         for resource in drift.resources:
+            where = f"`{resource.address}`" + (f" (service `{resource.service}`)" if resource.service else "")
             if resource.action == "delete":
-                lines.append(f"| `{resource.address}` | *deleted outside Terraform* | | |")
+                lines.append(f"| {where} | *deleted outside Terraform* | | |")
                 continue
             if not resource.changes:
-                lines.append(f"| `{resource.address}` | *{resource.action}* | | |")
+                lines.append(f"| {where} | *{resource.action}* | | |")
             for change in resource.changes:
-                lines.append(f"| `{resource.address}` | `{change.path}` | {_cell(change.old)} | {_cell(change.new)} |")
+                lines.append(f"| {where} | `{change.path}` | {_cell(change.old)} | {_cell(change.new)} |")
         lines.append("")
     if drift.outputs:
         lines += ["Outputs that moved:", ""]

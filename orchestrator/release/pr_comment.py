@@ -32,6 +32,7 @@ from pathlib import Path
 
 from orchestrator.policy.checks import PolicyResult
 from orchestrator.run import replacements, secrets
+from orchestrator.run.services import service_of
 
 GITHUB_LIMIT = 65_536  # bytes per comment body
 FOLD_LINES = 12  # Atlantis folds output longer than this
@@ -67,6 +68,7 @@ class StackPlan:
     env_new: bool = False  # its environment comes up from nothing in this change (every stack never applied; pr_plan decides)
     creates: list[str] = field(default_factory=list)  # addresses the plan creates
     module_ref: str | None = None  # the pin its module ran at ("v1.4 (0a1b2c3d4e5f)"); None: the working tree
+    services: list[str] = field(default_factory=list)  # services of `services` the plan changes (their Service tag)
 
     @property
     def title(self) -> str:
@@ -121,6 +123,11 @@ def plan_facts(plan: StackPlan, plan_json: dict) -> None:
             plan.imports.append(change["address"])
         for side in ("before", "after"):
             _sensitive_values(change["change"].get(side), change["change"].get(f"{side}_sensitive"), plan.secrets)
+        if actions not in (["no-op"], ["read"]):
+            service = service_of(change)
+            if service and service not in plan.services:
+                plan.services.append(service)
+    plan.services.sort()
     for name, change in plan_json.get("output_changes", {}).items():
         if change.get("actions", ["no-op"]) != ["no-op"]:
             plan.outputs.append(name)
@@ -277,6 +284,8 @@ def section(index: int, plan: StackPlan) -> str:
         lines += ["", f"Modules: pinned at `{plan.module_ref}`"]
     if plan.placeholders:
         lines += ["", _placeholder_note(plan)]
+    if plan.services:
+        lines += ["", "Services changed: " + ", ".join(f"`{name}`" for name in plan.services)]
     if plan.destroys or plan.replaces:
         lines += ["", f"> :warning: destroys {len(plan.destroys)}, replaces {len(plan.replaces)}"]
     lines.append("")

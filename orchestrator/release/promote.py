@@ -30,13 +30,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from orchestrator.config import validation
+from orchestrator.config import module_info, validation
 from orchestrator.config.environment import EnvironmentLoader
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.config.exit_codes import OK
 from orchestrator.config.graph import load_graph
 from orchestrator.config.project import Project
-from orchestrator.config.schema import IMAGE_DIGEST
+from orchestrator.config.schema import BUILT_IN_STACKS, IMAGE_DIGEST
 from orchestrator.release import revisions
 from orchestrator.run import core, module_pins, run_record
 from orchestrator.run import lock as envlock
@@ -68,8 +68,13 @@ class PromoteOptions:
 @dataclass(frozen=True)
 class Promotable:
     key: str
-    read: str
+    read: str | None  # a release reader of READERS (app's keys); None: the output of a team stack
     keep: tuple[str, ...] = ()
+    output: str | None = None  # a team stack's key: the stack's output that holds the value SOURCE applied
+
+    @property
+    def stack(self) -> str:
+        return self.key.split(".", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,8 @@ READERS = {"image_tag": ("app.image_tag", _image_tag), "container_environment": 
 
 class _PromotableSpec(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", strict=True)
-    read: str
+    read: str | None = None
+    output: str | None = None  # a team stack's key (STACK.VARIABLE): the value is this output of the stack's state
     keep: list[str] = []
 
 
@@ -146,6 +152,13 @@ def load_policy(project: Project) -> Policy:
     problems = []
     promotable = []
     for key, spec in data.promotable.items():
+        if spec is not None and spec.output is not None:
+            problem = _team_key_problem(project, key, spec)
+            if problem:
+                problems.append(Problem(where, f"promotable.{key}", problem))
+            else:
+                promotable.append(Promotable(key, None, tuple(spec.keep), spec.output))
+            continue
         reader = READERS.get(spec.read if spec else None)
         if reader is None or reader[0] != key:
             valid = ", ".join(f"{k} (read: {r})" for r, (k, _) in READERS.items())
@@ -157,6 +170,24 @@ def load_policy(project: Project) -> Policy:
     if problems:
         raise InputError(problems)
     return Policy(tuple(data.chain), data.stack, tuple(promotable), project.root / data.history)
+
+
+def _team_key_problem(project: Project, key: str, spec: _PromotableSpec) -> str | None:
+    """Why ``key`` (STACK.VARIABLE, read from STACK's output) cannot be promoted; None when it can."""
+    if spec.read is not None:
+        return "give read (a release key of app) or output (a team stack's key), not both"
+    stack, _, variable = key.partition(".")
+    graph = load_graph(project)
+    if stack in BUILT_IN_STACKS or stack not in graph.stacks:
+        teams = sorted(set(graph.stacks) - BUILT_IN_STACKS)
+        return (f"output: promotes a key of a team-added stack ({', '.join(teams) or 'none in stacks.yaml'}); "
+                f"{stack!r} is not one (the built-in stacks promote only the release: app.image_tag, app.environment)")
+    info = module_info.read(graph.stacks[stack].module_dir)
+    if variable not in info.variables or "." in variable:
+        return f"{variable!r} is not a variable of terraform_modules/{graph.stacks[stack].module} (the keys of its section)"
+    if spec.output not in info.outputs:
+        return f"terraform_modules/{graph.stacks[stack].module} declares no output {spec.output!r} (it has: {', '.join(sorted(info.outputs))})"
+    return None
 
 
 def check_chain(policy: Policy, source: str, target: str) -> None:
@@ -173,8 +204,12 @@ def check_chain(policy: Policy, source: str, target: str) -> None:
 
 
 def promotables(policy: Policy, units: list[str]) -> tuple[Promotable, ...]:
-    """promotion.yaml's keys (written for ``app``) for each unit: ``app`` or ``services.NAME``."""
-    return tuple(dataclasses.replace(p, key=f"{unit}.{p.key.split('.', 1)[1]}") for unit in units for p in policy.promotable)
+    """promotion.yaml's release keys (written for ``app``) for each unit: ``app`` or ``services.NAME``."""
+    return tuple(dataclasses.replace(p, key=f"{unit}.{p.key.split('.', 1)[1]}") for unit in units for p in policy.promotable if p.read)
+
+
+def team_keys(policy: Policy) -> tuple[Promotable, ...]:
+    return tuple(p for p in policy.promotable if p.output)
 
 
 def _unit_outputs(outputs: dict, unit: str) -> dict:
@@ -205,10 +240,12 @@ def deployed(project: Project, policy: Policy, source: str, provider: str, units
     if bad:
         listed = ", ".join(f"{n} ({r['command']} {r['status']})" for n, r in sorted(bad.items()))
         raise PromotionRefused(f"{source} is not cleanly deployed: the last run of {listed}; apply {source} first")
+    team_stacks = sorted({p.stack for p in team_keys(policy)} - set(prepared.env.absent_stacks) if units else set())
     try:
         with envlock.hold(workspaces.env_dir, source, "promote"):
             outputs = OutputsReader(workspaces).read(stack)
             shown = workspaces.terraform(stack).show_json()
+            team_outputs = {name: OutputsReader(workspaces).read(name) for name in team_stacks}
     except StackFailure as failure:
         raise PromotionRefused(f"cannot read the {where}: {failure}") from None
     finally:
@@ -220,8 +257,16 @@ def deployed(project: Project, policy: Policy, source: str, provider: str, units
     images = [_unit_outputs(outputs, unit).get("container_image") for unit in chosen]
     if any(images):
         where += ", running " + ", ".join(image for image in images if image)
-    return {p.key: READERS[p.read][1](_unit_outputs(outputs, p.key.rsplit(".", 1)[0]), state)
-            for p in promotables(policy, chosen)}, where
+    values = {p.key: READERS[p.read][1](_unit_outputs(outputs, p.key.rsplit(".", 1)[0]), state)
+              for p in promotables(policy, chosen)}
+    for item in team_keys(policy) if "app" in chosen else ():
+        if not team_outputs.get(item.stack):
+            continue  # SOURCE does not run this optional stack, or never applied it: no value to promote
+        if item.output not in team_outputs[item.stack]:
+            raise PromotionRefused(f"{source}'s state of stack {item.stack!r} has no output {item.output!r} "
+                                   f"(promotion.yaml's {item.key}): apply {source} first")
+        values[item.key] = team_outputs[item.stack][item.output]
+    return values, where
 
 
 def _yaml() -> YAML:
@@ -426,8 +471,14 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
         return ["app", *(f"services.{name}" for name in sorted(running & target_services))]
 
     values, where = deployed(project, policy, options.source, options.provider, units)
-    items = promotables(policy, sorted({key.rsplit(".", 1)[0] for key in values}, key=lambda unit: (unit != "app", unit)))
-    current = {item.key: _at(target_config, item.key) for item in items}
+    target_env = loader.load(options.target)
+    release_units = sorted({key.rsplit(".", 1)[0] for key in values if not key.startswith(tuple(f"{p.stack}." for p in team_keys(policy)))},
+                           key=lambda unit: (unit != "app", unit))
+    # a team stack's keys go where TARGET runs the stack (an optional one it has no section for stays out)
+    items = promotables(policy, release_units) + tuple(
+        p for p in team_keys(policy) if p.key in values and p.stack not in target_env.absent_stacks)
+    context = target_env.context()
+    current = {item.key: _at(context, item.key) for item in items}
     text = target_path.read_text(encoding="utf-8")
     new_text, changes = edit(text, items, values, current)
     module_diff, plan = [], []

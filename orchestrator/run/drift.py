@@ -37,6 +37,7 @@ from orchestrator.run import lock as envlock
 from orchestrator.run.confirm import confirm
 from orchestrator.run.progress import Progress
 from orchestrator.run.runner import Runner
+from orchestrator.run.services import service_of
 from orchestrator.run.types import RunOptions, StackResult
 from orchestrator.terraform import engine
 from orchestrator.terraform.target import Target
@@ -79,6 +80,7 @@ class ResourceDrift:
     type: str
     action: str  # update | delete (gone from the cloud) | other Terraform actions
     changes: list[AttributeChange] = field(default_factory=list)
+    service: str | None = None  # the service of `services` it belongs to (its Service tag)
 
 
 @dataclass
@@ -134,7 +136,7 @@ class StackDrift:
             **self.result.report(),
             "drifted": self.drifted,
             "never_applied": self.never_applied,
-            "resources": [{"address": r.address, "type": r.type, "action": r.action,
+            "resources": [{"address": r.address, "type": r.type, "action": r.action, "service": r.service,
                            "attributes": [{"path": c.path, "old": c.old, "new": c.new} for c in r.changes]} for r in self.resources],
             "outputs": [{"name": o.name, "old": o.old, "new": o.new, "read_by": o.readers} for o in self.outputs],
             "affected_by": self.affected_by,
@@ -240,7 +242,7 @@ def resource_drifts(plan: dict, masked: dict) -> list[ResourceDrift]:
         action = "delete" if actions == ["delete"] or change.get("after") is None else "-".join(actions) or "update"
         if action != "delete" and not _paths(change.get("before"), change.get("after"), []):
             continue
-        found.append(ResourceDrift(raw["address"], raw.get("type", ""), action, attribute_changes(change, masked_change)))
+        found.append(ResourceDrift(raw["address"], raw.get("type", ""), action, attribute_changes(change, masked_change), service_of(raw)))
     return found
 
 

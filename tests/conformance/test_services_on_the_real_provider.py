@@ -74,8 +74,10 @@ def test_routed_services_a_worker_and_its_queue_apply_and_replan_clean(tmp_path,
     assert not by_service["shopfront-dev-worker"]["loadBalancers"]
     rules = elb.describe_rules(ListenerArn=alb_out["listener_arn"])["Rules"]
     conditions = {rule["Priority"]: rule["Conditions"][0] for rule in rules if rule["Priority"] != "default"}
-    assert conditions["10"]["Values"] == ["/orders", "/orders/*"] or conditions["10"]["PathPatternConfig"]["Values"] == ["/orders", "/orders/*"]
+    assert conditions["10"]["Field"] == "path-pattern"
+    assert (conditions["10"].get("PathPatternConfig") or conditions["10"])["Values"] == ["/orders", "/orders/*"]
     assert conditions["20"]["Field"] == "host-header"
+    assert (conditions["20"].get("HostHeaderConfig") or conditions["20"])["Values"] == ["admin.shop.example.com"]
 
     worker_role = services["worker"]["task_role_name"]
     attached = iam.list_attached_role_policies(RoleName=worker_role)["AttachedPolicies"]

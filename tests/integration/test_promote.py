@@ -229,3 +229,39 @@ def test_promote_of_a_service_the_target_lacks_is_refused(repo):
     assert done.code == 2
     assert "staging has no service 'billing' (it has: worker)" in done.stderr
     assert staging(repo) == before
+
+
+def test_a_team_stacks_declared_key_moves_from_what_source_applied(repo):
+    applied = run_cli(repo, "apply", "dev", *LOCAL, "--auto-approve", "--stack", "queue")
+    assert applied.code == 0, applied.stderr[-3000:]
+    path = repo / "environments" / "staging.yaml"
+    path.write_text(staging(repo).replace("  visibility_timeout_seconds: 120\n", "  visibility_timeout_seconds: 45\n"))
+    dev = repo / "environments" / "dev.yaml"
+    dev_text = dev.read_text()
+    dev.write_text(dev_text.replace("  visibility_timeout_seconds: 120\n", "  visibility_timeout_seconds: 999\n"))  # YAML says; state runs 120
+    try:
+        done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--dry-run", "--json")
+        assert done.code == 0, done.stderr
+        [change] = [c for c in done.json["changes"] if c["key"].startswith("queue.")]
+        assert change == {"key": "queue.visibility_timeout_seconds", "before": 45, "after": 120}
+        assert "+  visibility_timeout_seconds: 120" in done.json["diff"]
+        alone = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--service", "worker", "--dry-run", "--json")
+        assert not [c for c in alone.json["changes"] if c["key"].startswith("queue.")]  # one service's release only
+    finally:
+        dev.write_text(dev_text)
+
+
+def test_only_a_team_stacks_key_with_an_output_is_promotable(repo):
+    policy = repo / "promotion.yaml"
+    original = policy.read_text()
+    try:
+        for key, spec, message in (
+            ("network.vpc_cidr", "{output: vpc_id}", "'network' is not one (the built-in stacks promote only the release"),
+            ("queue.no_such_key", "{output: queue_url}", "'no_such_key' is not a variable of terraform_modules/queue"),
+            ("queue.max_receive_count", "{output: max_receive_count}", "declares no output 'max_receive_count'"),
+        ):
+            policy.write_text(original.replace("promotable:\n", f"promotable:\n  {key}: {spec}\n"))
+            done = run_cli(repo, "promote", "dev", "staging", *LOCAL, "--dry-run")
+            assert done.code == 2 and f"promotable.{key}" in done.stderr and message in done.stderr, done.stderr
+    finally:
+        policy.write_text(original)

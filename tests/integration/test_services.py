@@ -11,6 +11,7 @@ existed, plans no resource change with today's modules (only the ecs stack's two
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,29 @@ def test_a_one_service_environment_plans_no_changes_with_todays_modules(tmp_path
     output_changes = json.loads(Path(stacks["ecs"]["plan_json"]).read_text())["output_changes"]
     assert {name for name, change in output_changes.items() if change["actions"] != ["no-op"]} == {
         "services", "service_task_role_names"}
+
+
+def test_pr_plan_and_drift_name_the_service(applied):
+    root, _ = applied
+    git = ["git", "-C", str(root), "-c", "user.name=Test", "-c", "user.email=test@example.com"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "services"], check=True)
+    path = root / "environments" / "local.yaml"
+    original = path.read_text()
+    path.write_text(original.replace("image_tag: 2.0.1", "image_tag: 2.0.2"))
+    try:
+        done = run_cli(root, "pr-plan", "--base", "HEAD", "--env", "local", "--comment-file", str(root / "comment.md"))
+        assert done.code == 3, done.stderr[-3000:]  # changes
+        comment = (root / "comment.md").read_text()
+        assert "Services changed: `orders`" in comment
+    finally:
+        path.write_text(original)
+
+    # the orders service scaled by hand, outside Terraform: drift names it
+    service_arn = next(a["id"] for address, a in resources(root, "ecs").items() if address == 'aws_ecs_service.service_fixed["orders"]')
+    edited = run_cli(root, "local-cloud", "edit", "local", "aws_ecs_service", service_arn, "desired_count=3")
+    assert edited.code == 0, edited.stderr[-2000:]
+    drifted = run_cli(root, "drift", "local", "--json")
+    assert drifted.code == 3, drifted.stderr[-3000:]
+    [resource] = [r for s in drifted.json["stacks"] for r in s["resources"]]
+    assert (resource["address"], resource["service"]) == ('aws_ecs_service.service_fixed["orders"]', "orders")

@@ -132,3 +132,14 @@ def test_null_to_empty_is_normalisation_not_drift():
     assert drift.resource_drifts(plan, plan) == []
     plan["resource_drift"][0]["change"]["after"]["n"] = 2
     assert [c.path for c in drift.resource_drifts(plan, plan)[0].changes] == ["n"]
+
+
+def test_drift_of_a_service_names_the_service():
+    plan = {"resource_drift": [{"address": 'aws_ecs_service.service_fixed["orders"]', "type": "aws_ecs_service", "change": {
+        "actions": ["update"], "before": {"desired_count": 1, "tags": {"Service": "orders"}},
+        "after": {"desired_count": 4, "tags": {"Service": "orders"}}}}]}
+    [found] = drift.resource_drifts(plan, copy.deepcopy(plan))
+    assert found.service == "orders"
+    outcome = drift.DriftOutcome("prod", "aws", [drift.StackDrift("ecs", StackResult("ecs", status="ok"), resources=[found])])
+    assert '| `aws_ecs_service.service_fixed["orders"]` (service `orders`) | `desired_count` | `1` | `4` |' in drift_report.render(outcome)[0]
+    assert outcome.stacks[0].document()["resources"][0]["service"] == "orders"

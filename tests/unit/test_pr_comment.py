@@ -227,3 +227,19 @@ def test_each_project_says_which_module_ref_it_ran():
     assert "Modules: `dev` the working tree of `feature`; `prod` pinned at `v1.4 (0a1b2c3d4e5f)`" in comment
     dev, prod = comment.split("\n### ")[1:3]
     assert "Modules:" not in dev and "Modules: pinned at `v1.4 (0a1b2c3d4e5f)`" in prod
+
+
+def test_a_plan_names_the_services_it_changes():
+    plan = stack("ecs")
+    plan_facts(plan, {"resource_changes": [
+        {"address": 'aws_ecs_task_definition.service["worker"]', "change": {
+            "actions": ["delete", "create"], "before": {"tags": {"Service": "worker"}}, "after": {"tags": {"Service": "worker"}}}},
+        {"address": 'aws_lb_listener_rule.service["orders"]', "change": {
+            "actions": ["update"], "before": {"tags": {"Service": "orders"}}, "after": {"tags": {"Service": "orders"}}}},
+        {"address": 'aws_ecs_service.service_fixed["admin"]', "change": {
+            "actions": ["no-op"], "before": {"tags": {"Service": "admin"}}, "after": {"tags": {"Service": "admin"}}}},
+        {"address": "aws_ecs_task_definition.this", "change": {"actions": ["update"], "before": {"tags": {}}, "after": {"tags": {}}}},
+    ]})
+    assert plan.services == ["orders", "worker"]  # not admin: it does not change
+    [comment] = render([plan], "main", "feature")
+    assert "Services changed: `orders`, `worker`" in comment
