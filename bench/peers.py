@@ -128,8 +128,8 @@ def generate_tree(root: Path, env_name: str, out: Path | None = None, moto_endpo
     With ``moto_endpoint``, the tree targets the real provider against that moto server, as the
     orchestrator's ``--provider moto`` does: its provider block, and its override of moto's gaps."""
     project = Project(Path(root).resolve())
-    graph = load_graph(project)
     env = EnvironmentLoader(project).load(env_name)
+    graph = load_graph(project).without(env.absent_stacks)  # the optional stacks it runs, as the orchestrator
     rendered = render_all(project, graph, env, graph.order)
     out = Path(out) if out else project.root / TG_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -441,7 +441,7 @@ def main() -> None:
             own = statistics.median(r["wall"] - r["busy"] for r in results)
             total = statistics.median(sum(c["end"] - c["start"] for c in r["calls"]) for r in results)
             print(f"  {label:<28} {tool:<12} wall {wall:5.1f} s, Terraform busy {busy:5.1f} s, own {own:4.1f} s, sum {total:5.1f} s")
-    stacks = list(load_graph(Project(REPO)).order)
+    stacks = list(load_graph(Project(REPO)).without(EnvironmentLoader(Project(REPO)).load(args.env).absent_stacks).order)
     print("\nTimelines, last run (stack: first start -> last end, s after the tool started; each Terraform process, s):")
     for label, orch, tg in rows:
         for tool, result in (("orchestrator", orch), ("terragrunt", tg)):

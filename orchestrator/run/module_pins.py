@@ -50,9 +50,11 @@ def _with_repository(project: Project, repository: Path) -> Project:
 
 
 def pins(env: LoadedEnvironment, graph: StackGraph) -> dict[str, str]:
-    """stack -> the ref its module is pinned to (stacks without a pin follow the working tree)."""
+    """stack -> the ref its module is pinned to (stacks without a pin follow the working tree; optional
+    stacks the environment does not run need no module at its pin)."""
     config = env.config.modules
-    return {name: config.stacks.get(name) or config.ref for name in graph.stacks if config.stacks.get(name) or config.ref}
+    return {name: config.stacks.get(name) or config.ref for name in graph.stacks
+            if (config.stacks.get(name) or config.ref) and name not in env.absent_stacks}
 
 
 def pinned_graph(project: Project, env: LoadedEnvironment, graph: StackGraph) -> StackGraph:

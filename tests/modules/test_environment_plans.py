@@ -71,14 +71,20 @@ def check_stack_properties(stacks: dict[str, dict]) -> None:
     assert not by_type(alb, "aws_vpc_security_group_ingress_rule") and not by_type(alb, "aws_security_group_rule")
 
     ecs = planned_resources(stacks["ecs"])
-    (service,) = by_type(ecs, "aws_ecs_service")
-    assert service["launch_type"] == "FARGATE"
-    assert service["network_configuration"][0]["assign_public_ip"] is False
-    assert service["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
-    (task,) = by_type(ecs, "aws_ecs_task_definition")
-    assert task["network_mode"] == "awsvpc" and task["requires_compatibilities"] == ["FARGATE"]
-    (tasks_in,) = by_type(ecs, "aws_vpc_security_group_ingress_rule")
-    assert "cidr_ipv4" not in tasks_in or tasks_in["cidr_ipv4"] is None, "tasks admit a CIDR, not only the ALB"
+    # the app and each service of `services` (dev and staging run a worker), every one as private
+    services = by_type(ecs, "aws_ecs_service")
+    assert services
+    for service in services:
+        assert service["launch_type"] == "FARGATE"
+        assert service["network_configuration"][0]["assign_public_ip"] is False
+        assert service["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
+    tasks = by_type(ecs, "aws_ecs_task_definition")
+    assert len(tasks) == len(services)
+    assert all(task["network_mode"] == "awsvpc" and task["requires_compatibilities"] == ["FARGATE"] for task in tasks)
+    routed = [service for service in services if service.get("load_balancer")]
+    tasks_in = by_type(ecs, "aws_vpc_security_group_ingress_rule")
+    assert len(tasks_in) == len(routed), "one ingress rule per routed service (from the ALB); a worker admits nothing"
+    assert all("cidr_ipv4" not in rule or rule["cidr_ipv4"] is None for rule in tasks_in), "tasks admit a CIDR, not only the ALB"
 
     api = planned_resources(stacks["api_gateway"])
     (integration,) = by_type(api, "aws_apigatewayv2_integration")

@@ -43,7 +43,7 @@ def copy(tmp_path: Path) -> Path:
 def test_atlantis_accepts_the_generated_config(tmp_path):
     (tmp_path / "atlantis.yaml").write_text(generated(REPO))
     done = check(tmp_path)  # as the server reads it: the repository's atlantis.yaml
-    assert done.returncode == 0 and done.stdout.startswith("OK: version 3, 18 projects, 1 workflows"), done.stdout + done.stderr
+    assert done.returncode == 0 and done.stdout.startswith("OK: version 3, 20 projects, 1 workflows")  # 3 x 6, and dev and staging's queue, done.stdout + done.stderr
     committed = check(REPO / "atlantis.yaml", "-repos-config", str(SERVER_CONFIG))
     assert committed.returncode == 0, committed.stdout
 
@@ -59,7 +59,7 @@ def test_an_added_environment_and_a_removed_stack_are_still_accepted(copy):
     assert {"qa-network", "qa-api_gateway"} <= names and not any(name.endswith("-keepalive") for name in names)
     (copy / "atlantis.yaml").write_text(text)
     done = check(copy)
-    assert done.returncode == 0 and "20 projects" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and "23 projects" in done.stdout, done.stdout + done.stderr  # 4 x 5, and 3 queues
 
 
 def _broken(text: str) -> dict[str, str]:
