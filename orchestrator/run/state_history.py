@@ -78,8 +78,9 @@ def history(state: StateObject) -> list[Version]:
         entries = [(v, False) for v in page.get("Versions", []) if v["Key"] == state.key]
         entries += [(m, True) for m in page.get("DeleteMarkers", []) if m["Key"] == state.key]
         for entry, deleted in entries:
-            found.append(_version(state, entry, deleted))
-    return sorted(found, key=lambda v: v.modified, reverse=True)
+            found.append((entry["LastModified"], entry.get("IsLatest", False), _version(state, entry, deleted)))
+    # newest first at full precision (two writes in one second are common), the latest first among equals
+    return [version for _, _, version in sorted(found, key=lambda item: (item[0], item[1]), reverse=True)]
 
 
 def _version(state: StateObject, entry: dict, deleted: bool) -> Version:
