@@ -55,6 +55,12 @@ resource "aws_apigatewayv2_integration" "this" {
   payload_format_version = "1.0" # the only version HTTP_PROXY integrations accept
   timeout_milliseconds   = var.integration_timeout_milliseconds
 
+  # API Gateway does not pass the client's Host header on to the listener, so a rule of the ALB that
+  # routes by host reads this header instead: the domain name the client called.
+  request_parameters = var.forwarded_host_header == null ? null : {
+    "overwrite:header.${var.forwarded_host_header}" = "$context.domainName"
+  }
+
   # With a TLS configuration API Gateway speaks HTTPS to the listener, without one plain HTTP: the
   # two must agree, or every request fails at run time.
   dynamic "tls_config" {

@@ -195,3 +195,14 @@ variable "cors" {
   })
   default = null
 }
+
+variable "forwarded_host_header" {
+  description = "Name of a request header that the integration sets to the domain name the client called ($context.domainName). API Gateway does not pass the client's Host header on to the listener, so the ALB's host-based rules read this header. Null: no header, and routes only by path."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.forwarded_host_header == null || can(regex("^x-[a-z0-9-]{1,60}$", var.forwarded_host_header)) && !can(regex("^x-(amz|amzn|forwarded)-", coalesce(var.forwarded_host_header, "x")))
+    error_message = "forwarded_host_header must be a lowercase x-... header name that API Gateway does not reserve (not x-amz-*, x-amzn-* or x-forwarded-*)."
+  }
+}

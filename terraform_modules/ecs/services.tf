@@ -272,11 +272,14 @@ resource "aws_lb_listener_rule" "service" {
     }
   }
 
+  # Not host_header: API Gateway does not pass the client's Host on to the listener. The api_gateway
+  # stack's integration sets var.forwarded_host_header to the domain the client called.
   dynamic "condition" {
     for_each = each.value.route.host == null ? [] : [each.value.route.host]
     content {
-      host_header {
-        values = [condition.value]
+      http_header {
+        http_header_name = var.forwarded_host_header
+        values           = [condition.value]
       }
     }
   }

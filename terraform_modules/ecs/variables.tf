@@ -445,3 +445,14 @@ variable "services" {
     error_message = "A service's autoscaling needs 0 <= min_capacity <= max_capacity, and with autoscaling on its desired_count between them."
   }
 }
+
+variable "forwarded_host_header" {
+  description = "The request header a service's host route matches: API Gateway does not pass the client's Host on to the listener, so the api_gateway stack's integration sets this header to the domain the client called (its forwarded_host_header)."
+  type        = string
+  default     = "x-api-host"
+
+  validation {
+    condition     = can(regex("^x-[a-z0-9-]{1,60}$", var.forwarded_host_header)) && !can(regex("^x-(amz|amzn|forwarded)-", var.forwarded_host_header))
+    error_message = "forwarded_host_header must be a lowercase x-... header name that API Gateway does not reserve (not x-amz-*, x-amzn-* or x-forwarded-*)."
+  }
+}

@@ -1,0 +1,2 @@
+name                  = "shop-test"
+forwarded_host_header = "x-forwarded-host"
