@@ -196,7 +196,8 @@ class Route(Section):
         None, description="Requests for this path and below it (/orders: /orders and /orders/*); no trailing slash."
     )
     host: Annotated[str, StringConstraints(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")] | None = Field(
-        None, description="Requests whose Host header is this name."
+        None, description="Requests for this domain name (the API's custom domain): matched on the x-api-host header the "
+                          "API's integration sets, since API Gateway does not pass the client's Host on."
     )
     priority: int = Field(..., ge=1, le=50000, description="The listener rule's priority: lower is evaluated first; unique.")
 

@@ -1,7 +1,7 @@
 """Services and the team-added queue on the real provider against moto (issue 24).
 
 dev as shipped runs the app and a worker service that consumes the queue stack; the test adds two
-routed services (one by path, one by host) and applies network, alb, ecs and queue with
+routed services (one by path, one by host) and applies every stack but the keep-alive with
 `--provider moto`, re-plans them with no changes, and reads back from moto's APIs what holds per
 service: no public IP, the private subnets, the route as a rule of the one listener, the worker
 behind nothing, and the queue's consumer policy on the worker's task role alone. The whole
@@ -24,7 +24,7 @@ from orchestrator.terraform.target import Target
 
 pytestmark = [pytest.mark.terraform, pytest.mark.moto, pytest.mark.real_provider, pytest.mark.slow]
 
-STACKS = ("network", "alb", "ecs", "queue")
+STACKS = ("network", "alb", "ecs", "vpc_link", "api_gateway", "queue")
 ROUTED = {
     "orders": {
         "image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/shopfront/orders",
@@ -76,8 +76,8 @@ def test_routed_services_a_worker_and_its_queue_apply_and_replan_clean(tmp_path,
     conditions = {rule["Priority"]: rule["Conditions"][0] for rule in rules if rule["Priority"] != "default"}
     assert conditions["10"]["Field"] == "path-pattern"
     assert (conditions["10"].get("PathPatternConfig") or conditions["10"])["Values"] == ["/orders", "/orders/*"]
-    assert conditions["20"]["Field"] == "host-header"
-    assert (conditions["20"].get("HostHeaderConfig") or conditions["20"])["Values"] == ["admin.shop.example.com"]
+    assert conditions["20"]["Field"] == "http-header"  # the header the API sets: it does not pass the client's Host on
+    assert conditions["20"]["HttpHeaderConfig"] == {"HttpHeaderName": "x-api-host", "Values": ["admin.shop.example.com"]}
 
     worker_role = services["worker"]["task_role_name"]
     attached = iam.list_attached_role_policies(RoleName=worker_role)["AttachedPolicies"]

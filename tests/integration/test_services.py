@@ -102,7 +102,12 @@ def test_every_service_is_private_and_reached_only_from_the_alb(applied):
     rules = {key: ecs[f'aws_lb_listener_rule.service["{key}"]'] for key in ("orders", "admin")}
     assert {rule["listener_arn"] for rule in rules.values()} == {listener}
     assert rules["orders"]["condition"][0]["path_pattern"][0]["values"] == ["/orders", "/orders/*"]
-    assert rules["admin"]["condition"][0]["host_header"][0]["values"] == ["admin.shop.example.com"]
+    # by host: the header the API's integration sets to the domain the client called (API Gateway does
+    # not pass the client's Host header on to the listener)
+    header = rules["admin"]["condition"][0]["http_header"][0]
+    assert (header["http_header_name"], header["values"]) == ("x-api-host", ["admin.shop.example.com"])
+    [integration] = [a for address, a in resources(root, "api_gateway").items() if address.startswith("aws_apigatewayv2_integration.")]
+    assert integration["request_parameters"] == {"overwrite:header.x-api-host": "$context.domainName"}
     # the ALB may reach each routed service's tasks on their port, and nothing more of theirs
     egress = [a for address, a in ecs.items() if address.startswith("aws_vpc_security_group_egress_rule.alb_to_service")]
     assert {(rule["referenced_security_group_id"], rule["from_port"]) for rule in egress} == {(groups["orders"], 9000), (groups["admin"], 8080)}
