@@ -240,7 +240,7 @@ def deployed(project: Project, policy: Policy, source: str, provider: str, units
     if bad:
         listed = ", ".join(f"{n} ({r['command']} {r['status']})" for n, r in sorted(bad.items()))
         raise PromotionRefused(f"{source} is not cleanly deployed: the last run of {listed}; apply {source} first")
-    team_stacks = sorted({p.stack for p in team_keys(policy)} - set(prepared.env.absent_stacks) if units else set())
+    team_stacks = sorted({p.stack for p in team_keys(policy)} - set(prepared.env.absent_stacks))
     try:
         with envlock.hold(workspaces.env_dir, source, "promote"):
             outputs = OutputsReader(workspaces).read(stack)
@@ -453,8 +453,8 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
     loader = EnvironmentLoader(project)
     target_path = loader.env_file(options.target)
     target_file = project.display(target_path)
-    target_config = loader.load(options.target).config.model_dump(mode="json")
-    target_services = set(target_config.get("services") or {})
+    target_env = loader.load(options.target)
+    target_services = set(target_env.config.services)
     if options.service is not None and options.service not in target_services:
         raise InputError([Problem(target_file, "services", f"{options.target} has no service {options.service!r} "
                                   f"(it has: {', '.join(sorted(target_services)) or 'none'}); promote moves releases, "
@@ -471,9 +471,8 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
         return ["app", *(f"services.{name}" for name in sorted(running & target_services))]
 
     values, where = deployed(project, policy, options.source, options.provider, units)
-    target_env = loader.load(options.target)
-    release_units = sorted({key.rsplit(".", 1)[0] for key in values if not key.startswith(tuple(f"{p.stack}." for p in team_keys(policy)))},
-                           key=lambda unit: (unit != "app", unit))
+    team = {p.key for p in team_keys(policy)}
+    release_units = sorted({key.rsplit(".", 1)[0] for key in values if key not in team}, key=lambda unit: (unit != "app", unit))
     # a team stack's keys go where TARGET runs the stack (an optional one it has no section for stays out)
     items = promotables(policy, release_units) + tuple(
         p for p in team_keys(policy) if p.key in values and p.stack not in target_env.absent_stacks)
@@ -482,7 +481,7 @@ def run(project: Project, options: PromoteOptions, console: Console, as_json: bo
     text = target_path.read_text(encoding="utf-8")
     new_text, changes = edit(text, items, values, current)
     module_diff, plan = [], []
-    pin, current_pin = module_pin(project, options.source, options.provider), loader.load(options.target).config.modules.ref
+    pin, current_pin = module_pin(project, options.source, options.provider), target_env.config.modules.ref
     # Only a TARGET that pins its modules gets its pin moved (one that follows the branch keeps doing so),
     # and only when the modules differ between the two commits: another commit of the same modules moves nothing.
     # A promotion of one service moves that service's release alone.
