@@ -153,3 +153,40 @@ def test_environment_names_are_restricted(project, name):
     with pytest.raises(InputError) as caught:
         EnvironmentLoader(Project(project)).load(name)
     assert "is not an environment name" in str(caught.value)
+
+
+SERVICE = "    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/{name}\n    image_tag: '1.0'\n"
+
+
+def services(body: str) -> str:
+    return "services:\n" + body
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "reason"),
+    [
+        (services("  orders:\n" + SERVICE.format(name="orders") + "    route: {path_prefix: /orders, host: orders.example.com, priority: 1}\n"),
+         "services.orders.route", "exactly one of path_prefix and host"),
+        (services("  orders:\n" + SERVICE.format(name="orders") + "    route: {path_prefix: /orders/, priority: 1}\n"),
+         "services.orders.route.path_prefix", "does not match the pattern"),
+        (services("  orders:\n" + SERVICE.format(name="orders") + "    route: {path_prefix: /orders, priority: 1}\n"
+                  "  admin:\n" + SERVICE.format(name="admin") + "    route: {path_prefix: /admin, priority: 1}\n"),
+         "services.admin.route.priority", "1 is also services.orders's"),
+        (services("  orders:\n" + SERVICE.format(name="orders") + "    route: {path_prefix: /orders, priority: 1}\n"
+                  "  again:\n" + SERVICE.format(name="again") + "    route: {path_prefix: /orders, priority: 2}\n"),
+         "services.again.route.path_prefix", "'/orders' is also services.orders's route"),
+        (services("  orders:\n" + SERVICE.format(name="orders") + "    memory: 300\n"), "services.orders.memory", "greater than or equal to 512"),
+        (services("  orders:\n" + SERVICE.format(name="orders") + "    memory: 4096\n"), "services.orders.memory", "not a Fargate size for cpu 256"),
+        (services("  orders:\n    image: docker.io/library/nginx\n    image_tag: '1.0'\n"), "services.orders.image", "without a NAT gateway"),
+        (services("  Orders:\n" + SERVICE.format(name="orders")), "services.Orders", "does not match the pattern"),
+        ("project: shopfrontstore\n" + services("  an-overly-long-name:\n" + SERVICE.format(name="x")),
+         "services.an-overly-long-name", "AWS limits target group names to 32"),
+        (services("  orders:\n" + SERVICE.format(name="orders") + "    routes: {path_prefix: /orders, priority: 1}\n"),
+         "services.orders.routes", "unknown key"),
+    ],
+)
+def test_a_service_s_mistakes_are_named(project, body, key, reason):
+    found = [p for p in problems_for(project, body) if p.key == key]
+    assert found, problems_for(project, body)
+    assert found[0].file == "environments/gamma.yaml" and found[0].line is not None
+    assert reason in found[0].reason, found[0].reason
