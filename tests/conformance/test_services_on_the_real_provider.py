@@ -1,7 +1,7 @@
 """Services and the team-added queue on the real provider against moto (issue 24).
 
 dev as shipped runs the app and a worker service that consumes the queue stack; the test adds two
-routed services (one by path, one by host) and applies every stack but the keep-alive with
+routed services (one by path, one by host) and applies network, alb, ecs and queue with
 `--provider moto`, re-plans them with no changes, and reads back from moto's APIs what holds per
 service: no public IP, the private subnets, the route as a rule of the one listener, the worker
 behind nothing, and the queue's consumer policy on the worker's task role alone. The whole
@@ -24,7 +24,10 @@ from orchestrator.terraform.target import Target
 
 pytestmark = [pytest.mark.terraform, pytest.mark.moto, pytest.mark.real_provider, pytest.mark.slow]
 
-STACKS = ("network", "alb", "ecs", "vpc_link", "api_gateway", "queue")
+# Not vpc_link and api_gateway: the environment cycles (ORCHESTRATOR_CONFORMANCE=all) apply those. Run
+# beside ecs here, the provider once retried a CreateSecurityGroup that moto had already served under
+# load, and moto answered InvalidGroup.Duplicate (docs/measured/conformance.md).
+STACKS = ("network", "alb", "ecs", "queue")
 ROUTED = {
     "orders": {
         "image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/shopfront/orders",
