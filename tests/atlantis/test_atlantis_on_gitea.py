@@ -27,6 +27,7 @@ from orchestrator.tools.catalog import tool
 pytestmark = [pytest.mark.atlantis, pytest.mark.slow]
 
 STACKS = ["network", "alb", "ecs", "vpc_link", "api_gateway", "keepalive"]
+STAGING = [*STACKS, "queue"]  # dev and staging also run the optional team stack; prod does not
 
 
 def gitea_source() -> Path | None:
@@ -104,7 +105,7 @@ def autoplan(h: Harness, number: int) -> str:
     return plan
 
 
-def apply_until_done(h: Harness, number: int, rounds: int = len(STACKS)) -> list[str]:
+def apply_until_done(h: Harness, number: int, rounds: int = len(STAGING)) -> list[str]:
     """Bare `atlantis apply` as many times as needed: 0.36.0 reads the pull's status once per command,
     so a project whose dependency was applied by the same command is refused until the next one."""
     answers = []
@@ -126,15 +127,15 @@ def test_a_new_environment_is_planned_whole_and_brought_up_in_order_by_bare_appl
 
     number = h.open_pull_request("staging-tasks", "staging: one more task", add_staging_task)
     plan = autoplan(h, number)
-    assert sorted(projects_in(plan)) == sorted(f"staging-{s}" for s in STACKS)  # staging only: dev and prod untouched
+    assert sorted(projects_in(plan)) == sorted(f"staging-{s}" for s in STAGING)  # staging only: dev and prod untouched
     assert "Plan Error" not in plan and "is currently locked by another command" not in plan, plan[:6000]
-    assert "6 projects, 6 with changes, 0 with no changes, 0 failed" in plan
+    assert "7 projects, 7 with changes, 0 with no changes, 0 failed" in plan
     # staging pins its modules to a commit; Atlantis's checkout (--depth=1) lacks it and fetched it from Gitea
     assert "fetching modules at " in plan and "from origin (a shallow clone lacks that commit)" in plan
 
     [answer] = apply_until_done(h, number)  # one bare apply: the groups in DAG order
     assert "Apply Error" not in answer and "Apply Failed" not in answer, answer[:6000]
-    for stack in STACKS:
+    for stack in STAGING:
         assert state(h, "staging", stack)["resources"], stack  # in the local cloud
     assert projects_in(answer)[0] == "staging-network"  # the first group applied first
     h.merge(number)
@@ -149,8 +150,8 @@ def test_a_one_stack_change_on_an_applied_environment_plans_one_stack_and_applie
 
     number = h.open_pull_request("staging-one-more", "staging: four tasks", one_more_task)
     plan = autoplan(h, number)
-    assert "6 projects, 1 with changes, 5 with no changes, 0 failed" in plan, plan[:6000]
-    assert plan.count("No changes. Your infrastructure matches the configuration.") == 5
+    assert "7 projects, 1 with changes, 6 with no changes, 0 failed" in plan, plan[:6000]
+    assert plan.count("No changes. Your infrastructure matches the configuration.") == 6
     before = state(h, "staging", "ecs")["serial"]
     applied = h.ask(number, "atlantis apply", "Ran Apply")  # bare: every pending plan, in DAG order, at once
     applied = applied[applied.index("Ran Apply"):]
@@ -264,8 +265,8 @@ def test_under_the_merge_checkout_strategy_unchanged_applied_stacks_are_not_plan
             c / "environments" / "staging.yaml", lambda d: d["app"].update(desired_count=8)))
         plan = autoplan(h, number)
         # the policy test applied network with other inputs than main's: planned; ecs changed: planned
-        assert re.search(r"6 projects, \d with changes, \d with no changes, 0 failed", plan), plan[:6000]
-        assert plan.count("(not planned: inputs unchanged since origin/main, and applied with them)") == 4, plan[:6000]
+        assert re.search(r"7 projects, \d with changes, \d with no changes, 0 failed", plan), plan[:6000]
+        assert plan.count("(not planned: inputs unchanged since origin/main, and applied with them)") == 5, plan[:6000]
         before = serial(h, "staging", "ecs")
         applied = h.ask(number, "atlantis apply", "Ran Apply")
         applied = applied[applied.index("Ran Apply"):]
