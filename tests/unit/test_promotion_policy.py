@@ -25,7 +25,9 @@ def problems(root) -> list[str]:
 def test_the_project_policy_loads():
     policy = load_policy(Project(REPO))
     assert policy.chain == ("dev", "staging", "prod") and policy.stack == "ecs"
-    assert [p.key for p in policy.promotable] == ["app.image_tag", "app.environment"]
+    assert [p.key for p in policy.promotable] == ["app.image_tag", "app.environment", "queue.visibility_timeout_seconds"]
+    assert [(p.read, p.output) for p in policy.promotable] == [
+        ("image_tag", None), ("container_environment", None), (None, "visibility_timeout_seconds")]  # a team stack's key
 
 
 def test_duplicate_keys_are_refused(project):
