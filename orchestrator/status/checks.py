@@ -232,7 +232,8 @@ def service_checks(outputs: dict[str, dict], source: Source) -> list[Check]:
                 parts.append(_target_health(source, service["target_group_arn"]))
         except SourceError as error:
             parts = [Check(name, BROKEN, f"could not read: {error}")]
-        worst = next(status for status in (BROKEN, WARNING, OK) if status in {part.status for part in parts} or status == OK)
+        found = {part.status for part in parts}
+        worst = BROKEN if BROKEN in found else WARNING if WARNING in found else OK
         detail = "; ".join([_route_of(service.get("route"))] + [part.detail for part in parts])
         checks.append(Check(f"service:{name}", worst, detail))
     return checks

@@ -356,3 +356,31 @@ def test_run_reads_outputs_through_the_core_and_exits_by_health(moto_world, monk
     assert broken == 1 and broken_doc["healthy"] is False
     assert [c["name"] for c in broken_doc["checks"] if c["status"] == "broken"] == ["vpc_link"]
     assert "path broken: vpc_link" in console.file.getvalue()
+
+
+class _ServicesSource:
+    """Two services: orders runs but its targets are unhealthy; the worker is gone."""
+
+    label = "fake"
+
+    def service(self, cluster, name):
+        from orchestrator.status.sources import Service
+        return Service("ACTIVE", 1, 1, 0) if name == "shop-orders" else None
+
+    def target_health(self, arn):
+        from orchestrator.status.sources import Target, TargetHealth
+        return TargetHealth((Target("10.0.1.5", "unhealthy", "Target.FailedHealthChecks", "502"),))
+
+
+def test_each_service_is_a_row_with_its_route_and_its_worst_part():
+    outputs = {"ecs": {"cluster_arn": "arn:aws:ecs:eu-west-1:1:cluster/shop", "services": {
+        "orders": {"service_name": "shop-orders", "target_group_arn": "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/shop-orders/1",
+                   "route": {"path_prefix": "/orders", "host": None, "priority": 10}},
+        "worker": {"service_name": "shop-worker", "target_group_arn": None, "route": None},
+    }}}
+    rows = {c.name: c for c in status.service_checks(outputs, _ServicesSource())}
+    assert rows["service:orders"].status == status.BROKEN  # running, but no healthy target
+    assert rows["service:orders"].detail.startswith("path /orders; shop-orders: running 1/1")
+    assert rows["service:worker"].status == status.BROKEN
+    assert rows["service:worker"].detail == "no route (a worker: nothing reaches it); service shop-worker not found in arn:aws:ecs:eu-west-1:1:cluster/shop"
+    assert status.service_checks({"ecs": {}}, _ServicesSource()) == []  # no services: no rows
