@@ -244,6 +244,7 @@ def deployed(project: Project, policy: Policy, source: str, provider: str, units
     try:
         with envlock.hold(workspaces.env_dir, source, "promote"):
             outputs = OutputsReader(workspaces).read(stack)
+            workspaces.ensure_initialised(stack)  # outputs of local state are read without Terraform; show needs it
             shown = workspaces.terraform(stack).show_json()
             team_outputs = {name: OutputsReader(workspaces).read(name) for name in team_stacks}
     except StackFailure as failure:

@@ -1,15 +1,35 @@
 """Stack outputs from state: what `output`, `status`, `promote` and every downstream stack read.
 
-Reading outputs needs an initialised working directory and ``terraform output -json``; it never
-needs the environment's secrets, so nothing here resolves them.
+A local state file is read directly: its ``outputs`` are what ``terraform output -json`` prints, and
+reading them costs no Terraform process (and no init). State in S3 (or a local file this code does
+not know: another format version, encrypted, half written) is read by ``terraform output -json`` in
+an initialised working directory. Neither needs the environment's secrets, so nothing here resolves them.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from orchestrator.run.workspace import Workspaces
 from orchestrator.terraform import engine
+
+STATE_FORMAT = 4  # the state file format of Terraform 0.12 and later (and OpenTofu's, unencrypted)
+
+
+def local_outputs(state_file: Path) -> dict | None:
+    """``terraform output -json`` of a local state file, read without Terraform: {} when the stack was
+    never applied (no file); None when Terraform must be asked (a format this code does not read)."""
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):  # unreadable, or being written by another process
+        return None
+    if not isinstance(state, dict) or state.get("version") != STATE_FORMAT or not isinstance(state.get("outputs", {}), dict):
+        return None
+    return {name: {"sensitive": bool(item.get("sensitive")), "type": item.get("type"), "value": item.get("value")}
+            for name, item in state.get("outputs", {}).items()}
 
 
 class OutputsReader:
@@ -26,9 +46,12 @@ class OutputsReader:
         with space.output_lock:
             partial = space.outputs is not None and not space.sensitive_outputs <= set(space.outputs)
             if space.outputs is None or (with_sensitive and partial):
-                self.workspaces.ensure_initialised(name)
-                result = self.workspaces.check(self.workspaces.terraform(name).output_json(), name)
-                raw = json.loads(result.stdout or "{}")
+                state_file = self.workspaces.local_state_file(name)
+                raw = local_outputs(state_file) if state_file is not None else None
+                if raw is None:
+                    self.workspaces.ensure_initialised(name)
+                    result = self.workspaces.check(self.workspaces.terraform(name).output_json(), name)
+                    raw = json.loads(result.stdout or "{}")
                 space.outputs = {key: item["value"] for key, item in raw.items()}
                 space.sensitive_outputs = {key for key, item in raw.items() if item.get("sensitive")}
             return space.outputs

@@ -171,6 +171,10 @@ class Workspaces:
         config.write_text(workdir.real_provider_cli_configuration(mirror))
         return config
 
+    def local_state_file(self, name: str) -> Path | None:
+        """The stack's state file when state is local, else None."""
+        return self.target.local_state_file(self.project, self.stacks[name].stack)
+
     def terraform(self, name: str) -> engine.Terraform:
         space = self.stacks[name]
         environ = {**self.environ, **space.secret_environ}

@@ -137,11 +137,14 @@ class Target:
         name = self.env.name + (".local" if self.rehearsal_of_cloud_environment else "")
         return f"{self.env.config.backend.key_prefix}/{name}/{stack.name}.tfstate"
 
+    def local_state_file(self, project: Project, stack: Stack) -> Path | None:
+        """The stack's state file when state is local (None: it is kept in S3)."""
+        return self.env_dir(project) / "state" / f"{stack.name}.tfstate" if self.state == "local" else None
+
     def backend_block(self, project: Project, stack: Stack) -> tuple[str, Path | None]:
         """The backend block, and the state file when state is local."""
         backend = self.env.config.backend
-        if self.state == "local":
-            path = self.env_dir(project) / "state" / f"{stack.name}.tfstate"
+        if path := self.local_state_file(project, stack):
             return f'terraform {{\n  backend "local" {{\n    path = {hcl.string(str(path))}\n  }}\n}}\n', path
         settings = {
             "bucket": backend.bucket,

@@ -8,9 +8,12 @@ module's versions.tf says the same (tests/unit/test_versions.py keeps them toget
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 MINIMUM = {"Terraform": (1, 11, 0), "OpenTofu": (1, 10, 0)}
 REQUIRED_VERSION = ">= 1.11"  # the modules' required_version (Terraform's floor; OpenTofu reads it too)
@@ -43,22 +46,55 @@ def parse(first_line: str) -> Version | None:
     return Version(match.group(1), tuple(int(part) for part in match.groups()[1:]))
 
 
-_probed: dict[tuple[str, int], Version | None] = {}
+_probed: dict[str, Version | None] = {}
+KNOWN_LIMIT = 32
+
+
+def _known_file() -> Path:
+    """First lines of ``version`` already asked, by binary: a run need not start a process to ask again."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "orchestrator" / "terraform-versions.json"
+
+
+def _known() -> dict[str, str]:
+    try:
+        known = json.loads(_known_file().read_text())
+        return known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember(key: str, first_line: str) -> None:
+    known = {k: v for k, v in _known().items() if k != key}
+    known = dict(list(known.items())[-(KNOWN_LIMIT - 1):] + [(key, first_line)])  # the latest binaries only
+    path = _known_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(known, indent=1))
+        temporary.replace(path)
+    except OSError:
+        pass  # a cache only: the next run asks the binary again
 
 
 def probe(path: str, environ: dict[str, str] | None = None) -> Version | None:
-    """The version a binary reports (None: it does not say), asked once per binary and modification time."""
-    import os
-
+    """The version a binary reports (None: it does not say), asked once per binary: its real path,
+    size and modification time (kept across runs, so a run starts no ``version`` process)."""
     try:
-        key = (path, os.stat(path).st_mtime_ns)
+        stat = os.stat(path)
     except OSError:
         return None
+    key = f"{os.path.realpath(path)} {stat.st_size} {stat.st_mtime_ns}"
     if key not in _probed:
-        try:
-            done = subprocess.run([path, "version"], capture_output=True, text=True, timeout=60,
-                                  env={**(environ or os.environ), "CHECKPOINT_DISABLE": "1"}, stdin=subprocess.DEVNULL)
-            _probed[key] = parse(done.stdout.splitlines()[0] if done.stdout else "")
-        except (OSError, subprocess.SubprocessError):
-            _probed[key] = None
+        first_line = _known().get(key)
+        if first_line is None:
+            try:
+                done = subprocess.run([path, "version"], capture_output=True, text=True, timeout=60,
+                                      env={**(environ or os.environ), "CHECKPOINT_DISABLE": "1"}, stdin=subprocess.DEVNULL)
+            except (OSError, subprocess.SubprocessError):
+                _probed[key] = None
+                return None
+            first_line = done.stdout.splitlines()[0] if done.stdout else ""
+            if done.returncode == 0:
+                _remember(key, first_line)
+        _probed[key] = parse(first_line)
     return _probed[key]

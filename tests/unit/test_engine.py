@@ -130,3 +130,21 @@ def test_each_command_line_as_python_terraform_builds_it():
     assert engine.show_json_command(Path("plan.tfplan")).argv() == ["terraform", "show", "-no-color", "-json", "plan.tfplan"]
     assert engine.show_json_command().argv() == ["terraform", "show", "-no-color", "-json"]
     assert engine.output_json_command().argv() == ["terraform", "output", "-no-color", "-json"]
+
+
+def test_a_binarys_version_is_asked_once_and_remembered_across_runs(tmp_path, monkeypatch):
+    from orchestrator.terraform import versions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    asked = tmp_path / "asked"
+    binary = tmp_path / "stand-in"  # a script that answers as Terraform would
+    binary.write_text(f"#!/bin/sh\necho x >> {asked}\necho 'Terraform v1.15.5'\n")
+    binary.chmod(0o755)
+    monkeypatch.setattr(versions, "_probed", {})
+    assert str(versions.probe(str(binary))) == "Terraform 1.15.5"
+    monkeypatch.setattr(versions, "_probed", {})  # a new run: only the file remembers
+    assert str(versions.probe(str(binary))) == "Terraform 1.15.5"
+    assert asked.read_text().count("x") == 1
+    binary.write_text(f"#!/bin/sh\necho x >> {asked}\necho 'Terraform v1.10.5'\n")  # another binary in its place
+    assert str(versions.probe(str(binary))) == "Terraform 1.10.5"
+    assert asked.read_text().count("x") == 2
