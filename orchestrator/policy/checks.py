@@ -1,8 +1,12 @@
 """Policy checks of each stack's plan: checkov's own checks plus the project's (``policies/checkov/``).
 
-A run that checks policies keeps one checkov worker process (``checkov_worker.py``) for all its
-stacks: it is started when the run starts, so checkov's import overlaps Terraform's work, and each
+A run that checks policies asks one checkov worker (``checkov_worker.py``) for all its stacks: it is
+reached (or started) when the run starts, so checkov's import overlaps Terraform's work, and each
 stack's plan JSON (the rendered values, not the module's defaults) is checked as soon as it exists.
+The worker stays warm between runs (``ORCHESTRATOR_POLICY_WORKER_IDLE`` seconds, 300 by default) on
+a Unix socket in a private folder of the user, one per checkov, worker and policies: the next run
+does not import checkov again. ``ORCHESTRATOR_POLICY_WORKER_IDLE=0`` gives each run a worker of its
+own that ends with it.
 Answers are cached by what was checked (the plan without its timestamp, the stack's Terraform files,
 the policies and the pinned checkov version), so a re-plan that changes nothing checks nothing again
 and does not wait for the worker.
@@ -13,10 +17,14 @@ check listed there is reported as accepted, with the reason, and does not fail t
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import socket
 import subprocess
+import tempfile
 import threading
 import time
 import zipfile
@@ -29,6 +37,39 @@ from orchestrator.tools import layout, pypi
 TOOL = "checkov"
 WORKER = Path(__file__).with_name("checkov_worker.py")
 START_TIMEOUT_SECONDS = 180
+IDLE_VARIABLE = "ORCHESTRATOR_POLICY_WORKER_IDLE"
+DEFAULT_IDLE_SECONDS = 300
+SOCKET_PATH_LIMIT = 100  # sun_path holds 108 bytes on Linux (104 on macOS)
+IMPORT_TIME_VARIABLES = ("CKV_", "CHECKOV_", "BC_", "PRISMA_")  # read by checkov when it is imported
+
+
+def idle_seconds() -> float:
+    """How long a warm worker waits for the next run (0: no warm worker, each run has its own)."""
+    try:
+        return max(0.0, float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE_SECONDS)))
+    except ValueError:
+        return float(DEFAULT_IDLE_SECONDS)
+
+
+def runtime_dir() -> Path | None:
+    """The user's private folder for warm workers' sockets (None: none can be made safely)."""
+    path = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"orchestrator-{os.getuid()}"
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        status = path.stat()
+    except OSError:
+        return None
+    return path if status.st_uid == os.getuid() and not status.st_mode & 0o077 else None
+
+
+def _connect(path: Path) -> socket.socket | None:
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(str(path))
+        return connection
+    except OSError:
+        connection.close()
+        return None
 
 
 class PolicyError(OrchestratorError):
@@ -112,6 +153,16 @@ def _digest_files(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def policies_digest(policy_dirs: list[Path]) -> str:
+    """What the answers depend on besides the plan: the policy files (by their place in their folder,
+    wherever the project is) and the worker that asks checkov."""
+    digest = hashlib.sha256(WORKER.read_bytes())
+    for folder in policy_dirs:
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def plan_digest(plan_json: Path) -> str:
     """What the plan says, without when it was said (``timestamp``) and in a stable order (Terraform
     lists ``relevant_attributes`` in a different order from one plan of the same change to the next)."""
@@ -152,22 +203,25 @@ def answer_key(state: dict, inputs: str, module: str, pin: str | None, destroy: 
 class PolicyChecker:
     """One checkov worker for a run; ``check`` may be called from several stacks' threads."""
 
-    def __init__(self, policy_dirs: list[Path], accept: dict[str, str], note=None):
+    def __init__(self, policy_dirs: list[Path], accept: dict[str, str], note=None, idle: float | None = None):
         self.policy_dirs = [d for d in policy_dirs if d.is_dir()]
         self.accept = dict(accept)
         self.note = note or (lambda text: None)
-        self._process: subprocess.Popen | None = None
+        self.idle_seconds = idle_seconds() if idle is None else idle
+        self._process: subprocess.Popen | None = None  # the run's own worker
+        self._connection: socket.socket | None = None  # or the connection to a warm one
+        self._reader = self._writer = None
         self._version = ""
         self.custom: list[str] = []
         self._error: str | None = None
         self._lock = threading.Lock()
         self._started = threading.Event()
         self._starting = False
-        self._policies = _digest_files([p for d in self.policy_dirs for p in d.rglob("*.py")])
+        self._policies = policies_digest(self.policy_dirs)
 
     # The worker ---------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the worker in the background (idempotent); ``check`` waits for it."""
+        """Reach or start the worker in the background (idempotent); ``check`` waits for it."""
         with self._lock:
             if self._starting:
                 return
@@ -182,18 +236,8 @@ class PolicyChecker:
                 self.note(f"installing {item.requirement} for the policy checks into {pypi.directory(item)} (once, about a minute)")
                 pypi.install(TOOL)
                 command = pypi.command(TOOL)
-            python = command[0]
-            self._process = subprocess.Popen(
-                [python, str(WORKER), *map(str, self.policy_dirs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, text=True, bufsize=1, start_new_session=True,
-            )
-            try:
-                # Below Terraform's priority: importing checkov takes seconds of CPU, which must not slow
-                # the stacks' Terraform commands (the critical path), above all when answers are cached.
-                os.setpriority(os.PRIO_PROCESS, self._process.pid, 10)
-            except (AttributeError, OSError):
-                pass
-            hello = json.loads(self._process.stdout.readline() or '{"ready": false, "error": "the worker exited"}')
+            path = self.socket_path(command[0])
+            hello = self._reach_warm(command[0], path) if path is not None else self._start_own(command[0])
             if not hello.get("ready"):
                 raise PolicyError(f"checkov did not start: {hello.get('error')}")
             self._version, self.custom = hello["checkov"], hello.get("custom", [])
@@ -209,9 +253,75 @@ class PolicyChecker:
         finally:
             self._started.set()
 
+    def socket_path(self, python: str) -> Path | None:
+        """The warm worker's socket for this checkov, worker and policies (None: each run has its own)."""
+        if self.idle_seconds <= 0 or (folder := runtime_dir()) is None:
+            return None
+        settings = sorted((k, v) for k, v in os.environ.items() if k.startswith(IMPORT_TIME_VARIABLES))
+        key = hashlib.sha256(json.dumps([python, self.version(), self._policies, settings]).encode()).hexdigest()[:24]
+        path = folder / f"checkov-{key}.sock"
+        return path if len(str(path)) <= SOCKET_PATH_LIMIT else None
+
+    def _spawn(self, argv: list[str], **options) -> subprocess.Popen:
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+                                   start_new_session=True, **options)
+        try:
+            # Below Terraform's priority: importing checkov takes seconds of CPU, which must not slow
+            # the stacks' Terraform commands (the critical path), above all when answers are cached.
+            os.setpriority(os.PRIO_PROCESS, process.pid, 10)
+        except (AttributeError, OSError):
+            pass
+        return process
+
+    def _start_own(self, python: str) -> dict:
+        """A worker for this run alone, on its stdin and stdout; it ends with ``close``."""
+        self._process = self._spawn([python, str(WORKER), *map(str, self.policy_dirs)], stdin=subprocess.PIPE)
+        self._reader, self._writer = self._process.stdout, self._process.stdin
+        return json.loads(self._process.stdout.readline() or '{"ready": false, "error": "the worker exited"}')
+
+    def _reach_warm(self, python: str, path: Path) -> dict:
+        """Connect to the warm worker at ``path``, starting it when none answers there (one run starts
+        it; the others wait on its lock file, then connect)."""
+        for _attempt in range(3):
+            connection = _connect(path)
+            if connection is None:
+                with open(path.with_suffix(".lock"), "a") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)
+                    connection = _connect(path)
+                    if connection is None:
+                        path.unlink(missing_ok=True)  # left by a worker that was killed
+                        self.note("starting a warm policy worker (checkov is imported once, then kept "
+                                  f"{self.idle_seconds:.0f} s after the last run: {IDLE_VARIABLE})")
+                        server = self._spawn([python, str(WORKER), "--serve", str(path), str(self.idle_seconds),
+                                              *map(str, self.policy_dirs)], stdin=subprocess.DEVNULL)
+                        started = json.loads(server.stdout.readline() or '{"ready": false, "error": "the worker exited"}')
+                        server.stdout.close()
+                        if not started.get("ready"):
+                            return started
+                        connection = _connect(path)
+            if connection is None:
+                continue
+            self._connection = connection
+            self._reader = connection.makefile("r", encoding="utf-8")
+            self._writer = connection.makefile("w", encoding="utf-8")
+            try:
+                line = self._reader.readline()
+            except OSError:  # reset: the worker was leaving (or was killed) as this run came
+                line = ""
+            if line:
+                return json.loads(line)
+            connection.close()  # and start another
+        return {"ready": False, "error": f"no warm worker answered at {path}"}
+
     def close(self) -> None:
-        """Stop the worker now: every answer is already read (and cached), and a worker that was never
-        asked (every answer from the cache) may still be importing checkov; waiting for it cost ~1 s."""
+        """This run is done with the worker: a run's own worker is stopped now (every answer is already
+        read and cached, and one never asked may still be importing checkov: waiting for it cost ~1 s);
+        a warm worker is left for the next run. A thread waiting for an answer gets none at once."""
+        connection = self._connection
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
         process = self._process
         if process is not None and process.poll() is None:
             process.terminate()
@@ -287,12 +397,14 @@ class PolicyChecker:
         if not self._started.wait(START_TIMEOUT_SECONDS) or self._error:
             raise PolicyError(self._error or f"checkov did not start within {START_TIMEOUT_SECONDS} s")
         with self._lock:
-            process = self._process
-            if process.poll() is not None:
-                raise PolicyError(f"the checkov worker exited (status {process.returncode})")
-            process.stdin.write(json.dumps({"plan": str(plan_json), "source": str(source)}) + "\n")
-            process.stdin.flush()
-            line = process.stdout.readline()
+            if self._process is not None and self._process.poll() is not None:
+                raise PolicyError(f"the checkov worker exited (status {self._process.returncode})")
+            try:
+                self._writer.write(json.dumps({"plan": str(plan_json), "source": str(source), "environ": dict(os.environ)}) + "\n")
+                self._writer.flush()
+                line = self._reader.readline()
+            except (OSError, ValueError):  # closed by an interrupt, or the worker went away
+                line = ""
         if not line:
             raise PolicyError("the checkov worker exited while checking a plan")
         answer = json.loads(line)

@@ -8,11 +8,16 @@ or by the first run that checks policies); without it and without PyPI these tes
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, processes_running
 from orchestrator.policy.checks import PolicyChecker
 from orchestrator.tools import pypi
 
@@ -115,7 +120,7 @@ def test_the_worker_runs_below_terraform_and_is_stopped_at_once_even_mid_import(
     import os
     import time
 
-    worker = PolicyChecker([REPO / "policies" / "checkov"], {})
+    worker = PolicyChecker([REPO / "policies" / "checkov"], {}, idle=0)  # the run's own worker
     worker.start()
     deadline = time.monotonic() + 60
     while worker._process is None and time.monotonic() < deadline:
@@ -129,3 +134,80 @@ def test_the_worker_runs_below_terraform_and_is_stopped_at_once_even_mid_import(
     started = time.monotonic()
     worker.close()  # while checkov is still being imported: never asked anything
     assert process.poll() is not None and time.monotonic() - started < 3
+
+
+@pytest.fixture
+def runtime(monkeypatch):
+    """A private runtime folder for warm workers' sockets (short: a socket path holds ~100 bytes)."""
+    try:
+        pypi.install("checkov")
+    except pypi.InstallError as error:
+        pytest.skip(f"checkov cannot be installed here: {error}")
+    folder = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    yield folder
+    for pid in warm_workers(folder):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def warm_workers(folder: Path) -> list[int]:
+    return processes_running(f"{folder}/orchestrator-")
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def unique_plan(tmp_path: Path, name: str, internal: bool) -> tuple[Path, Path]:
+    """A plan no earlier test has checked (its answer is not in the cache): checkov must be asked."""
+    (tmp_path / name).mkdir()
+    return plan_of(tmp_path / name, "aws_lb", {"internal": internal, "name": f"{tmp_path}-{name}"})
+
+
+def test_a_warm_worker_serves_the_next_run_then_leaves_when_idle(runtime, tmp_path):
+    """The second run asks the worker the first one started (no second import of checkov); with no
+    run for the idle time it exits and removes its socket."""
+    first = PolicyChecker([REPO / "policies" / "checkov"], {}, idle=4)
+    result = first.check(*unique_plan(tmp_path, "one", internal=False))
+    assert "ORCH_AWS_1" in {f.check_id for f in result.failed} and not result.cached
+    first.close()
+    started = warm_workers(runtime)
+    assert len(started) == 1  # still there for the next run
+    assert os.getpriority(os.PRIO_PROCESS, started[0]) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+
+    second = PolicyChecker([REPO / "policies" / "checkov"], {}, idle=4)
+    began = time.monotonic()
+    result = second.check(*unique_plan(tmp_path, "two", internal=True))
+    assert "ORCH_AWS_1" not in {f.check_id for f in result.failed} and not result.cached
+    assert time.monotonic() - began < 1.0  # no import of checkov
+    assert warm_workers(runtime) == started
+    second.close()
+
+    assert wait_until(lambda: not warm_workers(runtime), 15)
+    assert not list(runtime.rglob("*.sock"))
+
+
+def test_a_killed_warm_worker_is_replaced_and_other_policies_get_their_own(runtime, tmp_path):
+    checker = PolicyChecker([REPO / "policies" / "checkov"], {}, idle=60)
+    checker.check(*unique_plan(tmp_path, "one", internal=True))
+    checker.close()
+    [killed] = warm_workers(runtime)
+    os.kill(killed, signal.SIGKILL)
+    assert wait_until(lambda: not warm_workers(runtime), 10) and list(runtime.rglob("*.sock"))  # its socket is left
+
+    again = PolicyChecker([REPO / "policies" / "checkov"], {}, idle=60)
+    assert again.check(*unique_plan(tmp_path, "two", internal=True)).passed
+    again.close()
+    assert len(warm_workers(runtime)) == 1 and warm_workers(runtime) != [killed]
+
+    other = tmp_path / "policies"
+    shutil.copytree(REPO / "policies" / "checkov", other)
+    python = pypi.command("checkov")[0]
+    assert PolicyChecker([other], {}, idle=60).socket_path(python) == again.socket_path(python)  # same policies
+    (other / "extra.py").write_text("# a changed policy set\n")
+    assert PolicyChecker([other], {}, idle=60).socket_path(python) != again.socket_path(python)
+    assert PolicyChecker([other], {}, idle=0).socket_path(python) is None  # ORCHESTRATOR_POLICY_WORKER_IDLE=0
