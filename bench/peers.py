@@ -24,7 +24,8 @@ terraform-provider-aws``) against moto instead, each against a moto server of it
 orchestrator as ``--provider moto``, the Terragrunt tree with the same provider block (endpoints),
 the same override of moto's gaps, and a CLI configuration installing the same provider build.
 
-    python bench/peers.py [--repeat 3] [--env local] [--provider local|moto] [--policy] [--parallelism N] [--keep DIR] [--json FILE]
+    python bench/peers.py [--repeat 3] [--env local] [--provider local|moto] [--policy [--policy-worker warm|cold]]
+                          [--parallelism N] [--keep DIR] [--json FILE]
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -195,7 +197,7 @@ def stack_of(call: dict, stacks: list[str]) -> str:
 
 class Runner:
     def __init__(self, work: Path, terragrunt: str, terraform: str, env_name: str, parallelism: int | None,
-                 provider: str = "local"):
+                 provider: str = "local", policy_worker: dict[str, str] | None = None):
         self.work = work
         self.env_name = env_name
         self.provider = provider
@@ -210,7 +212,7 @@ class Runner:
         self.parallelism = parallelism
         base = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "TG_", "TERRAGRUNT_"))}
         base.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0")
-        self.orch_env = dict(base, TERRAFORM_BIN=str(self.wrapper), ORCHESTRATOR_ROOT=str(self.orch_root))
+        self.orch_env = dict(base, TERRAFORM_BIN=str(self.wrapper), ORCHESTRATOR_ROOT=str(self.orch_root), **(policy_worker or {}))
         self.servers: list[Project] = []
         self.moto_endpoint = None
         if provider == "moto":
@@ -352,6 +354,16 @@ SCENARIOS = [
 ]
 
 
+def stop_workers(runtime: Path) -> None:
+    """The bench's warm checkov worker ends with the bench (it removes its socket on SIGTERM)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(runtime).encode() in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGTERM)
+        except OSError:
+            continue
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="local")
@@ -363,6 +375,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="the whole sequence, each time in fresh copies (default 3)")
     parser.add_argument("--provider", choices=("local", "moto"), default="local",
                         help="local: the built-in provider (default); moto: the real provider built here, against moto")
+    parser.add_argument("--policy-worker", choices=("warm", "cold"), default="warm",
+                        help="warm: the checkov worker stays up between the bench's runs, as between a user's (the "
+                             "bench's first run starts it); cold: each run imports checkov (ORCHESTRATOR_POLICY_WORKER_IDLE=0)")
     args = parser.parse_args()
 
     from orchestrator.terraform import engine
@@ -384,11 +399,18 @@ def main() -> None:
     print(f"work: {work}\nterraform: {terraform} ({info['terraform']})\nterragrunt: {terragrunt} ({info['terragrunt']})\n"
           f"python {info['python']}, {info['cpus']} CPUs; provider {args.provider}; policy checks {'on' if args.policy else 'off'}; "
           f"parallelism {args.parallelism or 'each tool default'}; {args.repeat} repeat(s)", flush=True)
+    # The bench's own folder for the warm checkov worker: no worker of another project or run answers here.
+    runtime = work / "runtime"
+    runtime.mkdir(mode=0o700)
+    policy_worker = {"XDG_RUNTIME_DIR": str(runtime), **({"ORCHESTRATOR_POLICY_WORKER_IDLE": "0"} if args.policy_worker == "cold" else {})}
+    if args.policy:
+        print(f"policy worker {args.policy_worker}" + (" (kept between runs; the first run starts it)" if args.policy_worker == "warm"
+                                                     else " (each run imports checkov)"), flush=True)
     runs = []  # per repeat: [(label, orch, tg)]
     for repeat in range(args.repeat):
         folder = work / f"run{repeat + 1}"
         prepare_copies(folder, args.env, args.policy)
-        runner = Runner(folder, terragrunt, terraform, args.env, args.parallelism, args.provider)
+        runner = Runner(folder, terragrunt, terraform, args.env, args.parallelism, args.provider, policy_worker)
         if runner.moto_endpoint:
             generate_tree(runner.tg_root, args.env, moto_endpoint=runner.moto_endpoint)
         rows = []
@@ -448,8 +470,9 @@ def main() -> None:
             print(f"  {label} - {tool}")
             for line in timeline(result, stacks):
                 print(f"    {line}")
+    stop_workers(runtime)
     if args.json:
-        args.json.write_text(json.dumps({"versions": info, "policy": args.policy,
+        args.json.write_text(json.dumps({"versions": info, "policy": args.policy, "policy_worker": args.policy_worker,
                                          "runs": [[{"scenario": label, "orchestrator": o, "terragrunt": t} for label, o, t in rows] for rows in runs]},
                                         indent=2))
     if temporary:

@@ -19,12 +19,19 @@ STATE_FORMAT = 4  # the state file format of Terraform 0.12 and later (and OpenT
 
 def local_outputs(state_file: Path) -> dict | None:
     """``terraform output -json`` of a local state file, read without Terraform: {} when the stack was
-    never applied (no file); None when Terraform must be asked (a format this code does not read)."""
+    never applied (no file, or the empty file a plan creates to lock it); None when Terraform must be
+    asked (a format this code does not read, a file half written)."""
     try:
-        state = json.loads(state_file.read_text(encoding="utf-8"))
+        text = state_file.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError):  # unreadable, or being written by another process
+    except OSError:
+        return None
+    if not text.strip():  # created empty by a Terraform command holding the state's lock: no state yet
+        return {}
+    try:
+        state = json.loads(text)
+    except ValueError:  # being written by another process
         return None
     if not isinstance(state, dict) or state.get("version") != STATE_FORMAT or not isinstance(state.get("outputs", {}), dict):
         return None

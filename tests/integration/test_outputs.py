@@ -72,6 +72,9 @@ def test_local_state_is_read_without_a_terraform_process_and_as_terraform_reads_
 
 def test_a_state_file_this_code_does_not_read_is_left_to_terraform(tmp_path):
     assert local_outputs(tmp_path / "never-applied.tfstate") == {}
+    locked = tmp_path / "locked.tfstate"  # what a plan of a never-applied stack leaves while it runs
+    locked.write_text("")
+    assert local_outputs(locked) == {}
     half_written = tmp_path / "half.tfstate"
     half_written.write_text('{"version": 4, "outputs": {')
     assert local_outputs(half_written) is None
