@@ -31,7 +31,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.config.errors import OrchestratorError
+from orchestrator.config.errors import InputError, OrchestratorError, Problem
 from orchestrator.tools import layout, pypi
 
 TOOL = "checkov"
@@ -45,10 +45,15 @@ IMPORT_TIME_VARIABLES = ("CKV_", "CHECKOV_", "BC_", "PRISMA_")  # read by checko
 
 def idle_seconds() -> float:
     """How long a warm worker waits for the next run (0: no warm worker, each run has its own)."""
+    given = os.environ.get(IDLE_VARIABLE, str(DEFAULT_IDLE_SECONDS))
     try:
-        return max(0.0, float(os.environ.get(IDLE_VARIABLE, DEFAULT_IDLE_SECONDS)))
+        seconds = float(given)
     except ValueError:
-        return float(DEFAULT_IDLE_SECONDS)
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise InputError([Problem(IDLE_VARIABLE, given, "give the seconds a warm policy worker waits for the next run "
+                                  f"(a number, {DEFAULT_IDLE_SECONDS} by default; 0: each run has a worker of its own)")])
+    return seconds
 
 
 def runtime_dir() -> Path | None:

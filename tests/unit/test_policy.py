@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -110,3 +111,26 @@ def test_the_pr_comment_shows_the_policy_checks_as_atlantis_shows_its_policy_che
 def test_findings_report_only_what_is_known():
     assert Finding("CKV_AWS_2", "HTTPS", "aws_lb_listener.this").report() == {
         "check_id": "CKV_AWS_2", "check_name": "HTTPS", "resource": "aws_lb_listener.this"}
+
+
+def test_the_warm_workers_idle_time_must_be_a_number_of_seconds(monkeypatch):
+    from orchestrator.policy.checks import idle_seconds
+
+    monkeypatch.setenv("ORCHESTRATOR_POLICY_WORKER_IDLE", "0")
+    assert idle_seconds() == 0
+    monkeypatch.delenv("ORCHESTRATOR_POLICY_WORKER_IDLE")
+    assert idle_seconds() == 300
+    for bad in ("five minutes", "-1", "inf", "nan"):
+        monkeypatch.setenv("ORCHESTRATOR_POLICY_WORKER_IDLE", bad)
+        with pytest.raises(InputError) as raised:
+            idle_seconds()
+        assert "ORCHESTRATOR_POLICY_WORKER_IDLE" in str(raised.value.problems[0]) and bad in str(raised.value.problems[0])
+
+
+def test_a_runtime_folder_others_may_read_or_that_another_user_owns_is_not_used(tmp_path, monkeypatch):
+    from orchestrator.policy.checks import runtime_dir
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    assert runtime_dir() == tmp_path / f"orchestrator-{os.getuid()}"
+    (tmp_path / f"orchestrator-{os.getuid()}").chmod(0o755)
+    assert runtime_dir() is None  # each run then has a worker of its own
