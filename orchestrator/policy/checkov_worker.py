@@ -14,10 +14,12 @@ import checkov again. It exits after IDLE_SECONDS without a connection, and remo
 Protocol, one JSON document per line. First the worker says ``{"ready": true, "checkov": VERSION,
 "custom": [IDS]}`` (the checks loaded from POLICY_DIRs) or ``{"ready": false, "error": ...}`` (a
 warm worker says it on its stdout once, when it listens, and again to each connection). Then for
-each request ``{"plan": PLAN_JSON, "source": DIR, "environ": {...}}`` it answers ``{"passed": [...],
-"failed": [...], "skipped": [...]}`` or ``{"error": ...}``; each item is a finding ``{check_id,
-check_name, resource, file, guideline, reason}``. ``environ`` is the asking run's environment, which
-the project's policies see while they check its plan. ``source`` is the Terraform configuration the
+each request ``{"plan": PLAN_JSON, "source": DIR, "environ": {...}, "cwd": DIR}`` it answers
+``{"passed": [...], "failed": [...], "skipped": [...]}`` or ``{"error": ...}``; each item is a finding
+``{check_id, check_name, resource, file, guideline, reason}``. ``environ`` and ``cwd`` are the asking
+run's environment and folder, which checkov and the project's policies see while they check its
+plan (a warm worker itself lives in its socket's folder: the folder of the run that started it may
+be gone by the next run). ``source`` is the Terraform configuration the
 plan was made from: its ``#checkov:skip=ID:reason`` comments turn a failed check of that resource
 into a skipped one, as ``checkov --repo-root-for-plan-enrichment`` does (read only when the plan
 fails a check: skip comments change nothing else).
@@ -73,12 +75,14 @@ def answer(line: str) -> str:
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.plan_runner import Runner
 
-    environ = dict(os.environ)
+    environ, home = dict(os.environ), os.getcwd()
     try:
         request = json.loads(line)
         if isinstance(request.get("environ"), dict):
             os.environ.clear()
             os.environ.update(request["environ"])
+        if request.get("cwd"):
+            os.chdir(request["cwd"])
         runner_filter = RunnerFilter(framework=["terraform_plan"], show_progress_bar=False)
         report = Runner().run(root_folder=None, files=[request["plan"]], runner_filter=runner_filter)
         report = report[0] if isinstance(report, list) else report
@@ -100,6 +104,7 @@ def answer(line: str) -> str:
     finally:
         os.environ.clear()
         os.environ.update(environ)
+        os.chdir(home)
         sys.stdout = io.StringIO()
     return json.dumps(document, default=str)
 

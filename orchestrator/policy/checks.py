@@ -298,7 +298,7 @@ class PolicyChecker:
                         self.note("starting a warm policy worker (checkov is imported once, then kept "
                                   f"{self.idle_seconds:.0f} s after the last run: {IDLE_VARIABLE})")
                         server = self._spawn([python, str(WORKER), "--serve", str(path), str(self.idle_seconds),
-                                              *map(str, self.policy_dirs)], stdin=subprocess.DEVNULL)
+                                              *map(str, self.policy_dirs)], stdin=subprocess.DEVNULL, cwd=path.parent)
                         started = json.loads(server.stdout.readline() or '{"ready": false, "error": "the worker exited"}')
                         server.stdout.close()
                         if not started.get("ready"):
@@ -405,7 +405,8 @@ class PolicyChecker:
             if self._process is not None and self._process.poll() is not None:
                 raise PolicyError(f"the checkov worker exited (status {self._process.returncode})")
             try:
-                self._writer.write(json.dumps({"plan": str(plan_json), "source": str(source), "environ": dict(os.environ)}) + "\n")
+                request = {"plan": str(plan_json), "source": str(source), "environ": dict(os.environ), "cwd": os.getcwd()}
+                self._writer.write(json.dumps(request) + "\n")
                 self._writer.flush()
                 line = self._reader.readline()
             except (OSError, ValueError):  # closed by an interrupt, or the worker went away

@@ -211,3 +211,22 @@ def test_a_killed_warm_worker_is_replaced_and_other_policies_get_their_own(runti
     (other / "extra.py").write_text("# a changed policy set\n")
     assert PolicyChecker([other], {}, idle=60).socket_path(python) != again.socket_path(python)
     assert PolicyChecker([other], {}, idle=0).socket_path(python) is None  # ORCHESTRATOR_POLICY_WORKER_IDLE=0
+
+
+def test_a_warm_worker_outlives_the_folder_of_the_run_that_started_it(runtime, tmp_path, monkeypatch):
+    """The run that started the worker ran in a folder that is gone now (a CI checkout, a test's copy):
+    the next run's checks still work."""
+    first_folder = tmp_path / "first-checkout"
+    first_folder.mkdir()
+    monkeypatch.chdir(first_folder)
+    first = PolicyChecker([REPO / "policies" / "checkov"], {}, idle=60)
+    first.check(*unique_plan(tmp_path, "one", internal=True))
+    first.close()
+    monkeypatch.chdir(tmp_path)
+    shutil.rmtree(first_folder)
+
+    second = PolicyChecker([REPO / "policies" / "checkov"], {}, idle=60)
+    result = second.check(*unique_plan(tmp_path, "two", internal=False))
+    second.close()
+    assert "ORCH_AWS_1" in {f.check_id for f in result.failed}
+    assert len(warm_workers(runtime)) == 1
