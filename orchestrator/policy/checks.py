@@ -24,7 +24,6 @@ import json
 import os
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import zipfile
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.config.errors import InputError, OrchestratorError, Problem
+from orchestrator.runtime import runtime_dir
 from orchestrator.tools import layout, pypi
 
 TOOL = "checkov"
@@ -54,17 +54,6 @@ def idle_seconds() -> float:
         raise InputError([Problem(IDLE_VARIABLE, given, "give the seconds a warm policy worker waits for the next run "
                                   f"(a number, {DEFAULT_IDLE_SECONDS} by default; 0: each run has a worker of its own)")])
     return seconds
-
-
-def runtime_dir() -> Path | None:
-    """The user's private folder for warm workers' sockets (None: none can be made safely)."""
-    path = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"orchestrator-{os.getuid()}"
-    try:
-        path.mkdir(mode=0o700, exist_ok=True)
-        status = path.stat()
-    except OSError:
-        return None
-    return path if status.st_uid == os.getuid() and not status.st_mode & 0o077 else None
 
 
 def _connect(path: Path) -> socket.socket | None:

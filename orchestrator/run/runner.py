@@ -174,6 +174,8 @@ class Runner:
             self.aside_errors[name] = str(failure)
         except Exception as error:  # noqa: BLE001 - a bug must still leave a readable summary
             self.aside_errors[name] = f"internal error: {error!r}"
+        finally:
+            self.workspaces.release(name)
 
     def wait_for_checks(self) -> None:
         """Every answer before the run reports (plan-only runs check aside)."""
@@ -387,6 +389,8 @@ class Runner:
         except Exception as error:  # a bug must still leave a readable summary
             result.status, result.error = "failed", f"internal error: {error!r}\n{traceback.format_exc(limit=3)}"
         finally:
+            if not any(aside == name for aside, _ in self.checks_aside or []):
+                self.workspaces.release(name)  # else when its checks are done (``_aside``)
             space = self.workspaces[name]
             result.seconds = time.monotonic() - started
             result.terraform_seconds = space.terraform_seconds

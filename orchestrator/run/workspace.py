@@ -25,7 +25,7 @@ from orchestrator.local_provider import pool
 from orchestrator.local_cloud import moto_server
 from orchestrator.run import bootstrap, lock
 from orchestrator.run.types import StackFailure
-from orchestrator.terraform import bundled, engine, workdir
+from orchestrator.terraform import bundled, engine, real_provider_pool, workdir
 from orchestrator.terraform.target import Target
 
 
@@ -90,7 +90,8 @@ class Workspaces:
         self.env_dir = self.target.env_dir(project)
         self.stacks = {name: StackWorkspace(stack) for name, stack in graph.stacks.items()}
         self._setup_lock = threading.Lock()
-        self.provider_pool: pool.ProviderPool | None = None  # the built-in provider's processes, when used
+        # the provider's processes reattached by Terraform's commands (the built-in one's, or the real one's)
+        self.provider_pool: pool.ProviderPool | real_provider_pool.RealProviderPool | None = None
 
     def __getitem__(self, name: str) -> StackWorkspace:
         return self.stacks[name]
@@ -136,6 +137,9 @@ class Workspaces:
                 cache = environ.get("TF_PLUGIN_CACHE_DIR") or str(Path.home() / ".cache" / "orchestrator" / "plugin-cache")
                 Path(cache).mkdir(parents=True, exist_ok=True)
                 environ["TF_PLUGIN_CACHE_DIR"] = cache
+            if not self.target.built_in_provider and needs_aws and pool.enabled(environ) and self.provider_pool is None:
+                # The real provider: one process per stack, reattached by each of its commands.
+                self.provider_pool = real_provider_pool.RealProviderPool.create(self.env_dir / "provider-pool.log")
             return environ
 
     @functools.cached_property
@@ -180,6 +184,12 @@ class Workspaces:
         environ = {**self.environ, **space.secret_environ}
         lease = self.provider_pool.lease if self.provider_pool and name in self.poolable else None
         return engine.Terraform(space.workdir.path, space.workdir.log, environ, self.binary, self.redact, lease)
+
+    def release(self, name: str) -> None:
+        """The run is done with the stack: its real-provider process need not wait for another command."""
+        space = self.stacks[name]
+        if isinstance(self.provider_pool, real_provider_pool.RealProviderPool) and space.workdir is not None:
+            self.provider_pool.release(space.workdir.path)
 
     def close(self) -> None:
         """Stop the run's provider processes (they also stop by themselves when the orchestrator ends)."""

@@ -200,6 +200,8 @@ class _Driver(python_terraform.Terraform):
                 proc.wait()
             finally:
                 RUNNING.discard(proc)
+            if hasattr(extra, "spoiled") and (proc.returncode not in (0, 2) or RUNNING.interrupted):
+                extra.spoiled = True  # a pooled provider process is not reused after a failed command
             ended = datetime.now().isoformat(timespec="milliseconds")
             log.write(f"# exit {proc.returncode} after {time.monotonic() - started:.3f}s, ended {ended}\n".encode())
         return Result(
