@@ -134,6 +134,14 @@ def usable(environ: Mapping[str, str]) -> bool:
     return not any(name.startswith("TF_LOG") for name in environ)
 
 
+def folder_deleted(pid: int) -> bool:
+    """Whether process ``pid`` works in a folder deleted since it started (Linux's /proc; else False)."""
+    try:
+        return os.readlink(f"/proc/{pid}/cwd").endswith(" (deleted)")
+    except OSError:
+        return False
+
+
 class PoolError(RuntimeError):
     pass
 
@@ -149,6 +157,10 @@ class _Process:
 
     def alive(self) -> bool:
         return self.watchdog.poll() is None
+
+    def in_its_folder(self) -> bool:
+        """False when the folder it started in was deleted since (where /proc tells)."""
+        return not folder_deleted(self.pid)
 
     def stop(self) -> None:
         """Close the watchdog's input: it interrupts the provider, which stops serving and exits."""
@@ -193,9 +205,8 @@ class RealProviderPool:
 
     @staticmethod
     def key(workdir: Path, binary: Path, environ: Mapping[str, str]) -> str:
-        status, program = workdir.stat(), binary.stat()
-        identity = [str(workdir), status.st_dev, status.st_ino, str(binary), program.st_size, program.st_mtime_ns,
-                    sorted(environ.items())]
+        program = binary.stat()
+        identity = [str(workdir), str(binary), program.st_size, program.st_mtime_ns, sorted(environ.items())]
         return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
     def _start(self, key: str, source: str, binary: Path, workdir: Path, environ: Mapping[str, str]) -> _Process:
@@ -240,7 +251,7 @@ class RealProviderPool:
         try:
             key = self.key(workdir, binary, environ)
             with self._lock:
-                process = next((p for p in self._idle if p.key == key and p.alive()), None)
+                process = next((p for p in self._idle if p.key == key and p.alive() and p.in_its_folder()), None)
                 if process is not None:
                     self._idle.remove(process)
                 self._busy[str(workdir)] = self._busy.get(str(workdir), 0) + 1
