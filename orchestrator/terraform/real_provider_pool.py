@@ -233,12 +233,12 @@ class RealProviderPool:
         reader.start()
         reader.join(START_TIMEOUT_SECONDS)
         configs = list(found.values())
+        process = _Process(key, str(workdir), watchdog, json.dumps({source: configs[0] if configs else {}}),
+                           int(configs[0].get("Pid", 0)) if configs else 0)
         if len(configs) != 1 or configs[0].get("Addr", {}).get("Network") != "unix":
-            watchdog.kill()
-            watchdog.wait()
+            process.stop()  # through the watchdog, so that a provider that started late stops too
             raise PoolError(f"{binary} did not start in debug mode (see {self.log})")
-        config = configs[0]
-        return _Process(key, str(workdir), watchdog, json.dumps({source: config}), int(config.get("Pid", watchdog.pid)))
+        return process
 
     @contextmanager
     def lease(self, workdir: Path, environ: Mapping[str, str]) -> Iterator[dict[str, str]]:

@@ -119,6 +119,20 @@ def test_a_child_module_with_its_own_provider_block_is_left_to_terraform(tmp_pat
     assert not one_configuration(tmp_path, {})
 
 
+def test_a_provider_that_does_not_start_leaves_the_command_to_terraform(tmp_path):
+    workdir = tmp_path / "stack"
+    workdir.mkdir()
+    (workdir / "provider.tf").write_text(PROVIDER)
+    _installed(workdir, "terraform-provider-aws_v6.0.0_x5")  # a script that prints no reattach line
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    pool = RealProviderPool(tmp_path / "pool.log", runtime)
+    with pool.lease(workdir, {"PATH": os.environ["PATH"]}) as extra:
+        assert extra == {}
+    assert "this command starts its own provider" in (tmp_path / "pool.log").read_text()
+    pool.close()
+
+
 def test_asked_for_logs_keep_the_provider_where_terraform_logs_it():
     assert usable({"PATH": "/bin"})
     assert not usable({"TF_LOG": "DEBUG"})
