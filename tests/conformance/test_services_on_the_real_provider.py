@@ -56,6 +56,14 @@ def test_routed_services_a_worker_and_its_queue_apply_and_replan_clean(tmp_path,
     assert applied.code == 0, applied.stderr[-3000:]
     stacks = by_name(applied.json)
     assert {name: s["status"] for name, s in stacks.items()} == dict.fromkeys(STACKS, "ok"), {n: s["error"] for n, s in stacks.items()}
+    # Each stack's plan, show and apply were served by one provider process of its own (upgrade.md).
+    leases = [line.split()[3:] for line in (moto_server_work(moto_server) / "dev.moto" / "provider-pool.log").read_text().splitlines()
+              if " lease process " in line]
+    served = {}
+    for pid, folder in leases:
+        served.setdefault(folder.rsplit("/", 1)[1], set()).add(pid)
+    assert {stack: len(pids) for stack, pids in served.items()} == dict.fromkeys(STACKS, 1), leases
+    assert len(leases) >= 3 * len(STACKS), leases
 
     replanned = run_cli(root, "plan", "dev", *selected, "--provider", "moto", "--json", env=work, timeout=2400)
     assert replanned.code == 0, replanned.stderr[-3000:]
