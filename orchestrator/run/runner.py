@@ -26,7 +26,7 @@ from orchestrator.config.project import Project
 from orchestrator.config.render import RenderedStack
 from orchestrator.local_cloud import moto_server
 from orchestrator.policy import checks as policy_checks
-from orchestrator.run import module_pins, policy_gate, replacements, saved_plan, scheduler, secrets
+from orchestrator.run import module_pins, plans_ahead, policy_gate, replacements, saved_plan, scheduler, secrets
 from orchestrator.run.outputs import OutputsReader
 from orchestrator.run.progress import Progress
 from orchestrator.run.types import (
@@ -69,6 +69,7 @@ class Runner:
         self.aside_checked: set[str] = set()
         self.checks_aside: list | None = [] if options.command in ("plan",) else None
         self.acceptance = policy_gate.acceptance(env, options.accept_policy_failures, project.display(env.files[-1]))
+        self.plans_ahead: plans_ahead.PlansAhead | None = None  # apply: see orchestrator.run.plans_ahead
 
     def resolve_secrets(self) -> None:
         """Resolve the environment's secret references (commands that hand them to Terraform only)."""
@@ -123,16 +124,25 @@ class Runner:
     def plan(self, name: str, destroy: bool = False) -> bool:
         """Plan to the saved plan file; True when the plan has changes."""
         result = self.results[name]
+        ahead = self.plans_ahead.take(name) if self.plans_ahead is not None and not destroy else None
         directory, upstream, placeholders = self.prepare_inputs(name, allow_placeholders=self.options.command == "plan" or destroy)
         result.placeholders = placeholders
-        directory.forget_plan()
-        self.progress.update(name, "planning")
         terraform = self.workspaces.terraform(name)
-        outcome = self.workspaces.check(
-            terraform.plan([directory.env_tfvars, directory.upstream_tfvars], directory.plan_file, destroy=destroy),
-            name,
-            ok_codes=(0, 2),
-        )
+        reason = plans_ahead.refusal(self.graph, name, ahead, upstream, placeholders,
+                                     {n: r.status for n, r in self.results.items()}) if ahead else "none"
+        if reason is None:
+            outcome = ahead.outcome
+            self.workspaces.append_log(name, "# the plan made ahead of its upstreams is used: none of them changed anything\n")
+        else:
+            if ahead is not None:
+                self.workspaces.append_log(name, f"# the plan made ahead of its upstreams is not used ({reason}): planning again\n")
+            directory.forget_plan()
+            self.progress.update(name, "planning")
+            outcome = self.workspaces.check(
+                terraform.plan([directory.env_tfvars, directory.upstream_tfvars], directory.plan_file, destroy=destroy),
+                name,
+                ok_codes=(0, 2),
+            )
         for message in engine.json_messages(outcome.stdout):
             if message.get("type") == "change_summary":
                 counts = message["changes"]
@@ -157,6 +167,18 @@ class Runner:
             else:
                 checked()
         return outcome.returncode == 2
+
+    def plan_ahead(self, name: str) -> plans_ahead.PlanAhead | None:
+        """The stack's plan from the outputs its upstreams have in state now (None: one is not applied)."""
+        directory, upstream, _ = self.prepare_inputs(name, allow_placeholders=False)
+        directory.forget_plan()
+        self.progress.update(name, "planning ahead")
+        outcome = self.workspaces.check(
+            self.workspaces.terraform(name).plan([directory.env_tfvars, directory.upstream_tfvars], directory.plan_file),
+            name,
+            ok_codes=(0, 2),
+        )
+        return None if outcome.interrupted else plans_ahead.PlanAhead(upstream, outcome)
 
     def answer_key(self, name: str, directory: workdir.Workdir, upstream: dict, destroy: bool) -> str:
         """What the stack's check answer depends on, read without ``terraform show`` (see policy.checks.answer_key)."""
@@ -449,6 +471,11 @@ class Runner:
         ahead = None
         try:
             ahead = self.initialise_ahead(dependencies, order)
+            if self.options.command == "apply" and self.options.plan_file is None and plans_ahead.enabled():
+                downstream = [name for name in order if dependencies[name]]
+                if downstream:
+                    self.plans_ahead = plans_ahead.PlansAhead(downstream, self.plan_ahead, self.options.parallelism, self.stop)
+                    self.plans_ahead.start()
             scheduler.walk(
                 dependencies,
                 lambda name: self._guarded(name, lambda n: job(self, n)),
@@ -459,6 +486,8 @@ class Runner:
             )
             self.wait_for_checks()
         finally:
+            if self.plans_ahead is not None:
+                self.plans_ahead.close()  # no plan may outlive the run (nor hold a state lock after it)
             if ahead is not None:
                 ahead.join()  # no init may outlive the run (and its environment lock)
             self.progress.stop()
