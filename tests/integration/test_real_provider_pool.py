@@ -335,3 +335,27 @@ def test_the_provider_stops_when_the_orchestrator_is_killed(real, tmp_path):
     while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+@pytest.mark.terraform
+@pytest.mark.real_provider
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_the_provider_stops_when_its_watchdog_is_killed(real, how):
+    root, environ, pool, binary, version = real
+    stack = _stack(root, f"watched-{how.name}", version, environ, binary)
+    with pool.lease(stack, environ) as extra:
+        pid = json.loads(extra["TF_REATTACH_PROVIDERS"]).popitem()[1]["Pid"]
+    watchdog = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert b"provider_watchdog" in Path(f"/proc/{watchdog}/cmdline").read_bytes()
+    os.kill(watchdog, how)
+    deadline = time.monotonic() + 20
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
