@@ -128,8 +128,8 @@ class Runner:
         directory, upstream, placeholders = self.prepare_inputs(name, allow_placeholders=self.options.command == "plan" or destroy)
         result.placeholders = placeholders
         terraform = self.workspaces.terraform(name)
-        reason = plans_ahead.refusal(self.graph, name, ahead, upstream, placeholders,
-                                     {n: r.status for n, r in self.results.items()}) if ahead else "none"
+        reason = "none was made" if ahead is None else plans_ahead.refusal(
+            self.graph, name, ahead, upstream, placeholders, {n: r.status for n, r in self.results.items()})
         if reason is None:
             outcome = ahead.outcome
             self.workspaces.append_log(name, "# the plan made ahead of its upstreams is used: none of them changed anything\n")
