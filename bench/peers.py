@@ -415,23 +415,25 @@ def main() -> None:
             generate_tree(runner.tg_root, args.env, moto_endpoint=runner.moto_endpoint)
         rows = []
         print(f"run {repeat + 1} ({'orchestrator' if repeat % 2 == 0 else 'terragrunt'} first in each scenario)", flush=True)
-        for label, command in SCENARIOS:
-            if label.startswith("4a"):
-                for root in (runner.orch_root, runner.tg_root):
-                    change_one_stack(root, args.env, "rate(2 hours)")
-                generate_tree(runner.tg_root, args.env, moto_endpoint=runner.moto_endpoint)  # the tree follows the environment
-            if repeat % 2 == 0:  # alternate which tool goes first
-                orch = runner.orchestrator(label, command)
-                tg = runner.terragrunt_all(label, command)
-            else:
-                tg = runner.terragrunt_all(label, command)
-                orch = runner.orchestrator(label, command)
-            for result in (orch, tg):
-                result["busy"] = busy_seconds(result["calls"])
-            rows.append((label, orch, tg))
-            print(f"  {label:<28} orchestrator {orch['wall']:6.2f} s ({orch['processes']:2d} tf)   "
-                  f"terragrunt {tg['wall']:6.2f} s ({tg['processes']:2d} tf)   ratio {orch['wall'] / tg['wall']:.2f}", flush=True)
-        runner.close()
+        try:  # a failed scenario still stops the moto servers of the run
+            for label, command in SCENARIOS:
+                if label.startswith("4a"):
+                    for root in (runner.orch_root, runner.tg_root):
+                        change_one_stack(root, args.env, "rate(2 hours)")
+                    generate_tree(runner.tg_root, args.env, moto_endpoint=runner.moto_endpoint)  # the tree follows the environment
+                if repeat % 2 == 0:  # alternate which tool goes first
+                    orch = runner.orchestrator(label, command)
+                    tg = runner.terragrunt_all(label, command)
+                else:
+                    tg = runner.terragrunt_all(label, command)
+                    orch = runner.orchestrator(label, command)
+                for result in (orch, tg):
+                    result["busy"] = busy_seconds(result["calls"])
+                rows.append((label, orch, tg))
+                print(f"  {label:<28} orchestrator {orch['wall']:6.2f} s ({orch['processes']:2d} tf)   "
+                      f"terragrunt {tg['wall']:6.2f} s ({tg['processes']:2d} tf)   ratio {orch['wall'] / tg['wall']:.2f}", flush=True)
+        finally:
+            runner.close()
         runs.append(rows)
 
     def cell(values):
