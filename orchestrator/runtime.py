@@ -1,4 +1,4 @@
-"""The user's private runtime folder: sockets of helper processes that serve more than one command."""
+"""The user's private folders: the runtime folder for sockets of helper processes, and the cache."""
 
 from __future__ import annotations
 
@@ -19,3 +19,9 @@ def runtime_dir() -> Path | None:
     except OSError:
         return None
     return path if status.st_uid == os.getuid() and not status.st_mode & 0o077 else None
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/orchestrator`` (``~/.cache/orchestrator`` when it is unset or empty, as the
+    XDG specification says: an empty value must not put caches in the current folder)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "orchestrator"

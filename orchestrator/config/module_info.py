@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.runtime import cache_dir
+
 CACHE_VERSION = "4"
 
 
@@ -36,7 +38,7 @@ class ModuleInfo:
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "orchestrator" / "module-info"
+    return cache_dir() / "module-info"
 
 
 def _blocks(document: dict, kind: str) -> dict[str, dict]:

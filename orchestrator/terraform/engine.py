@@ -33,6 +33,7 @@ from pathlib import Path
 import python_terraform
 
 from orchestrator.config.errors import InputError, Problem
+from orchestrator.runtime import cache_dir
 from orchestrator.terraform import bundled as bundled_terraform
 from orchestrator.terraform import versions
 
@@ -61,7 +62,7 @@ def _bundled_binary() -> str:
     if found:
         return found
     # Running from a source tree without installation: generate a wrapper once.
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "orchestrator" / "bin"
+    cache = cache_dir() / "bin"
     wrapper = cache / "orchestrator-terraform"
     script = f"#!{sys.executable}\nfrom {bundled_terraform.MARKER} import main\nmain()\n"
     if not wrapper.exists() or wrapper.read_text() != script:

@@ -15,6 +15,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.runtime import cache_dir
+
 MINIMUM = {"Terraform": (1, 11, 0), "OpenTofu": (1, 10, 0)}
 REQUIRED_VERSION = ">= 1.11"  # the modules' required_version (Terraform's floor; OpenTofu reads it too)
 
@@ -52,7 +54,7 @@ KNOWN_LIMIT = 32
 
 def _known_file() -> Path:
     """First lines of ``version`` already asked, by binary: a run need not start a process to ask again."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "orchestrator" / "terraform-versions.json"
+    return cache_dir() / "terraform-versions.json"
 
 
 def _known() -> dict[str, str]:

@@ -134,3 +134,22 @@ def test_a_runtime_folder_others_may_read_or_that_another_user_owns_is_not_used(
     assert runtime_dir() == tmp_path / f"orchestrator-{os.getuid()}"
     (tmp_path / f"orchestrator-{os.getuid()}").chmod(0o755)
     assert runtime_dir() is None  # each run then has a worker of its own
+
+
+def test_an_empty_xdg_cache_home_is_unset_not_the_current_folder(tmp_path, monkeypatch):
+    """XDG: an empty XDG_CACHE_HOME means ~/.cache. Read as "", caches landed in ./orchestrator/, which
+    then shadowed the package for `python -m orchestrator` run from there."""
+    from orchestrator.config import module_info
+    from orchestrator.runtime import cache_dir
+    from orchestrator.terraform import versions
+    from orchestrator.tools import layout
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "")
+    expected = tmp_path / "home" / ".cache" / "orchestrator"
+    assert cache_dir() == expected
+    assert module_info._cache_dir() == expected / "module-info"
+    assert versions._known_file() == expected / "terraform-versions.json"
+    assert layout.cache_root() == expected / "tools"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert module_info._cache_dir() == tmp_path / "xdg" / "orchestrator" / "module-info"
