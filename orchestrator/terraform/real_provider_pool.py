@@ -43,7 +43,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.runtime import runtime_dir
@@ -153,7 +153,6 @@ class _Process:
     watchdog: subprocess.Popen
     reattach: str
     pid: int
-    started: float = field(default_factory=time.monotonic)
 
     def alive(self) -> bool:
         return self.watchdog.poll() is None
