@@ -31,8 +31,10 @@ the same override of moto's gaps, and a CLI configuration installing the same pr
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import resource
 import shlex
 import shutil
 import signal
@@ -196,7 +198,7 @@ def stack_of(call: dict, stacks: list[str]) -> str:
 
 
 class Runner:
-    def __init__(self, work: Path, terragrunt: str, terraform: str, env_name: str, parallelism: int | None,
+    def __init__(self, work: Path, terragrunt: str, wrapper: Path, env_name: str, parallelism: int | None,
                  provider: str = "local", policy_worker: dict[str, str] | None = None):
         self.work = work
         self.env_name = env_name
@@ -205,15 +207,14 @@ class Runner:
         self.tg_root = work / "terragrunt"
         self.logs = work / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        bin_dir = work / "bin"
-        bin_dir.mkdir(exist_ok=True)
-        self.wrapper = counting_wrapper(bin_dir, terraform)
+        self.wrapper = wrapper
         self.terragrunt = terragrunt
         self.parallelism = parallelism
         base = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "TG_", "TERRAGRUNT_"))}
         base.update(CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1", TF_INPUT="0")
         self.orch_env = dict(base, TERRAFORM_BIN=str(self.wrapper), ORCHESTRATOR_ROOT=str(self.orch_root), **(policy_worker or {}))
         self.servers: list[Project] = []
+        self.moto_pids: dict[str, int] = {}  # tool -> its moto server's pid
         self.moto_endpoint = None
         if provider == "moto":
             # The real provider against moto, each tool with a moto server of its own (one account each:
@@ -225,8 +226,9 @@ class Runner:
             if found is None:
                 raise SystemExit("the real provider is not built: python -m orchestrator tools build terraform-provider-aws")
             self.servers = [Project(self.orch_root), Project(self.tg_root)]
-            moto_server.up(self.servers[0])
+            orch_server = moto_server.up(self.servers[0])
             tg_server = moto_server.up(self.servers[1])
+            self.moto_pids = {"orchestrator": orch_server.pid, "terragrunt": tg_server.pid}
             self.moto_endpoint = tg_server.endpoint
             config = self.tg_root / ".peers" / "real-provider.tfrc"
             config.parent.mkdir(parents=True, exist_ok=True)
@@ -253,12 +255,17 @@ class Runner:
         log = self.logs / f"{slug}.{tool}.tf.log"
         out = self.logs / f"{slug}.{tool}.out"
         log.unlink(missing_ok=True)
+        moto_before = cpu_seconds(self.moto_pids[tool]) if tool in self.moto_pids else None
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started, started_epoch = time.perf_counter(), time.time()
         with out.open("w") as handle:
             done = subprocess.run(argv, cwd=cwd, env=dict(environ, PEERS_TF_LOG=str(log)), stdout=handle, stderr=subprocess.STDOUT)
         wall = time.perf_counter() - started
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime)
+        moto_cpu = cpu_seconds(self.moto_pids[tool]) - moto_before if moto_before is not None else None
         calls = parse_log(log)
-        result = {"scenario": label, "tool": tool, "wall": wall, "rc": done.returncode, "processes": len(calls),
+        result = {"scenario": label, "tool": tool, "wall": wall, "cpu": cpu, "moto_cpu": moto_cpu, "rc": done.returncode, "processes": len(calls),
                   "by_command": dict(Counter(call["command"] for call in calls)), "output": str(out),
                   "started": started_epoch, "calls": calls}
         if done.returncode not in (0, 2):
@@ -288,6 +295,9 @@ def prepare_copies(work: Path, env_name: str, policy: bool) -> None:
     for name in ("orchestrator", "terragrunt"):
         target = work / name
         shutil.copytree(REPO, target, ignore=COPY_IGNORE, symlinks=True)
+        # python -m orchestrator in the copy imports the copy's package: compile it now, as an
+        # installed package is compiled once, not at the first plan of every new infrastructure.
+        compileall.compile_dir(target / "orchestrator", quiet=1)
         env_file = target / "environments" / f"{env_name}.yaml"
         data = yaml.safe_load(env_file.read_text())
         if not policy:
@@ -313,6 +323,12 @@ def versions(terragrunt: str, terraform: str) -> dict:
 
     return {"terragrunt": first_line([terragrunt, "--version"]), "terraform": first_line([terraform, "version"]),
             "python": sys.version.split()[0], "cpus": os.cpu_count()}
+
+
+def cpu_seconds(pid: int) -> float:
+    """A live process's own CPU time so far (user + system), from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def busy_seconds(calls: list[dict]) -> float:
@@ -406,11 +422,15 @@ def main() -> None:
     if args.policy:
         print(f"policy worker {args.policy_worker}" + (" (kept between runs; the first run starts it)" if args.policy_worker == "warm"
                                                      else " (each run imports checkov)"), flush=True)
+    # One Terraform (the counting wrapper) for the whole bench, as a user has one: the orchestrator asks a
+    # new binary its version once and remembers it, so the first repeat pays that, as it starts the worker.
+    (work / "bin").mkdir()
+    wrapper = counting_wrapper(work / "bin", terraform)
     runs = []  # per repeat: [(label, orch, tg)]
     for repeat in range(args.repeat):
         folder = work / f"run{repeat + 1}"
         prepare_copies(folder, args.env, args.policy)
-        runner = Runner(folder, terragrunt, terraform, args.env, args.parallelism, args.provider, policy_worker)
+        runner = Runner(folder, terragrunt, wrapper, args.env, args.parallelism, args.provider, policy_worker)
         if runner.moto_endpoint:
             generate_tree(runner.tg_root, args.env, moto_endpoint=runner.moto_endpoint)
         rows = []
@@ -456,7 +476,9 @@ def main() -> None:
         fmt = lambda counts: ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))  # noqa: E731
         print(f"  {label:<28} orchestrator: {fmt(orch['by_command'])}\n  {'':<28} terragrunt:   {fmt(tg['by_command'])}")
     print("\nWhere the time goes (median): Terraform busy = at least one Terraform process running; own = wall - busy;"
-          " sum = seconds in Terraform processes added up")
+          " sum = seconds in Terraform processes added up; CPU = CPU seconds of the tool and every process it waited for"
+          " (Terraform, providers; not the warm checkov worker)" + ("; moto = CPU seconds of the tool's moto server" if any(
+              r["moto_cpu"] is not None for rows in runs for _, o, t in rows for r in (o, t)) else ""))
     for index, (label, _command) in enumerate(SCENARIOS):
         for position, tool in ((1, "orchestrator"), (2, "terragrunt")):
             results = [run[index][position] for run in runs]
@@ -464,7 +486,10 @@ def main() -> None:
             busy = statistics.median(r["busy"] for r in results)
             own = statistics.median(r["wall"] - r["busy"] for r in results)
             total = statistics.median(sum(c["end"] - c["start"] for c in r["calls"]) for r in results)
-            print(f"  {label:<28} {tool:<12} wall {wall:5.1f} s, Terraform busy {busy:5.1f} s, own {own:4.1f} s, sum {total:5.1f} s")
+            cpu = statistics.median(r["cpu"] for r in results)
+            moto = "" if results[0]["moto_cpu"] is None else f", moto {statistics.median(r['moto_cpu'] for r in results):5.1f} s"
+            print(f"  {label:<28} {tool:<12} wall {wall:5.1f} s, Terraform busy {busy:5.1f} s, own {own:4.1f} s, sum {total:5.1f} s, "
+                  f"CPU {cpu:5.1f} s{moto}")
     stacks = list(load_graph(Project(REPO)).without(EnvironmentLoader(Project(REPO)).load(args.env).absent_stacks).order)
     print("\nTimelines, last run (stack: first start -> last end, s after the tool started; each Terraform process, s):")
     for label, orch, tg in rows:

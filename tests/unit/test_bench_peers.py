@@ -65,3 +65,16 @@ def test_a_moto_tree_targets_moto_like_the_orchestrator(tmp_path):
     assert {"network", "ecs"} <= overridden
     ecs = (units["ecs"] / "terragrunt.hcl").read_text()
     assert "health_check_grace_period_seconds" in ecs and MOTO_OVERRIDE in ecs
+
+
+def test_cpu_seconds_reads_a_live_process_from_proc():
+    """The bench's moto figure: a process's own CPU time grows with the work it does."""
+    import os
+    import time
+
+    peers = load_bench("peers")
+    before = peers.cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    assert 0.2 <= peers.cpu_seconds(os.getpid()) - before < 5
