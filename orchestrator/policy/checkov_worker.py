@@ -50,9 +50,17 @@ def _finding(record) -> dict:
     }
 
 
+# checkov reads a plan's JSON with its YAML loader, in pure Python, to record line numbers; that was
+# 60 % of a check's time. `terraform show -json` writes the whole plan on one line, so those numbers
+# say nothing, and checkov's own path for a JSON file over this size (json.loads) gives the same
+# answers (tests/policy/test_plan_parsing.py). Read when checkov is imported; a user's value wins.
+JSON_PARSE_SETTING = ("CHECKOV_MAX_IAC_FILE_SIZE", "0")
+
+
 def load(policy_dirs: list[str]) -> dict:
     """Import checkov and the project's checks; the hello line."""
     sys.stdout = io.StringIO()  # checkov prints banners and warnings: never into the protocol
+    os.environ.setdefault(*JSON_PARSE_SETTING)
     logging.disable(logging.WARNING)
     try:
         from checkov.terraform.checks.resource.registry import resource_registry

@@ -153,3 +153,24 @@ def test_an_empty_xdg_cache_home_is_unset_not_the_current_folder(tmp_path, monke
     assert layout.cache_root() == expected / "tools"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert module_info._cache_dir() == tmp_path / "xdg" / "orchestrator" / "module-info"
+
+
+def test_a_changed_worker_gets_its_own_warm_worker(tmp_path, monkeypatch):
+    """After an upgrade, a warm worker the old version left (its code, its settings) does not answer."""
+    import shutil
+    import tempfile
+
+    from orchestrator.policy import checks
+
+    short = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # a socket's path holds ~100 bytes; tmp_path's is longer
+    monkeypatch.setenv("XDG_RUNTIME_DIR", short)
+    monkeypatch.chdir(tmp_path)
+    checker = checks.PolicyChecker([], {}, idle=60)
+    before = checker.socket_path("/usr/bin/python3")
+    changed = tmp_path / "checkov_worker.py"
+    changed.write_bytes(checks.WORKER.read_bytes() + b"\n# the next version\n")
+    monkeypatch.setattr(checks, "WORKER", changed)
+    try:
+        assert before is not None and checker.socket_path("/usr/bin/python3") not in (None, before)
+    finally:
+        shutil.rmtree(short)
