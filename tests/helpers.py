@@ -175,3 +175,18 @@ def started_kinds(argv) -> set[str]:
 # Commands that run no Terraform whatever --provider says (bootstrap, for one, talks to moto through boto3).
 TERRAFORM_FREE_COMMANDS = {"render", "validate", "graph", "schema", "bootstrap", "local-cloud", "tools", "atlantis-config",
                            "ci-config", "state-history"}
+
+
+def require_checkov() -> str:
+    """checkov's Python (installed once per machine into the tools cache), or skip the test: without
+    it and without PyPI the policy checks cannot run here."""
+    import pytest
+
+    from orchestrator.tools import pypi
+
+    try:
+        pypi.install("checkov")
+    except pypi.InstallError as error:
+        pytest.skip(f"checkov is not installed and cannot be installed here ({error}); "
+                    "install it with: python -m orchestrator tools build checkov")
+    return pypi.command("checkov")[0]

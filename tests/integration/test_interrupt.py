@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import by_name, cli_environment, run_cli, set_app_environment
-from orchestrator.tools import pypi
+from helpers import by_name, cli_environment, require_checkov, run_cli, set_app_environment
 
 pytestmark = [pytest.mark.terraform]
 
@@ -94,10 +93,7 @@ def applied_logs(root: Path, env: str, stack: str) -> str:
 
 
 def test_sigint_during_the_policy_checks_applies_nothing(project, tmp_path):
-    try:
-        pypi.install("checkov")
-    except pypi.InstallError as error:
-        pytest.skip(f"checkov cannot be installed here: {error}")
+    require_checkov()
     policies = project / "policies" / "checkov"
     policies.mkdir(parents=True)
     (policies / "__init__.py").write_text("")

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import by_name, cli_environment, copy_project, edit_environment, run_cli, state_of
+from helpers import by_name, cli_environment, copy_project, edit_environment, require_checkov, run_cli, state_of
 from orchestrator.release import atlantis
-from orchestrator.tools import pypi
 
 pytestmark = [pytest.mark.terraform]
 
@@ -29,10 +28,7 @@ CHECK = "CKV2_AWS_11"
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    try:
-        pypi.install("checkov")  # once per machine; the runs below would install it themselves
-    except pypi.InstallError as error:
-        pytest.skip(f"checkov cannot be installed here: {error}")
+    require_checkov()
     root = tmp_path_factory.mktemp("policy") / "project"
     copy_project(root)
     edit_environment(root, lambda c: c.setdefault("network", {}).update(flow_logs={"enabled": False}))

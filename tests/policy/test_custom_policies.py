@@ -17,17 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, processes_running
+from helpers import REPO, processes_running, require_checkov
 from orchestrator.policy.checks import PolicyChecker
 from orchestrator.tools import pypi
 
 
 @pytest.fixture(scope="module")
 def checker():
-    try:
-        pypi.install("checkov")
-    except pypi.InstallError as error:
-        pytest.skip(f"checkov cannot be installed here: {error}")
+    require_checkov()
     found = PolicyChecker([REPO / "policies" / "checkov"], {})
     yield found
     found.close()
@@ -139,10 +136,7 @@ def test_the_worker_runs_below_terraform_and_is_stopped_at_once_even_mid_import(
 @pytest.fixture
 def runtime(monkeypatch):
     """A private runtime folder for warm workers' sockets (short: a socket path holds ~100 bytes)."""
-    try:
-        pypi.install("checkov")
-    except pypi.InstallError as error:
-        pytest.skip(f"checkov cannot be installed here: {error}")
+    require_checkov()
     folder = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
     yield folder

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, copy_project, run_cli
+from helpers import REPO, copy_project, require_checkov, run_cli
 from orchestrator.policy import checkov_worker
 from orchestrator.policy.checks import WORKER
-from orchestrator.tools import pypi
 
 pytestmark = pytest.mark.terraform
 CHECKOV_DEFAULT = {checkov_worker.JSON_PARSE_SETTING[0]: "50000000"}  # checkov's own default: YAML below 50 MB
@@ -26,11 +25,7 @@ CHECKOV_DEFAULT = {checkov_worker.JSON_PARSE_SETTING[0]: "50000000"}  # checkov'
 
 @pytest.fixture(scope="module")
 def python():
-    try:
-        pypi.install("checkov")
-    except pypi.InstallError as error:
-        pytest.skip(f"checkov cannot be installed here: {error}")
-    return pypi.command("checkov")[0]
+    return require_checkov()
 
 
 class Worker:
