@@ -248,14 +248,11 @@ class PolicyChecker:
             self._started.set()
 
     def socket_path(self, python: str) -> Path | None:
-        """The warm worker's socket for this checkov, worker and policies (None: each run has its own).
-        The worker's own code is part of the key: after an upgrade, a worker left by the old version
-        does not answer the new one's runs."""
+        """The warm worker's socket for this checkov, worker and policies (None: each run has its own)."""
         if self.idle_seconds <= 0 or (folder := runtime_dir()) is None:
             return None
         settings = sorted((k, v) for k, v in os.environ.items() if k.startswith(IMPORT_TIME_VARIABLES))
-        worker = hashlib.sha256(WORKER.read_bytes()).hexdigest()
-        key = hashlib.sha256(json.dumps([python, self.version(), self._policies, settings, worker]).encode()).hexdigest()[:24]
+        key = hashlib.sha256(json.dumps([python, self.version(), self._policies, settings]).encode()).hexdigest()[:24]
         path = folder / f"checkov-{key}.sock"
         return path if len(str(path)) <= SOCKET_PATH_LIMIT else None
 

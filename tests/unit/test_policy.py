@@ -165,12 +165,12 @@ def test_a_changed_worker_gets_its_own_warm_worker(tmp_path, monkeypatch):
     short = tempfile.mkdtemp(prefix="rt", dir="/tmp")  # a socket's path holds ~100 bytes; tmp_path's is longer
     monkeypatch.setenv("XDG_RUNTIME_DIR", short)
     monkeypatch.chdir(tmp_path)
-    checker = checks.PolicyChecker([], {}, idle=60)
-    before = checker.socket_path("/usr/bin/python3")
+    before = checks.PolicyChecker([], {}, idle=60).socket_path("/usr/bin/python3")
     changed = tmp_path / "checkov_worker.py"
     changed.write_bytes(checks.WORKER.read_bytes() + b"\n# the next version\n")
     monkeypatch.setattr(checks, "WORKER", changed)
+    upgraded = checks.PolicyChecker([], {}, idle=60)  # the next run, after the upgrade
     try:
-        assert before is not None and checker.socket_path("/usr/bin/python3") not in (None, before)
+        assert before is not None and upgraded.socket_path("/usr/bin/python3") not in (None, before)
     finally:
         shutil.rmtree(short)
